@@ -1,0 +1,124 @@
+"""The headless command line: `traindesk train` and `traindesk catalog`.
+
+Exit codes: 0 success; 2 bad input, with one `error:` line on stderr; 1 training failed;
+130 interrupted by Ctrl-C after saving a checkpoint. `python -m core` runs this without Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.errors import BadInput, TrainingFailed
+
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors follow our one-line contract
+        self.exit(2, f"error: {message}; see traindesk --help\n")
+
+
+def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Train and fine-tune PyTorch models.")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    train = commands.add_parser("train", help="run a training from a run file")
+    train.add_argument("run_file", nargs="?", help="the run file (TOML)")
+    train.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="SECTION.KEY=VALUE", help="override one setting, e.g. "
+                       "--set training.epochs=3 (repeatable)")
+    train.add_argument("--runs-dir", type=Path, help="where run folders go (default: "
+                       "TRAINDESK_HOME/runs or the user data folder)")
+    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="continue a stopped or interrupted run from its last checkpoint")
+    catalog = commands.add_parser("catalog", help="list models, datasets, optimizers, "
+                                  "schedulers and losses with their parameters")
+    catalog.add_argument("--json", action="store_true", help="machine-readable output")
+    commands.add_parser("self-test", help="open the window off screen, train briefly, "
+                        "exit 0 on success")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "catalog":
+            return _catalog(args.json)
+        build_parser().print_help()
+        return 0
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BadInput.exit_code
+    except TrainingFailed as exc:
+        print(f"training failed: {exc}", file=sys.stderr)
+        return TrainingFailed.exit_code
+
+
+def _train(args) -> int:
+    from core.config import load_config
+    from core.trainer import train
+
+    if args.resume and (args.run_file or args.overrides):
+        raise BadInput("--resume continues a run with its own settings; give only the run "
+                       "folder, without a run file or --set")
+    if args.resume:
+        config, resume_dir = None, args.resume
+        if not resume_dir.is_dir():
+            raise BadInput(f"run folder {resume_dir} does not exist; check the path")
+    elif args.run_file:
+        config, resume_dir = load_config(args.run_file, args.overrides), None
+    else:
+        raise BadInput("give a run file, e.g. traindesk train examples/digits_cnn.toml, "
+                       "or --resume RUN_DIR")
+    summary = train(config, runs_dir=args.runs_dir, listeners=[ConsolePrinter()],
+                    resume_dir=resume_dir)
+    return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
+
+
+class ConsolePrinter:
+    """Listener that prints one line per epoch and the run's start and end."""
+
+    def __call__(self, event) -> None:
+        from core.events import EpochEnd, RunFinished, RunStarted
+
+        if isinstance(event, RunStarted):
+            print(f"run folder {event.run_dir}\ndevice {event.device}, {event.train_samples} "
+                  f"training / {event.val_samples} validation samples, "
+                  f"{event.trainable_params:,} of {event.total_params:,} parameters trainable",
+                  flush=True)
+        elif isinstance(event, EpochEnd):
+            print(f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} "
+                  f"acc {event.train_accuracy:.3f}  val loss {event.val_loss:.4f} "
+                  f"acc {event.val_accuracy:.3f}  {event.samples_per_s:,.0f} samples/s  "
+                  f"{event.elapsed_s:.1f}s{'  *best' if event.is_best else ''}", flush=True)
+        elif isinstance(event, RunFinished):
+            s = event.summary
+            best = s.get("best_val_accuracy")
+            print(f"{s['status']}: {s['epochs_completed']} epochs, best val accuracy "
+                  f"{best if best is None else f'{best:.4f}'} (epoch {s.get('best_epoch')}), "
+                  f"{s['duration_s']:.1f}s", flush=True)
+
+
+def _catalog(as_json: bool) -> int:
+    from core.catalog import load_all
+
+    catalogues = load_all()
+    if as_json:
+        print(json.dumps({section: [e.to_json() for e in cat.entries()]
+                          for section, cat in catalogues.items()}, indent=2))
+        return 0
+    for section, cat in catalogues.items():
+        print(f"[{section}]")
+        for entry in cat.entries():
+            print(f"  {entry.name:<16}{entry.help}")
+            for p in entry.params:
+                extra = f" choices: {', '.join(p.choices)}" if p.choices else ""
+                if p.minimum is not None or p.maximum is not None:
+                    extra = f" {p.describe_range()}"
+                print(f"      {p.name} = {json.dumps(p.default)}  ({p.kind}{extra})  {p.help}")
+        print()
+    return 0

@@ -1,0 +1,190 @@
+"""RunConfig: the one complete description of a run, loaded from and saved to TOML.
+
+The GUI edits one, the command line loads one, and every run folder stores the resolved
+one (all defaults filled in), so any run can be repeated by either. Saving a resolved
+config and loading it back gives the same config, and the same text.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from core.catalog import CATALOGUES, Param, load_all
+from core.errors import BadInput
+from core.files import write_text_atomic
+
+COMPONENT_SECTIONS = ("model", "data", "optimizer", "scheduler", "loss")
+SECTIONS = ("model", "data", "optimizer", "scheduler", "loss", "training", "finetune")
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+TRAINING_PARAMS = (
+    Param("epochs", "int", 10, "Passes over the training data.", minimum=1, maximum=100000),
+    Param("batch_size", "int", 64, "Samples per optimisation step.", minimum=1, maximum=1 << 20),
+    Param("device", "str", "auto",
+          "auto picks a working GPU, else the CPU; or cpu, cuda, cuda:N, mps."),
+    Param("seed", "int", 0, "Seeds data split, initial weights and shuffling.",
+          minimum=0, maximum=2**32 - 1),
+)
+FINETUNE_PARAMS = (
+    Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
+    Param("freeze", "str_list", [], 'Module-name prefixes to freeze, e.g. ["conv1", "conv2"].'),
+)
+
+
+@dataclass
+class Component:
+    """A catalogue choice and its parameters, e.g. model simple_cnn with its settings."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainingSettings:
+    epochs: int = 10
+    batch_size: int = 64
+    device: str = "auto"
+    seed: int = 0
+
+
+@dataclass
+class FinetuneSettings:
+    init_from: str = ""
+    freeze: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunConfig:
+    model: Component = field(default_factory=lambda: Component("simple_cnn"))
+    data: Component = field(default_factory=lambda: Component("digits"))
+    optimizer: Component = field(default_factory=lambda: Component("adam"))
+    scheduler: Component = field(default_factory=lambda: Component("none"))
+    loss: Component = field(default_factory=lambda: Component("cross_entropy"))
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    finetune: FinetuneSettings = field(default_factory=FinetuneSettings)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+        """Check `raw` (as parsed from TOML) against the catalogues; fill in every default.
+
+        Raises BadInput naming the section and key for any unknown or invalid entry.
+        """
+        catalogues = load_all()
+        unknown = [key for key in raw if key not in SECTIONS]
+        if unknown:
+            raise BadInput(
+                f"unknown section [{unknown[0]}]; accepted sections: {', '.join(SECTIONS)}"
+            )
+        default = cls()
+        resolved: dict[str, Any] = {}
+        for section in COMPONENT_SECTIONS:
+            values = dict(_section(raw, section))
+            name = values.pop("name", getattr(default, section).name)
+            if not isinstance(name, str):
+                raise BadInput(f"[{section}] name = {name!r}: expected text, a catalogue name")
+            entry = catalogues[section].get(name, section)
+            resolved[section] = Component(name, entry.check_params(values, section))
+        training = _check_plain(_section(raw, "training"), TRAINING_PARAMS, "training")
+        if not DEVICE_PATTERN.match(training["device"]):
+            raise BadInput(
+                f"[training] device = {training['device']!r}: choose auto, cpu, cuda, cuda:N or mps"
+            )
+        resolved["training"] = TrainingSettings(**training)
+        resolved["finetune"] = FinetuneSettings(
+            **_check_plain(_section(raw, "finetune"), FINETUNE_PARAMS, "finetune")
+        )
+        return cls(**resolved)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict in file order: each component's `name` first, then its parameters."""
+        out: dict[str, Any] = {}
+        for section in COMPONENT_SECTIONS:
+            component: Component = getattr(self, section)
+            out[section] = {"name": component.name, **component.params}
+        for section in ("training", "finetune"):
+            settings = getattr(self, section)
+            out[section] = {f.name: getattr(settings, f.name) for f in fields(settings)}
+        return out
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "run file") -> RunConfig:
+        return cls.from_dict(parse_toml(text, source))
+
+    def with_overrides(self, assignments: list[str]) -> RunConfig:
+        """Return a copy with `section.key=value` assignments applied (values in TOML syntax)."""
+        return RunConfig.from_dict(apply_overrides(self.to_dict(), assignments))
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{source} is not valid TOML ({exc}); fix the line it names") from None
+
+
+def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Apply `section.key=value` strings to a raw config dict; a value that is not TOML is text."""
+    raw = {section: dict(values) for section, values in raw.items()}
+    for assignment in assignments:
+        target, sep, text = assignment.partition("=")
+        section, dot, key = target.strip().partition(".")
+        if not sep or not dot or not key:
+            raise BadInput(
+                f"--set {assignment!r}: write section.key=value, e.g. --set training.epochs=3"
+            )
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        if section in COMPONENT_SECTIONS and key == "name":
+            # A new catalogue choice starts from its own defaults, not the old entry's keys.
+            raw[section] = {}
+        raw.setdefault(section, {})[key.strip()] = value
+    return raw
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Load and check a run file; raises BadInput for a missing, unreadable or invalid file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"run file {path} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read run file {path}: {exc}") from None
+    raw = parse_toml(text, f"run file {path}")
+    return RunConfig.from_dict(apply_overrides(raw, overrides or []))
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    write_text_atomic(Path(path), config.to_toml())
+
+
+def _section(raw: dict[str, Any], section: str) -> dict[str, Any]:
+    values = raw.get(section, {})
+    if not isinstance(values, dict):
+        raise BadInput(f"[{section}] must be a table of keys, e.g. [{section}] on its own line")
+    return values
+
+
+def _check_plain(values: dict[str, Any], params: tuple[Param, ...], section: str) -> dict:
+    known = {p.name: p for p in params}
+    for key in values:
+        if key not in known:
+            raise BadInput(
+                f"[{section}] unknown key {key!r}; accepted keys: {', '.join(known)}"
+            )
+    return {
+        p.name: p.check(values[p.name], f"[{section}] {p.name}") if p.name in values
+        else (list(p.default) if isinstance(p.default, list) else p.default)
+        for p in params
+    }

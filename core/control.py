@@ -1,0 +1,45 @@
+"""Run control shared between the trainer and whoever drives it (GUI, command line).
+
+The trainer calls `checkpoint()` between batches; another thread calls `stop()`,
+`pause()` and `resume()`. Flags, not queued calls: a thread busy training has no event
+loop to deliver a queued slot, so it must look for itself.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class StopRequested(Exception):
+    """Raised inside the training loop when a stop was asked for; the trainer saves first."""
+
+
+class RunControl:
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()  # set while not paused
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # a paused run must wake up to stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def checkpoint(self) -> None:
+        """Block while paused (a real wait, no spinning); raise StopRequested if asked to stop."""
+        self._running.wait()
+        if self._stop.is_set():
+            raise StopRequested
