@@ -7,10 +7,14 @@ Exit codes: 0 success; 2 bad input, with one `error:` line on stderr; 1 training
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
+from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
 
 EXIT_INTERRUPTED = 130
@@ -56,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingFailed as exc:
         print(f"training failed: {exc}", file=sys.stderr)
         return TrainingFailed.exit_code
+    except KeyboardInterrupt:  # Ctrl-C before training started: nothing to save
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _train(args) -> int:
@@ -74,9 +81,30 @@ def _train(args) -> int:
     else:
         raise BadInput("give a run file, e.g. traindesk train examples/digits_cnn.toml, "
                        "or --resume RUN_DIR")
-    summary = train(config, runs_dir=args.runs_dir, listeners=[ConsolePrinter()],
-                    resume_dir=resume_dir)
+    control = RunControl()
+    with _ctrl_c_interrupts(control):
+        summary = train(config, runs_dir=args.runs_dir, listeners=[ConsolePrinter()],
+                        control=control, resume_dir=resume_dir)
     return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
+
+
+@contextlib.contextmanager
+def _ctrl_c_interrupts(control):
+    """While training, the first Ctrl-C asks the loop to stop between batches (it saves and
+    the run can be resumed exactly); a second one raises KeyboardInterrupt at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def first_ctrl_c(signum, frame):
+        control.interrupt()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, first_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class ConsolePrinter:

@@ -133,7 +133,10 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
 
 def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
     """Apply `section.key=value` strings to a raw config dict; a value that is not TOML is text."""
-    raw = {section: dict(values) for section, values in raw.items()}
+    # Copy the tables; anything else (a key above every section) is left for from_dict to
+    # report, instead of failing here with a TypeError.
+    raw = {section: dict(values) if isinstance(values, dict) else values
+           for section, values in raw.items()}
     for assignment in assignments:
         target, sep, text = assignment.partition("=")
         section, dot, key = target.strip().partition(".")
@@ -148,6 +151,7 @@ def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, An
         if section in COMPONENT_SECTIONS and key == "name":
             # A new catalogue choice starts from its own defaults, not the old entry's keys.
             raw[section] = {}
+        _section(raw, section)  # BadInput when the file holds `section = value`, not a table
         raw.setdefault(section, {})[key.strip()] = value
     return raw
 

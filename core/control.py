@@ -19,10 +19,17 @@ class RunControl:
         self._stop = threading.Event()
         self._running = threading.Event()  # set while not paused
         self._running.set()
+        self._interrupted = False  # a plain flag: set from a signal handler, so no lock
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()  # a paused run must wake up to stop
+
+    def interrupt(self) -> None:
+        """Stop between batches as after Ctrl-C (status "interrupted"). Safe to call from a
+        signal handler: unlike a KeyboardInterrupt raised wherever the loop happens to be,
+        it never leaves a step half done (weights updated, progress not)."""
+        self._interrupted = True
 
     def pause(self) -> None:
         self._running.clear()
@@ -35,11 +42,15 @@ class RunControl:
         return self._stop.is_set()
 
     @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
+    @property
     def paused(self) -> bool:
         return not self._running.is_set()
 
     def checkpoint(self) -> None:
         """Block while paused (a real wait, no spinning); raise StopRequested if asked to stop."""
         self._running.wait()
-        if self._stop.is_set():
+        if self._stop.is_set() or self._interrupted:
             raise StopRequested

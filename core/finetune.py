@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 from core.errors import BadInput
@@ -22,7 +23,10 @@ def load_weights_file(path: str | Path) -> dict:
     if path.stat().st_size == 0:
         raise BadInput(f"weights file {path} is empty (0 bytes); pick a complete checkpoint")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        # torch warns (on stderr) about files it is about to refuse; the refusal says it all
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise BadInput(f"weights file {path} needs code to load, which TrainDesk refuses for "
                        f"safety ({str(exc).splitlines()[0]}); save it with "

@@ -7,6 +7,7 @@ a child process) and steers it through a RunControl.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import traceback
@@ -41,7 +42,11 @@ class Progress:
     final_val_loss: float | None = None
     final_val_accuracy: float | None = None
     train_seconds: float = 0.0  # time spent in training steps, for samples per second
+    elapsed_s: float = 0.0  # wall time of the run so far, validation and saving included
     samples_seen: int = 0
+    epoch_loss_sum: float = 0.0  # sums over the current epoch's steps, for its mean
+    epoch_correct: int = 0
+    epoch_samples: int = 0
 
 
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
@@ -78,16 +83,15 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
         "device": str(run.device), "trainable_params": trainable, "total_params": total,
         "run_dir": str(folder.path),
     }
-    folder.write_summary({**summary, **_summary_numbers(progress, 0.0)})
+    folder.write_summary({**summary, **_summary_numbers(progress)})
     emit(RunStarted(str(folder.path), str(run.device), config.training.epochs,
                     run.steps_per_epoch, len(run.data.train_y), len(run.data.val_y),
                     trainable, total, list(run.data.class_names)))
-    started = time.perf_counter()
     status, error, details = "completed", None, ""
     try:
         _fit(run, config, progress, folder, control, emit)
     except StopRequested:
-        status = "stopped"
+        status = "interrupted" if control.interrupted else "stopped"
     except KeyboardInterrupt:
         status = "interrupted"
     except _NonFiniteLoss as exc:
@@ -96,8 +100,11 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
         status, error = "failed", _describe_failure(exc, config)
         details = traceback.format_exc()
     if status in ("stopped", "interrupted"):
-        _save(run, progress, folder, "last", emit)
-    summary.update(status=status, **_summary_numbers(progress, time.perf_counter() - started))
+        try:
+            _save(run, progress, folder, "last", emit)
+        except TrainingFailed as exc:  # the disk is full or gone; the older checkpoint stays
+            status, error = "failed", str(exc)
+    summary.update(status=status, **_summary_numbers(progress))
     if error:
         summary["error"] = error
     folder.write_summary(summary)
@@ -182,24 +189,37 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
     epochs, batch_size = config.training.epochs, config.training.batch_size
     n_train = len(data.train_y)
     total_steps = run.steps_per_epoch * epochs
-    pending: list[tuple] = []  # steps not yet read back: (step, epoch, loss, correct, n, lr, t)
+    # Steps not yet read back from the device: (step, epoch, loss, logits, labels, lr, t).
+    pending: list[tuple] = []
     last_log = time.perf_counter()
-    run_start = time.perf_counter() - progress.train_seconds
+    run_start = time.perf_counter() - progress.elapsed_s
 
     def flush() -> None:
+        """Read the pending steps' losses and accuracies in one host sync and report them."""
         nonlocal last_log
         if not pending:
             return
-        losses = torch.stack([p[2] for p in pending]).tolist()  # one host sync per flush
-        corrects = torch.stack([p[3] for p in pending]).tolist()
-        for (step, epoch, _, _, n, lr, t), loss, correct in zip(pending, losses, corrects):
+        # Accuracy of every pending step from one argmax and one cumulative sum, rather than
+        # three small kernels per step; losses and hit counts come back in one host sync.
+        hits = torch.cat([p[3] for p in pending]).argmax(1) == torch.cat([p[4] for p in pending])
+        cumulative = torch.cat([hits.new_zeros(1, dtype=torch.long), hits.long().cumsum(0)])
+        ends = list(itertools.accumulate(len(p[4]) for p in pending))
+        starts = [0, *ends[:-1]]
+        counts = cumulative[torch.tensor(ends, device=hits.device)] - cumulative[
+            torch.tensor(starts, device=hits.device)]
+        values = torch.cat([torch.stack([p[2] for p in pending]).float(), counts.float()]).tolist()
+        losses, corrects = values[:len(pending)], [round(c) for c in values[len(pending):]]
+        for (step, epoch, _, _, y, lr, t), loss, correct in zip(pending, losses, corrects):
             if not math.isfinite(loss):
                 pending.clear()
                 raise _NonFiniteLoss(
                     f"the loss became {loss} at step {step} (epoch {epoch}); training stopped. "
                     f"Lower [optimizer] lr (now {config.optimizer.params.get('lr')}) and start again"
                 )
-            emit(BatchEnd(step, epoch, total_steps, loss, correct / n, lr, t,
+            progress.epoch_loss_sum += loss * len(y)
+            progress.epoch_correct += correct
+            progress.epoch_samples += len(y)
+            emit(BatchEnd(step, epoch, total_steps, loss, correct / len(y), lr, t,
                           progress.samples_seen / max(progress.train_seconds, 1e-9)))
         pending.clear()
         last_log = time.perf_counter()
@@ -208,60 +228,61 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
         epoch = progress.epoch
         model.train()
         order = _epoch_order(n_train, config.training.seed, epoch, run.device)
-        epoch_loss = torch.zeros((), device=run.device)
-        epoch_correct = torch.zeros((), device=run.device, dtype=torch.long)
-        epoch_samples = 0
-        for batch in range(progress.batch, run.steps_per_epoch):
-            control.checkpoint()
-            step_start = time.perf_counter()
-            index = order[batch * batch_size:(batch + 1) * batch_size]
-            x, y = data.train_x[index], data.train_y[index]
-            optimizer.zero_grad(set_to_none=True)
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            loss.backward()
-            optimizer.step()
-            lr = optimizer.param_groups[0]["lr"]
-            if run.scheduler is not None and not run.scheduler_per_epoch:
-                run.scheduler.step()
-            with torch.no_grad():
-                correct = (logits.argmax(1) == y).sum()
-                epoch_loss += loss.detach() * len(y)
-                epoch_correct += correct
-            epoch_samples += len(y)
-            progress.step += 1
-            progress.batch = batch + 1
-            progress.samples_seen += len(y)
-            now = time.perf_counter()
-            progress.train_seconds += now - step_start
-            pending.append((progress.step, epoch, loss.detach(), correct, len(y), lr,
-                            now - run_start))
-            if now - last_log >= LOG_INTERVAL_S:
-                flush()
-        flush()
+        mark = time.perf_counter()  # training time runs from mark to mark, flushes included
+        try:
+            for batch in range(progress.batch, run.steps_per_epoch):
+                if control.paused:
+                    flush()  # show every finished step before waiting
+                control.checkpoint()
+                index = order[batch * batch_size:(batch + 1) * batch_size]
+                x, y = data.train_x[index], data.train_y[index]
+                optimizer.zero_grad(set_to_none=True)
+                logits = model(x)
+                loss = loss_fn(logits, y)
+                loss.backward()
+                optimizer.step()
+                lr = optimizer.param_groups[0]["lr"]
+                if run.scheduler is not None and not run.scheduler_per_epoch:
+                    run.scheduler.step()
+                progress.step += 1
+                progress.batch = batch + 1
+                progress.samples_seen += len(y)
+                now = time.perf_counter()
+                progress.train_seconds += now - mark
+                mark = now
+                pending.append((progress.step, epoch, loss.detach(), logits.detach(), y, lr,
+                                now - run_start))
+                if now - last_log >= LOG_INTERVAL_S:
+                    flush()
+        finally:
+            flush()  # also when stopping: every step taken is logged before the checkpoint
+            progress.train_seconds += time.perf_counter() - mark
+            progress.elapsed_s = time.perf_counter() - run_start
         if run.scheduler is not None and run.scheduler_per_epoch:
             run.scheduler.step()
         val_loss, val_accuracy = evaluate(model, loss_fn, data.val_x, data.val_y)
         if not math.isfinite(val_loss):
             raise _NonFiniteLoss(f"the validation loss became {val_loss} in epoch {epoch}; "
                                  "lower [optimizer] lr and start again")
-        train_loss = epoch_loss.item() / max(epoch_samples, 1)
-        train_accuracy = epoch_correct.item() / max(epoch_samples, 1)
+        samples = max(progress.epoch_samples, 1)
+        train_loss = progress.epoch_loss_sum / samples
+        train_accuracy = progress.epoch_correct / samples
         is_best = val_loss < progress.best_val_loss
         if is_best:
             progress.best_val_loss, progress.best_epoch = val_loss, epoch
         progress.best_val_accuracy = max(progress.best_val_accuracy, val_accuracy)
         progress.final_val_loss, progress.final_val_accuracy = val_loss, val_accuracy
         progress.epoch, progress.batch = epoch + 1, 0
+        progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = 0.0, 0, 0
+        progress.elapsed_s = time.perf_counter() - run_start
         emit(EpochEnd(epoch, epochs, progress.step, train_loss, train_accuracy, val_loss,
-                      val_accuracy, optimizer.param_groups[0]["lr"],
-                      time.perf_counter() - run_start,
+                      val_accuracy, optimizer.param_groups[0]["lr"], progress.elapsed_s,
                       progress.samples_seen / max(progress.train_seconds, 1e-9), is_best))
         _save(run, progress, folder, "last", emit)
         if is_best:
             _save(run, progress, folder, "best", emit)
         folder.write_summary({**folder.read_summary(), "status": "running",
-                              **_summary_numbers(progress, time.perf_counter() - run_start)})
+                              **_summary_numbers(progress)})
 
 
 def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
@@ -323,7 +344,7 @@ def _restore(run: _Run, checkpoint: Path) -> Progress:
         raise BadInput(f"cannot resume from {checkpoint}: {exc}") from None
 
 
-def _summary_numbers(progress: Progress, duration_s: float) -> dict:
+def _summary_numbers(progress: Progress) -> dict:
     def finite(value):
         return value if value is not None and math.isfinite(value) else None
 
@@ -335,7 +356,7 @@ def _summary_numbers(progress: Progress, duration_s: float) -> dict:
         "best_val_accuracy": progress.best_val_accuracy if progress.best_epoch else None,
         "final_val_loss": finite(progress.final_val_loss),
         "final_val_accuracy": progress.final_val_accuracy,
-        "duration_s": round(duration_s, 3),
+        "duration_s": round(progress.elapsed_s, 3),
         "samples_per_s": round(progress.samples_seen / progress.train_seconds, 1)
         if progress.train_seconds else None,
     }

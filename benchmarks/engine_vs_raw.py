@@ -1,0 +1,103 @@
+"""Benchmark 1: TrainDesk's engine against a hand-written PyTorch loop.
+
+Same model, data tensors, batch size, seed and thread count. TrainDesk runs with its
+event stream (a listener shaped like the GUI's bridge) and its run folder switched on.
+Throughput is samples per second over the training steps (validation excluded on both
+sides); the whole-run wall time, checkpoints included, is reported beside it.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import repeat
+
+
+def raw_loop(config, epochs: int) -> float:
+    """The loop a user would write: samples per second over training steps."""
+    import torch
+
+    from core.catalog import DATASETS, LOSSES, MODELS, OPTIMIZERS
+
+    torch.manual_seed(config.training.seed)
+    data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
+    model = MODELS.get(config.model.name).build(config.model.params, data.input_shape,
+                                                data.num_classes)
+    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params,
+                                                            list(model.parameters()))
+    loss_fn = LOSSES.get(config.loss.name).build(config.loss.params)
+    batch_size, n = config.training.batch_size, len(data.train_y)
+    seconds, samples = 0.0, 0
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(n)
+        start = time.perf_counter()
+        for b in range(math.ceil(n / batch_size)):
+            index = order[b * batch_size:(b + 1) * batch_size]
+            x, y = data.train_x[index], data.train_y[index]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            samples += len(y)
+        seconds += time.perf_counter() - start
+    return samples / seconds
+
+
+class GuiLikeListener:
+    """Does what the GUI's bridge does with events: keeps every point in lists."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[int, float]] = []
+
+    def __call__(self, event) -> None:
+        from core.events import BatchEnd
+
+        if isinstance(event, BatchEnd):
+            self.points.append((event.step, event.loss))
+
+
+def traindesk_loop(config, epochs: int) -> tuple[float, float]:
+    """(samples per second over training steps, whole-run wall seconds)."""
+    from core.trainer import train
+
+    config.training.epochs = epochs
+    with tempfile.TemporaryDirectory() as runs:
+        start = time.perf_counter()
+        summary = train(config, runs_dir=Path(runs), listeners=[GuiLikeListener()])
+        return summary["samples_per_s"], time.perf_counter() - start
+
+
+def run(repeats: int = 3, epochs: int = 3) -> list[dict]:
+    from core.config import RunConfig
+
+    rows = []
+    for model in ("simple_cnn", "mlp"):
+        def config():
+            return RunConfig.from_dict({"model": {"name": model}, "data": {"name": "digits"},
+                                        "training": {"device": "cpu", "batch_size": 64}})
+
+        raw = repeat(lambda: raw_loop(config(), epochs), repeats)
+        walls = []
+
+        def ours_once():
+            rate, wall = traindesk_loop(config(), epochs)
+            walls.append(wall)
+            return rate
+
+        ours = repeat(ours_once, repeats)
+        rows.append({
+            "benchmark": f"engine vs raw loop, {model}, digits, batch 64",
+            "raw samples/s": raw, "traindesk samples/s": ours,
+            "ratio (median)": ours["median"] / raw["median"],
+            "traindesk whole run s (median)": sorted(walls)[len(walls) // 2],
+        })
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

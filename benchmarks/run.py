@@ -1,0 +1,55 @@
+"""Run every benchmark and print one table: `python -m benchmarks.run [--quick]`.
+
+Results are also written as JSON (benchmarks/results.json, not committed) so that
+docs/performance.md can be updated from a single run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from benchmarks.common import machine
+
+SUITES = {
+    "engine": "benchmarks.engine_vs_raw",
+    "dataloader": "benchmarks.dataloader_vs_memory",
+    "gui_latency": "benchmarks.gui_latency",
+}
+
+
+def format_cell(value) -> str:
+    if isinstance(value, dict) and "median" in value:
+        return f"{value['median']:,.1f} ({value['min']:,.1f}-{value['max']:,.1f})"
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    return str(value)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=list(SUITES), action="append",
+                        help="run just these suites (repeatable)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    args = parser.parse_args()
+    import importlib
+
+    results = {"machine": machine(), "rows": []}
+    print(f"machine: {results['machine']}")
+    for name in args.only or list(SUITES):
+        module = importlib.import_module(SUITES[name])
+        for row in module.run(repeats=args.repeats):
+            results["rows"].append(row)
+            print(f"\n{row['benchmark']}  (median, min-max over {args.repeats} repeats)")
+            for key, value in row.items():
+                if key != "benchmark":
+                    print(f"  {key:<34} {format_cell(value)}")
+    args.out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

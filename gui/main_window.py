@@ -1,0 +1,233 @@
+"""MainWindow: set up a run on the left, start and stop it, watch its curves on the right.
+
+torch is not imported here: the window shows first, then a DeviceProbe loads torch off
+the GUI thread and fills in the device list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
+                               QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout,
+                               QWidget)
+
+import core
+from core.config import load_config, save_config
+from core.errors import BadInput
+from core.events import EpochEnd, RunStarted
+from core.runfolder import default_runs_dir
+from gui.device_probe import DeviceProbe
+from gui.live_plots import LivePlots
+from gui.message_bar import MessageBar
+from gui.run_progress import RunProgress
+from gui.run_setup import RunSetupPanel
+from gui.training_thread import TrainingThread
+from resources import resource_path
+
+RUN_FILE_FILTER = "Run files (*.toml);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    run_ended = Signal()  # a run's thread has finished, whatever the outcome
+
+    def __init__(self, runs_dir: Path | None = None) -> None:
+        super().__init__()
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        self.training_thread: TrainingThread | None = None  # kept until it has finished
+        self.device_probe: DeviceProbe | None = None
+        self.last_summary: dict | None = None
+        self.setWindowTitle("TrainDesk")
+        self.setWindowIcon(QIcon(str(resource_path("traindesk.svg"))))
+        self.resize(1280, 800)
+
+        self.setup_panel = RunSetupPanel()
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train with these settings; the run gets its own folder.")
+        self.start_button.clicked.connect(self.start_run)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch and save a checkpoint.")
+        self.stop_button.clicked.connect(self.stop_run)
+        self.progress = RunProgress()
+        self.message_bar = MessageBar()
+        self.plots = LivePlots()
+        self.folder_label = QLabel()
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.folder_label, 1)
+        self.folder_label.setText(f"Runs are saved in {self.runs_dir}")
+
+        self.setCentralWidget(self._build_layout())
+        self._build_menus()
+        self._set_running(False)
+
+    def _build_layout(self) -> QWidget:
+        scroll = QScrollArea()
+        scroll.setWidget(self.setup_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.setup_panel.sizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width() + 4)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.start_button)
+        controls.addWidget(self.stop_button)
+        controls.addWidget(self.progress, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.message_bar)
+        right_layout.addWidget(self.plots, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        return splitter
+
+    def _build_menus(self) -> None:
+        keys = QKeySequence.StandardKey
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open run file…", self, shortcut=keys.Open)
+        self.open_action.triggered.connect(self.open_run_file)
+        self.save_action = QAction("&Save run file…", self, shortcut=keys.Save)
+        self.save_action.triggered.connect(self.save_run_file)
+        quit_action = QAction("&Quit", self, shortcut=keys.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about_action = QAction("&About TrainDesk", self)
+        about_action.triggered.connect(self._show_about)
+        help_menu.addAction(about_action)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        # The settings belong to the run in progress until it ends.
+        self.setup_panel.setEnabled(not running)
+        self.open_action.setEnabled(not running)
+
+    # Running
+
+    def start_run(self) -> None:
+        self.message_bar.clear()
+        try:
+            config = self.setup_panel.config()
+        except BadInput as exc:
+            self.message_bar.show_error(f"Cannot start: {exc}")
+            return
+        thread = TrainingThread(config, self.runs_dir)
+        thread.run_started.connect(self._on_run_started)
+        thread.batches_ended.connect(self._on_batches)
+        thread.epoch_ended.connect(self._on_epoch)
+        thread.run_finished.connect(self._on_run_finished)
+        thread.run_failed.connect(self._on_run_failed)
+        thread.finished.connect(self._on_thread_finished)
+        self.training_thread = thread
+        self.last_summary = None
+        self.plots.clear()
+        self.plots.start_live()
+        self.progress.show_preparing()
+        self._set_running(True)
+        thread.start()
+
+    def stop_run(self) -> None:
+        if self.training_thread is not None:
+            self.training_thread.stop()
+            self.stop_button.setEnabled(False)
+            self.progress.show_stopping()
+
+    def _on_run_started(self, event: RunStarted) -> None:
+        self.folder_label.setText(f"Run folder: {event.run_dir}")
+        self.progress.show_started(event)
+
+    def _on_batches(self, batches: list) -> None:
+        self.plots.add_steps(batches)
+        self.progress.show_batch(batches[-1])
+
+    def _on_epoch(self, event: EpochEnd) -> None:
+        self.plots.add_epoch(event)
+        self.progress.show_epoch(event)
+
+    def _on_run_finished(self, summary: dict) -> None:
+        self.last_summary = summary
+        self.progress.show_finished(summary)
+
+    def _on_run_failed(self, message: str, details: str) -> None:
+        self.message_bar.show_error(f"The run failed: {message}", details)
+        self.progress.show_failed()
+
+    def _on_thread_finished(self) -> None:
+        self.training_thread.deleteLater()
+        self.training_thread = None
+        self.plots.stop_live()
+        self._set_running(False)
+        self.run_ended.emit()
+
+    # Devices
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.device_probe is None:
+            self.device_probe = DeviceProbe()
+            self.device_probe.devices_found.connect(self.setup_panel.set_devices)
+            self.device_probe.failed.connect(self.message_bar.show_error)
+            self.device_probe.start()
+
+    # Run files
+
+    def open_run_file(self) -> None:
+        start = str(self.runs_dir if self.runs_dir.is_dir() else Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open run file", start, RUN_FILE_FILTER)
+        if not path:
+            return
+        try:
+            config = load_config(path)
+        except BadInput as exc:
+            self.message_bar.show_error(f"Cannot open the run file: {exc}")
+            return
+        self.setup_panel.set_config(config)
+        self.message_bar.clear()
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+
+    def save_run_file(self) -> None:
+        try:
+            config = self.setup_panel.config()
+        except BadInput as exc:
+            self.message_bar.show_error(f"Cannot save: {exc}")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save run file", str(Path.home() / "run.toml"),
+                                              RUN_FILE_FILTER)
+        if not path:
+            return
+        path = Path(path) if Path(path).suffix else Path(path).with_suffix(".toml")
+        try:
+            save_config(config, path)
+        except OSError as exc:
+            self.message_bar.show_error(f"Cannot save {path}: {exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def _show_about(self) -> None:
+        QMessageBox.about(self, "About TrainDesk",
+                          f"<b>TrainDesk {core.__version__}</b><p>Train and fine-tune PyTorch "
+                          "models by pointing and clicking.</p><p>Runs are saved in "
+                          f"{self.runs_dir}</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A QThread destroyed while running aborts the process, and a run should end with its
+        # checkpoint saved: ask it to stop, then wait (one batch, or torch still importing).
+        if self.training_thread is not None:
+            self.training_thread.stop()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            for thread in (self.training_thread, self.device_probe):
+                if thread is not None:
+                    thread.wait()
+        finally:
+            QApplication.restoreOverrideCursor()
+        super().closeEvent(event)

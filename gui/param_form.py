@@ -1,0 +1,236 @@
+"""Forms generated from catalogue parameters: one field per Param, its help as tooltip.
+
+A new model, dataset or optimizer needs no change here: its Params choose the widgets.
+Every field has `config_value()` (the value for the run file) and `show_value(value)`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+
+from core.catalog import Param
+from core.errors import BadInput
+
+INT32_MAX = 2**31 - 1
+# Floats without a bound get this one, far beyond any sensible setting.
+FLOAT_LIMIT = 1e12
+
+
+class IntField(QSpinBox):
+    def __init__(self, param: Param) -> None:
+        super().__init__()
+        self.setRange(int(_bound(param.minimum, -INT32_MAX)), int(_bound(param.maximum, INT32_MAX)))
+
+    def config_value(self) -> int:
+        return self.value()
+
+    def show_value(self, value: int) -> None:
+        self.setValue(value)
+
+
+class WideIntField(QDoubleSpinBox):
+    """A whole number beyond QSpinBox's 32-bit range (seeds go up to 2**32 - 1); doubles hold
+    such integers exactly."""
+
+    def __init__(self, param: Param) -> None:
+        super().__init__()
+        self.setDecimals(0)
+        self.setRange(_bound(param.minimum, -2.0**53), _bound(param.maximum, 2.0**53))
+
+    def config_value(self) -> int:
+        return int(self.value())
+
+    def show_value(self, value: int) -> None:
+        self.setValue(value)
+
+
+class FloatField(QDoubleSpinBox):
+    """A number shown as a run file writes it (0.001, 1e-08) that also accepts scientific
+    notation, so small learning rates are neither rounded away nor hard to type."""
+
+    def __init__(self, param: Param) -> None:
+        super().__init__()
+        self.setDecimals(12)
+        self.setRange(_bound(param.minimum, -FLOAT_LIMIT), _bound(param.maximum, FLOAT_LIMIT))
+        # Arrows change the value's second digit (0.001 -> 0.0011), or 0.01 from zero.
+        default = abs(param.default)
+        self.setSingleStep(10 ** (math.floor(math.log10(default)) - 1) if default else 0.01)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.12g}"
+
+    def valueFromText(self, text: str) -> float:
+        return float(text)
+
+    def validate(self, text: str, pos: int) -> QValidator.State:
+        try:
+            value = float(text)
+        except ValueError:
+            # Half-typed numbers such as "1e-" or "-" may still become valid.
+            partial = all(c in "0123456789.eE+-" for c in text)
+            return QValidator.State.Intermediate if partial else QValidator.State.Invalid
+        in_range = self.minimum() <= value <= self.maximum()
+        return QValidator.State.Acceptable if in_range else QValidator.State.Intermediate
+
+    def config_value(self) -> float:
+        return self.value()
+
+    def show_value(self, value: float) -> None:
+        self.setValue(value)
+
+
+class BoolField(QCheckBox):
+    def config_value(self) -> bool:
+        return self.isChecked()
+
+    def show_value(self, value: bool) -> None:
+        self.setChecked(value)
+
+
+class ChoiceField(QComboBox):
+    def __init__(self, choices: tuple[str, ...] | list[str]) -> None:
+        super().__init__()
+        self.addItems(list(choices))
+
+    def config_value(self) -> str:
+        return self.currentText()
+
+    def show_value(self, value: str) -> None:
+        # A name not offered here (a device from another machine's run file) is kept, so the
+        # trainer can say why it cannot be used rather than the form silently changing it.
+        if self.findText(value) < 0:
+            self.addItem(value)
+        self.setCurrentIndex(self.findText(value))
+
+
+class TextField(QLineEdit):
+    def config_value(self) -> str:
+        return self.text().strip()
+
+    def show_value(self, value: str) -> None:
+        self.setText(value)
+
+
+class ListField(QLineEdit):
+    """A list typed as "256, 128"; brackets and quotes as in a run file are accepted too."""
+
+    def __init__(self, param: Param, section: str) -> None:
+        super().__init__()
+        self.param, self.section = param, section
+        self.setPlaceholderText("numbers, comma-separated" if param.kind == "int_list"
+                                else "names, comma-separated")
+
+    def config_value(self) -> list:
+        items = [item.strip().strip("\"'") for item in self.text().strip().strip("[]").split(",")]
+        items = [item for item in items if item]
+        if self.param.kind == "str_list":
+            return items
+        try:
+            return [int(item) for item in items]
+        except ValueError:
+            raise BadInput(f"[{self.section}] {self.param.name} = {self.text()!r}: expected whole "
+                           "numbers separated by commas, e.g. 256, 128") from None
+
+    def show_value(self, value: list) -> None:
+        self.setText(", ".join(str(item) for item in value))
+
+
+class PathField(QWidget):
+    """A file path with a Browse button."""
+
+    def __init__(self, param: Param) -> None:
+        super().__init__()
+        self.param = param
+        self.line_edit = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.line_edit, 1)
+        layout.addWidget(browse)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {label_text(self.param)}",
+                                              self.line_edit.text())
+        if path:
+            self.line_edit.setText(path)
+
+    def config_value(self) -> str:
+        return self.line_edit.text().strip()
+
+    def show_value(self, value: str) -> None:
+        self.line_edit.setText(value)
+
+
+def make_field(param: Param, section: str) -> QWidget:
+    """The widget that edits one parameter of `section`, chosen by its kind."""
+    kind = param.kind
+    if kind == "int":
+        wide = max(abs(param.minimum or 0), abs(param.maximum or 0)) > INT32_MAX
+        return WideIntField(param) if wide else IntField(param)
+    if kind == "float":
+        return FloatField(param)
+    if kind == "bool":
+        return BoolField()
+    if kind == "choice":
+        return ChoiceField(param.choices)
+    if kind == "path":
+        return PathField(param)
+    if kind in ("int_list", "str_list"):
+        return ListField(param, section)
+    return TextField()
+
+
+def label_text(param: Param) -> str:
+    return param.name.replace("_", " ")
+
+
+def tooltip_text(param: Param) -> str:
+    if param.kind in ("int", "float") and (param.minimum is not None or param.maximum is not None):
+        return f"{param.help}\nAccepted: {param.describe_range()}."
+    if param.kind == "int_list":
+        return f"{param.help}\nWhole numbers separated by commas."
+    if param.kind == "str_list":
+        return f"{param.help}\nNames separated by commas."
+    return param.help
+
+
+class ParamForm(QWidget):
+    """One labelled field per Param of a catalogue entry or settings section."""
+
+    def __init__(self, params: tuple[Param, ...], section: str,
+                 custom_fields: dict[str, QWidget] | None = None) -> None:
+        super().__init__()
+        self.fields: dict[str, QWidget] = {}
+        self.labels: list[QLabel] = []
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        custom_fields = custom_fields or {}
+        for param in params:
+            field = custom_fields[param.name] if param.name in custom_fields \
+                else make_field(param, section)
+            field.show_value(param.default)
+            field.setToolTip(tooltip_text(param))
+            label = QLabel(label_text(param))
+            label.setToolTip(tooltip_text(param))
+            layout.addRow(label, field)
+            self.fields[param.name] = field
+            self.labels.append(label)
+
+    def values(self) -> dict[str, Any]:
+        """The fields' values as a run file holds them; BadInput for a list that cannot be read."""
+        return {name: field.config_value() for name, field in self.fields.items()}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            self.fields[name].show_value(value)
+
+
+def _bound(value: float | None, fallback: float) -> float:
+    return fallback if value is None else value

@@ -1,0 +1,86 @@
+"""RunProgress: a progress bar and one line saying where the run stands: epoch, step,
+speed and time left while it trains; the outcome and final validation scores after."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from core.events import BatchEnd, EpochEnd, RunStarted
+
+
+def format_duration(seconds: float) -> str:
+    """0:07, 12:30 or 1:02:03."""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_scores(accuracy: float | None, loss: float | None) -> str:
+    parts = []
+    if accuracy is not None:
+        parts.append(f"validation accuracy {accuracy:.1%}")
+    if loss is not None:
+        parts.append(f"validation loss {loss:.4g}")
+    return " · ".join(parts)
+
+
+class RunProgress(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.label = QLabel("Choose the settings on the left, then press Start.")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label)
+        self._epochs = 0
+        self._last_epoch: EpochEnd | None = None
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_preparing(self) -> None:
+        self.bar.setRange(0, 0)  # busy: loading torch, the data and the model
+        self.label.setText("Preparing the run: loading the data and building the model…")
+        self._last_epoch = None
+
+    def show_started(self, event: RunStarted) -> None:
+        self._epochs = event.epochs
+        self.bar.setRange(0, event.epochs * event.steps_per_epoch)
+        self.bar.setValue(0)
+        self.label.setText(f"Epoch 1/{event.epochs} · training on {event.device} · "
+                           f"{event.train_samples:,} training and {event.val_samples:,} "
+                           "validation samples")
+
+    def show_batch(self, event: BatchEnd) -> None:
+        self.bar.setValue(event.step)
+        seconds_left = event.elapsed_s * (event.total_steps - event.step) / event.step
+        parts = [f"Epoch {event.epoch}/{self._epochs}",
+                 f"step {event.step:,}/{event.total_steps:,}",
+                 f"{event.samples_per_s:,.0f} samples/s",
+                 f"{format_duration(seconds_left)} left"]
+        if self._last_epoch is not None:
+            parts.append(format_scores(self._last_epoch.val_accuracy, None))
+        self.label.setText(" · ".join(parts))
+
+    def show_epoch(self, event: EpochEnd) -> None:
+        self._last_epoch = event
+
+    def show_stopping(self) -> None:
+        self.label.setText("Stopping after this batch and saving a checkpoint…")
+
+    def show_finished(self, summary: dict) -> None:
+        status = summary["status"]
+        if status == "completed":
+            self.bar.setValue(self.bar.maximum())
+        done = summary.get("epochs_completed", 0)
+        scores = format_scores(summary.get("final_val_accuracy"), summary.get("final_val_loss"))
+        text = (f"{status.capitalize()} after {done} of {self._epochs} epochs in "
+                f"{format_duration(summary.get('duration_s') or 0)}")
+        self.label.setText(f"{text} · {scores}" if scores else text)
+
+    def show_failed(self) -> None:
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.label.setText("The run did not finish; see the message below.")

@@ -1,0 +1,65 @@
+"""Shared test setup: Qt off screen, a private TRAINDESK_HOME per test, and a check that
+no test ends with a QThread still running (after napari's dangling-thread fixture)."""
+
+import os
+
+import pytest
+
+# Before Qt loads: tests never open windows on the desktop.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+STARTED_THREADS = pytest.StashKey[list]()
+
+
+@pytest.fixture(autouse=True)
+def private_traindesk_home(tmp_path, monkeypatch):
+    """Runs and settings go to a temporary folder, never the user's own."""
+    home = tmp_path / "traindesk-home"
+    monkeypatch.setenv("TRAINDESK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def track_started_threads(request, monkeypatch):
+    """Record every QThread a Qt test starts; tests without qtbot never load Qt."""
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtCore import QThread
+
+    started = request.node.stash[STARTED_THREADS] = []
+    original_start = QThread.start
+
+    def start_and_record(thread, *args):
+        started.append(thread)
+        original_start(thread, *args)
+
+    monkeypatch.setattr(QThread, "start", start_and_record)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a test whose body ends with a QThread running. Checked here, before pytest-qt
+    closes the test's windows, because closing the main window stops and joins its run
+    and would hide the thread the test forgot."""
+    result = yield
+    started = item.stash.get(STARTED_THREADS, [])
+    if started:
+        import shiboken6
+
+        running = [t for t in started if shiboken6.isValid(t) and t.isRunning()]
+        if running:
+            pytest.fail(f"the test ended with {len(running)} QThread(s) still running: "
+                        f"{running}; wait for them (qtbot.waitSignal) before it ends")
+    return result
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The main window on (off) screen with runs going to tmp_path/runs, torch loaded."""
+    from gui.main_window import MainWindow
+
+    win = MainWindow(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.device_probe.isFinished(), timeout=60_000)
+    return win
