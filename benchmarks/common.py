@@ -6,14 +6,12 @@ import os
 import platform
 import statistics
 import time
-from typing import Callable
 
 
-def repeat(measure: Callable[[], float], repeats: int) -> dict:
-    """Call `measure` `repeats` times; min, median and max of what it returns."""
-    values = [measure() for _ in range(repeats)]
+def summarize(values: list[float]) -> dict:
+    """Min, median and max of repeated measurements (and the values themselves)."""
     return {"min": min(values), "median": statistics.median(values), "max": max(values),
-            "values": values}
+            "values": list(values)}
 
 
 def machine() -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.common import repeat
+from benchmarks.common import summarize
 from benchmarks.engine_vs_raw import traindesk_loop
 
 
@@ -15,7 +15,9 @@ def dataloader_loop(config, epochs: int) -> float:
     from torch.utils.data import DataLoader, TensorDataset
 
     from core.catalog import DATASETS, LOSSES, MODELS, OPTIMIZERS
+    from core.trainer import cpu_threads
 
+    torch.set_num_threads(cpu_threads(config.training.threads))  # as TrainDesk does
     torch.manual_seed(config.training.seed)
     data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
     model = MODELS.get(config.model.name).build(config.model.params, data.input_shape,
@@ -39,7 +41,7 @@ def dataloader_loop(config, epochs: int) -> float:
     return samples / seconds
 
 
-def run(repeats: int = 3, epochs: int = 3) -> list[dict]:
+def run(repeats: int = 3, epochs: int = 5) -> list[dict]:
     from core.config import RunConfig
 
     rows = []
@@ -48,12 +50,15 @@ def run(repeats: int = 3, epochs: int = 3) -> list[dict]:
             return RunConfig.from_dict({"model": {"name": model}, "data": {"name": "digits"},
                                         "training": {"device": "cpu", "batch_size": 64}})
 
-        loader = repeat(lambda: dataloader_loop(config(), epochs), repeats)
-        ours = repeat(lambda: traindesk_loop(config(), epochs)[0], repeats)
+        loader, ours = [], []
+        for _ in range(repeats):  # alternated: the machine's speed drifts between runs
+            loader.append(dataloader_loop(config(), epochs))
+            ours.append(traindesk_loop(config(), epochs)[0])
+        loader_stats, ours_stats = summarize(loader), summarize(ours)
         rows.append({
             "benchmark": f"DataLoader loop vs in-memory, {model}, digits, batch 64",
-            "dataloader samples/s": loader, "traindesk samples/s": ours,
-            "speed-up (median)": ours["median"] / loader["median"],
+            "dataloader samples/s": loader_stats, "traindesk samples/s": ours_stats,
+            "speed-up (median)": ours_stats["median"] / loader_stats["median"],
         })
     return rows
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import repeat
+from benchmarks.common import summarize
 
 
 def raw_loop(config, epochs: int) -> float:
@@ -21,7 +21,9 @@ def raw_loop(config, epochs: int) -> float:
     import torch
 
     from core.catalog import DATASETS, LOSSES, MODELS, OPTIMIZERS
+    from core.trainer import cpu_threads
 
+    torch.set_num_threads(cpu_threads(config.training.threads))  # as TrainDesk does
     torch.manual_seed(config.training.seed)
     data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
     model = MODELS.get(config.model.name).build(config.model.params, data.input_shape,
@@ -71,7 +73,7 @@ def traindesk_loop(config, epochs: int) -> tuple[float, float]:
         return summary["samples_per_s"], time.perf_counter() - start
 
 
-def run(repeats: int = 3, epochs: int = 3) -> list[dict]:
+def run(repeats: int = 3, epochs: int = 5) -> list[dict]:
     from core.config import RunConfig
 
     rows = []
@@ -80,20 +82,19 @@ def run(repeats: int = 3, epochs: int = 3) -> list[dict]:
             return RunConfig.from_dict({"model": {"name": model}, "data": {"name": "digits"},
                                         "training": {"device": "cpu", "batch_size": 64}})
 
-        raw = repeat(lambda: raw_loop(config(), epochs), repeats)
-        walls = []
-
-        def ours_once():
+        # Alternate the two within each repeat: the machine's speed drifts between runs.
+        raw, ours, walls = [], [], []
+        for _ in range(repeats):
+            raw.append(raw_loop(config(), epochs))
             rate, wall = traindesk_loop(config(), epochs)
+            ours.append(rate)
             walls.append(wall)
-            return rate
-
-        ours = repeat(ours_once, repeats)
+        raw_stats, ours_stats = summarize(raw), summarize(ours)
         rows.append({
-            "benchmark": f"engine vs raw loop, {model}, digits, batch 64",
-            "raw samples/s": raw, "traindesk samples/s": ours,
-            "ratio (median)": ours["median"] / raw["median"],
-            "traindesk whole run s (median)": sorted(walls)[len(walls) // 2],
+            "benchmark": f"engine vs raw loop, {model}, digits, batch 64, {epochs} epochs",
+            "raw samples/s": raw_stats, "traindesk samples/s": ours_stats,
+            "ratio (median)": ours_stats["median"] / raw_stats["median"],
+            "traindesk whole run s (median)": summarize(walls)["median"],
         })
     return rows
 

@@ -30,6 +30,8 @@ TRAINING_PARAMS = (
           "auto picks a working GPU, else the CPU; or cpu, cuda, cuda:N, mps."),
     Param("seed", "int", 0, "Seeds data split, initial weights and shuffling.",
           minimum=0, maximum=2**32 - 1),
+    Param("threads", "int", 0, "CPU threads for training; 0 uses all cores but one, so the "
+          "window stays responsive.", minimum=0, maximum=1024),
 )
 FINETUNE_PARAMS = (
     Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
@@ -51,6 +53,7 @@ class TrainingSettings:
     batch_size: int = 64
     device: str = "auto"
     seed: int = 0
+    threads: int = 0
 
 
 @dataclass

@@ -23,10 +23,13 @@ def run_self_test() -> int:
     """Print one line of result; 0 when a short run completed and its curve was drawn."""
     # Set before Qt starts, for this process only: installers often run without a display.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtCore import QLoggingCategory
     from PySide6.QtWidgets import QApplication
 
-    qInstallMessageHandler(_print_qt_message)
+    # The offscreen platform warns that it cannot pass on window size hints: noise in an
+    # installer's log. A rule, not qInstallMessageHandler: PySide6 6.12's Python message
+    # handler releases a reference to None per message and crashes the interpreter.
+    QLoggingCategory.setFilterRules("default.warning=false")
     app = QApplication.instance() or QApplication([])  # noqa: F841  (must outlive the window)
     with tempfile.TemporaryDirectory(prefix="traindesk-self-test-") as runs_dir:
         try:
@@ -44,13 +47,6 @@ def run_self_test() -> int:
 
 class SelfTestFailed(Exception):
     pass
-
-
-def _print_qt_message(mode, context, message: str) -> None:
-    # The offscreen platform warns that it cannot pass on window size hints; that is noise
-    # in an installer's log, while every other Qt message may explain a failure.
-    if "propagateSizeHints" not in message:
-        print(message, file=sys.stderr)
 
 
 def _train_through_window(runs_dir: Path) -> str:

@@ -76,3 +76,13 @@ def test_importing_every_core_module_leaves_qt_unloaded():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_gui_never_installs_a_python_qt_message_handler():
+    # PySide6 6.12's qInstallMessageHandler releases a reference to None for every Qt
+    # message, which aborts the interpreter after a few thousand messages.
+    root = Path(__file__).resolve().parents[1]
+    offenders = [str(path.relative_to(root)) for folder in ("gui", "benchmarks")
+                 for path in (root / folder).rglob("*.py")
+                 if "qInstallMessageHandler(" in path.read_text(encoding="utf-8")]
+    assert offenders == []
