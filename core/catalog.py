@@ -13,7 +13,7 @@ from typing import Any, Callable
 from core.errors import BadInput
 
 # Parameter kinds and the Python values they hold.
-KINDS = ("int", "float", "bool", "choice", "str", "path", "int_list", "str_list")
+KINDS = ("int", "float", "bool", "choice", "str", "path", "int_list", "str_list", "float_map")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Param:
             value = float(value)
         expected = {
             "int": int, "float": float, "bool": bool, "choice": str, "str": str,
-            "path": str, "int_list": list, "str_list": list,
+            "path": str, "int_list": list, "str_list": list, "float_map": dict,
         }[kind]
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise BadInput(
@@ -58,9 +58,15 @@ class Param:
                     raise BadInput(f"{where} = {value!r}: expected {self.describe_type()}")
             value = list(value)
             items = value
+        elif kind == "float_map":
+            for key, item in value.items():
+                if isinstance(item, bool) or not isinstance(item, (int, float)):
+                    raise BadInput(f"{where}.{key} = {item!r}: expected a number")
+            value = {key: float(item) for key, item in value.items()}
+            items = list(value.values())
         else:
             items = [value]
-        if kind in ("int", "float", "int_list"):
+        if kind in ("int", "float", "int_list", "float_map"):
             for item in items:
                 if self.minimum is not None and item < self.minimum:
                     raise BadInput(f"{where} = {value!r}: must be {self.describe_range()}")
@@ -76,6 +82,7 @@ class Param:
             "choice": "one of " + ", ".join(self.choices), "str": "text",
             "path": "a file path (text)", "int_list": "a list of whole numbers, e.g. [1, 2]",
             "str_list": 'a list of names, e.g. ["a", "b"]',
+            "float_map": "a table of names and numbers, e.g. { conv1 = 0.1, fc2 = 1.0 }",
         }[self.kind]
 
     def describe_range(self) -> str:
@@ -130,7 +137,9 @@ class Entry:
 
 
 def _copy(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else value
+    if isinstance(value, (list, dict)):
+        return type(value)(value)
+    return value
 
 
 class Catalogue:

@@ -35,7 +35,22 @@ TRAINING_PARAMS = (
 )
 FINETUNE_PARAMS = (
     Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
+    Param("load_matching_only", "bool", False, "Load only the layers whose names and shapes "
+          "match the start weights and keep the rest fresh (listed when the run starts)."),
     Param("freeze", "str_list", [], 'Module-name prefixes to freeze, e.g. ["conv1", "conv2"].'),
+    Param("train_only", "str_list", [], "The inverse of freeze: train only these module-name "
+          'prefixes, e.g. ["fc2"]; everything else is frozen.'),
+    Param("lr_multipliers", "float_map", {}, "Learning-rate multiplier per module-name prefix, "
+          "e.g. { conv1 = 0.1, conv2 = 0.1 }; other layers use 1.", minimum=0.0, maximum=100.0),
+    Param("unfreeze_every", "int", 0, "Gradual unfreezing: every N epochs unfreeze the frozen "
+          "top-level block nearest the output (0: never).", minimum=0, maximum=100000),
+    Param("lora_targets", "str_list", [], "Linear or Conv2d layers to adapt with low-rank "
+          'adapters (LoRA), e.g. ["fc1"]; their base weights are frozen.'),
+    Param("lora_rank", "int", 8, "Rank of each LoRA adapter.", minimum=1, maximum=1024),
+    Param("lora_alpha", "float", 16.0, "LoRA scaling: the update is multiplied by alpha/rank.",
+          minimum=0.0, maximum=10000.0),
+    Param("lora_dropout", "float", 0.0, "Dropout on the LoRA adapter's input.",
+          minimum=0.0, maximum=0.95),
 )
 
 
@@ -59,7 +74,15 @@ class TrainingSettings:
 @dataclass
 class FinetuneSettings:
     init_from: str = ""
+    load_matching_only: bool = False
     freeze: list[str] = field(default_factory=list)
+    train_only: list[str] = field(default_factory=list)
+    lr_multipliers: dict[str, float] = field(default_factory=dict)
+    unfreeze_every: int = 0
+    lora_targets: list[str] = field(default_factory=list)
+    lora_rank: int = 8
+    lora_alpha: float = 16.0
+    lora_dropout: float = 0.0
 
 
 @dataclass
@@ -192,6 +215,6 @@ def _check_plain(values: dict[str, Any], params: tuple[Param, ...], section: str
             )
     return {
         p.name: p.check(values[p.name], f"[{section}] {p.name}") if p.name in values
-        else (list(p.default) if isinstance(p.default, list) else p.default)
+        else (type(p.default)(p.default) if isinstance(p.default, (list, dict)) else p.default)
         for p in params
     }

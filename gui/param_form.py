@@ -140,6 +140,32 @@ class ListField(QLineEdit):
         self.setText(", ".join(str(item) for item in value))
 
 
+class MapField(QLineEdit):
+    """Names and numbers typed as "conv1=0.1, conv2=0.1" (a run file's { conv1 = 0.1 })."""
+
+    def __init__(self, param: Param, section: str) -> None:
+        super().__init__()
+        self.param, self.section = param, section
+        self.setPlaceholderText("name=number, comma-separated")
+
+    def config_value(self) -> dict:
+        values = {}
+        for item in self.text().strip().strip("{}").split(","):
+            if not item.strip():
+                continue
+            name, sep, number = item.partition("=")
+            try:
+                values[name.strip().strip("\"'")] = float(number)
+            except ValueError:
+                raise BadInput(f"[{self.section}] {self.param.name} = {self.text()!r}: write "
+                               "name=number pairs separated by commas, e.g. conv1=0.1, "
+                               "conv2=0.1") from None
+        return values
+
+    def show_value(self, value: dict) -> None:
+        self.setText(", ".join(f"{name}={number:g}" for name, number in value.items()))
+
+
 class PathField(QWidget):
     """A file path with a Browse button."""
 
@@ -183,6 +209,8 @@ def make_field(param: Param, section: str) -> QWidget:
         return PathField(param)
     if kind in ("int_list", "str_list"):
         return ListField(param, section)
+    if kind == "float_map":
+        return MapField(param, section)
     return TextField()
 
 
