@@ -17,6 +17,9 @@ SUITES = {
     "engine": "benchmarks.engine_vs_raw",
     "dataloader": "benchmarks.dataloader_vs_memory",
     "gui_latency": "benchmarks.gui_latency",
+    "startup": "benchmarks.startup",
+    "plot_refresh": "benchmarks.plot_refresh",
+    "memory": "benchmarks.memory",
 }
 
 
