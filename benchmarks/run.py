@@ -20,6 +20,7 @@ SUITES = {
     "startup": "benchmarks.startup",
     "plot_refresh": "benchmarks.plot_refresh",
     "memory": "benchmarks.memory",
+    "freeze": "benchmarks.freeze",
 }
 
 

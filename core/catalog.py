@@ -13,7 +13,8 @@ from typing import Any, Callable
 from core.errors import BadInput
 
 # Parameter kinds and the Python values they hold.
-KINDS = ("int", "float", "bool", "choice", "str", "path", "int_list", "str_list", "float_map")
+KINDS = ("int", "float", "bool", "choice", "str", "path", "dir", "int_list", "str_list",
+         "float_map")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Param:
             value = float(value)
         expected = {
             "int": int, "float": float, "bool": bool, "choice": str, "str": str,
-            "path": str, "int_list": list, "str_list": list, "float_map": dict,
+            "path": str, "dir": str, "int_list": list, "str_list": list, "float_map": dict,
         }[kind]
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise BadInput(
@@ -80,7 +81,8 @@ class Param:
         return {
             "int": "a whole number", "float": "a number", "bool": "true or false",
             "choice": "one of " + ", ".join(self.choices), "str": "text",
-            "path": "a file path (text)", "int_list": "a list of whole numbers, e.g. [1, 2]",
+            "path": "a file path (text)", "dir": "a folder path (text)",
+            "int_list": "a list of whole numbers, e.g. [1, 2]",
             "str_list": 'a list of names, e.g. ["a", "b"]',
             "float_map": "a table of names and numbers, e.g. { conv1 = 0.1, fc2 = 1.0 }",
         }[self.kind]
@@ -194,7 +196,10 @@ def load_all() -> dict[str, Catalogue]:
     Registration modules import torch only inside their builders, so this is fast and
     the GUI can build its forms before torch is loaded.
     """
-    import core.datasets  # noqa: F401  (registers datasets)
+    import core.datasets  # noqa: F401  (registers datasets: digits first, the default)
+    import core.data_images  # noqa: F401
+    import core.data_tables  # noqa: F401
+    import core.data_text  # noqa: F401
     import core.losses  # noqa: F401
     import core.models  # noqa: F401
     import core.optimizers  # noqa: F401

@@ -108,25 +108,39 @@ def _ctrl_c_interrupts(control):
 
 
 class ConsolePrinter:
-    """Listener that prints one line per epoch and the run's start and end."""
+    """Listener that prints one line per epoch, the run's start and end, what the start
+    weights did not fill, notes about the data and the layers gradual unfreezing releases."""
+
+    metric = "acc"  # how epoch lines name the run's metric (RunStarted.metric_name)
 
     def __call__(self, event) -> None:
-        from core.events import EpochEnd, RunFinished, RunStarted
+        from core.events import EpochEnd, LayersUnfrozen, RunFinished, RunStarted
 
         if isinstance(event, RunStarted):
             print(f"run folder {event.run_dir}\ndevice {event.device}, {event.train_samples} "
                   f"training / {event.val_samples} validation samples, "
                   f"{event.trainable_params:,} of {event.total_params:,} parameters trainable",
                   flush=True)
+            for note in event.notes:
+                print(f"start weights: {note}", flush=True)
+            for note in event.data_notes:
+                print(f"note: {note}", flush=True)
+            self.metric = "acc" if event.metric_name == "accuracy" else event.metric_name
+        elif isinstance(event, LayersUnfrozen):
+            print(f"unfrozen {', '.join(event.names)} for epoch {event.epoch}; "
+                  f"{event.trainable_params:,} parameters trainable now", flush=True)
         elif isinstance(event, EpochEnd):
             print(f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} "
-                  f"acc {event.train_accuracy:.3f}  val loss {event.val_loss:.4f} "
-                  f"acc {event.val_accuracy:.3f}  {event.samples_per_s:,.0f} samples/s  "
+                  f"{self.metric} {event.train_accuracy:.3f}  val loss {event.val_loss:.4f} "
+                  f"{self.metric} {event.val_accuracy:.3f}"
+                  f"{'' if event.val_mae is None else f'  mae {event.val_mae:.4g}'}  "
+                  f"{event.samples_per_s:,.0f} samples/s  "
                   f"{event.elapsed_s:.1f}s{'  *best' if event.is_best else ''}", flush=True)
         elif isinstance(event, RunFinished):
             s = event.summary
-            best = s.get("best_val_accuracy")
-            print(f"{s['status']}: {s['epochs_completed']} epochs, best val accuracy "
+            best = s.get("best_val_metric")
+            metric = s.get("metric", "accuracy").replace("r2", "R2")
+            print(f"{s['status']}: {s['epochs_completed']} epochs, best val {metric} "
                   f"{best if best is None else f'{best:.4f}'} (epoch {s.get('best_epoch')}), "
                   f"{s['duration_s']:.1f}s", flush=True)
 

@@ -1,10 +1,17 @@
-"""Dataset catalogue. Each builder gets its checked parameters and the run's seed and
-returns an InMemoryData: tensors for both splits, batched later by index slicing."""
+"""Dataset catalogue: the shared pieces (InMemoryData, DataInfo, splits, the data folder)
+and the bundled digits. Tables, torchvision image sets, image folders and text live in
+data_tables.py, data_images.py and data_text.py; `catalog.load_all` imports them all.
+
+Each builder gets its checked parameters and the run's seed and returns an InMemoryData:
+tensors for both splits, batched later by index slicing.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
 
 from core.catalog import DATASETS, Param
 from core.errors import BadInput
@@ -12,16 +19,72 @@ from core.errors import BadInput
 VAL_SPLIT = Param("val_split", "float", 0.2, "Share of samples held out for validation.",
                   minimum=0.05, maximum=0.9)
 
+AUGMENT = (
+    Param("random_crop", "int", 0, "Augmentation: shift training images by up to this many "
+          "pixels at random, as padding and cropping back does (0: off).", minimum=0,
+          maximum=256),
+    Param("flip", "bool", False, "Augmentation: mirror training images left-right at random "
+          "(not for digits or letters, whose mirror image is another shape)."),
+    Param("rotation", "float", 0.0, "Augmentation: rotate training images by a random angle "
+          "of up to this many degrees either way (0: off).", minimum=0.0, maximum=180.0),
+)
+
+
+@dataclass
+class DataInfo:
+    """What a model or loss builder needs to know about the data, without the tensors.
+
+    `num_classes` is the number of model outputs for the task: the classes of a
+    classification, the target columns (1) of a regression. Builders may append lines for
+    the user to `notes` (how the input was adapted, which weights were loaded).
+    """
+
+    input_shape: tuple[int, ...]
+    num_classes: int
+    kind: str = "image"  # "image" (C, H, W) | "table" (F,) | "tokens" (L,) of ids, 0 = padding
+    task: str = "classification"  # | "regression"
+    vocab_size: int = 0  # tokens only: ids are below this
+    class_names: list[str] = field(default_factory=list)
+    class_counts: list[int] = field(default_factory=list)  # training samples per class
+    notes: list[str] = field(default_factory=list)
+
+
+def kind_of_shape(input_shape: tuple[int, ...]) -> str:
+    """The kind a sample shape suggests when nobody said: (C, H, W) image, else table."""
+    return "image" if len(input_shape) == 3 else "table"
+
 
 @dataclass
 class InMemoryData:
-    """A dataset held whole as tensors: inputs float32 (N, C, H, W), labels int64 (N,)."""
+    """A dataset held whole as tensors, sliced into batches by index.
+
+    Inputs: images (N, C, H, W) float32 or uint8 (raw pixels, turned into normalised
+    floats batch by batch by `batch_transform`), tables (N, F) float32, tokens (N, L) int64.
+    Targets: classification int64 (N,); regression float32 (N, 1), standardised.
+    """
 
     train_x: Any
     train_y: Any
     val_x: Any
     val_y: Any
-    class_names: list[str]
+    class_names: list[str]  # classification: the classes; regression: the target's name
+    task: str = "classification"
+    kind: str = ""  # "" means: from the sample shape (image or table)
+    vocab_size: int = 0
+    # (x, train) -> float inputs for the model; runs on the device, batch by batch. Training
+    # batches get the augmentation here; None means the inputs are used as they are.
+    batch_transform: Callable[[Any, bool], Any] | None = None
+    target_scale: float = 1.0  # regression targets were divided by this; MAE is reported in
+    # the target's own units by multiplying back
+    notes: list[str] = field(default_factory=list)  # for the user: skipped files, dropped rows
+    feature_names: list[str] = field(default_factory=list)
+    # The first rows as read (tables and texts), for the preview: column names and text cells.
+    preview_columns: list[str] = field(default_factory=list)
+    preview_rows: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            self.kind = kind_of_shape(self.input_shape)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -29,15 +92,56 @@ class InMemoryData:
 
     @property
     def num_classes(self) -> int:
+        """Model outputs: the classes, or for a regression its one target."""
         return len(self.class_names)
+
+    def prepare(self, x, train: bool):
+        """Model-ready inputs of one batch: normalised floats, augmented when `train`."""
+        return x if self.batch_transform is None else self.batch_transform(x, train)
+
+    def class_counts(self) -> list[int]:
+        """Training samples per class (classification), for balanced class weights."""
+        if self.task != "classification":
+            return []
+        import torch
+
+        return torch.bincount(self.train_y.cpu(), minlength=self.num_classes).tolist()
+
+    def info(self) -> DataInfo:
+        return DataInfo(self.input_shape, self.num_classes, self.kind, self.task,
+                        self.vocab_size, list(self.class_names), self.class_counts())
 
     def to(self, device) -> InMemoryData:
         """Move every tensor to `device` (once, so batches are sliced where they are used)."""
-        return InMemoryData(self.train_x.to(device), self.train_y.to(device),
-                            self.val_x.to(device), self.val_y.to(device), self.class_names)
+        return replace(self, train_x=self.train_x.to(device), train_y=self.train_y.to(device),
+                       val_x=self.val_x.to(device), val_y=self.val_y.to(device))
 
 
-def stratified_split(labels, val_split: float, seed: int):
+def image_batches(params: dict, mean, std, scale: float = 255.0, fill: float = 0.0):
+    """The batch transform for these parameters: normalisation plus chosen augmentation."""
+    from core.image_batches import ImageBatches
+
+    return ImageBatches(mean, std, scale, params["random_crop"], params["flip"],
+                        params["rotation"], fill)
+
+
+def default_data_dir() -> Path:
+    """Where datasets are read from and downloaded to by default: TRAINDESK_HOME/data when
+    set, else `data` in the platform's user data folder (beside `runs`)."""
+    home = os.environ.get("TRAINDESK_HOME")
+    if home:
+        return Path(home).expanduser() / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("TrainDesk", appauthor=False)) / "data"
+
+
+def data_dir(params: dict) -> Path:
+    """The `data_dir` parameter, or the default data folder when it is empty."""
+    return Path(params["data_dir"]).expanduser() if params["data_dir"] else default_data_dir()
+
+
+def stratified_split(labels, val_split: float, seed: int, class_names=None):
     """Indices (train, val) with each class split in the same proportion, shuffled by `seed`."""
     import numpy as np
 
@@ -47,11 +151,23 @@ def stratified_split(labels, val_split: float, seed: int):
         members = rng.permutation(np.flatnonzero(labels == label))
         n_val = max(1, round(len(members) * val_split))
         if n_val >= len(members):
-            raise BadInput(f"class {label} has only {len(members)} samples; "
+            name = class_names[label] if class_names is not None else label
+            raise BadInput(f"class {name} has only {len(members)} samples; "
                            "lower [data] val_split or add samples")
         val.append(members[:n_val])
         train.append(members[n_val:])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
+
+
+def random_split(n: int, val_split: float, seed: int):
+    """Indices (train, val) of a shuffled split of n samples (for regression)."""
+    import numpy as np
+
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, round(n * val_split))
+    if n_val >= n:
+        raise BadInput(f"only {n} samples: too few to hold out a validation share; add samples")
+    return order[n_val:], order[:n_val]
 
 
 @DATASETS.register(
@@ -62,7 +178,9 @@ def stratified_split(labels, val_split: float, seed: int):
         VAL_SPLIT,
         Param("classes", "int_list", [], "Keep only these digits (empty: all ten), e.g. [5, 6, 7].",
               minimum=0, maximum=9),
+        *AUGMENT,
     ),
+    task="classification",
 )
 def digits(params: dict, seed: int) -> InMemoryData:
     import numpy as np
@@ -85,5 +203,8 @@ def digits(params: dict, seed: int) -> InMemoryData:
     mean, std = x[train_idx].mean(), x[train_idx].std()  # from training samples only
     x = (x - mean) / std
     y = torch.from_numpy(labels)
+    # Stored normalised; augmentation, when asked for, fills the border with blank paper.
+    augment = image_batches(params, [0.0], [1.0], scale=1.0, fill=float(-mean / std))
     return InMemoryData(x[train_idx].contiguous(), y[train_idx], x[val_idx].contiguous(),
-                        y[val_idx], [str(d) for d in keep])
+                        y[val_idx], [str(d) for d in keep], kind="image",
+                        batch_transform=augment if augment.augments else None)

@@ -22,6 +22,15 @@ class RunStarted:
     trainable_params: int
     total_params: int
     class_names: list[str] = field(default_factory=list)
+    # Readable lines about the start weights, e.g. "fc2 replaced: start weights have 10
+    # classes, this dataset 5"; empty when everything loaded or the run starts fresh.
+    notes: list[str] = field(default_factory=list)
+    # The task's metric in BatchEnd.accuracy, EpochEnd.train_accuracy and val_accuracy:
+    # "accuracy" (a share, 0..1) for a classification, "r2" for a regression.
+    metric_name: str = "accuracy"
+    # Readable lines about the data and how the model was fitted to it, e.g. "3 unreadable
+    # image files skipped", "grey images repeated to 3 channels".
+    data_notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class BatchEnd:
     epoch: int  # 1-based
     total_steps: int
     loss: float
-    accuracy: float
+    accuracy: float  # the run's metric (RunStarted.metric_name): accuracy, or R2
     lr: float
     elapsed_s: float
     samples_per_s: float
@@ -52,13 +61,23 @@ class EpochEnd:
     elapsed_s: float
     samples_per_s: float
     is_best: bool
+    val_mae: float | None = None  # a regression's mean absolute error, in the target's units
+
+
+@dataclass(frozen=True)
+class LayersUnfrozen:
+    """Gradual unfreezing released these blocks at the start of `epoch`."""
+
+    epoch: int
+    names: list[str]
+    trainable_params: int  # trainable parameters from now on
 
 
 @dataclass(frozen=True)
 class CheckpointSaved:
     path: str
     epoch: int
-    kind: str  # "last" or "best"
+    kind: str  # "last", "best", or "merged" (a LoRA run's merged weights, at its end)
 
 
 @dataclass(frozen=True)
@@ -76,5 +95,6 @@ class RunFailed:
     details: str = ""  # the traceback, for an expandable "details" view
 
 
-Event = Union[RunStarted, BatchEnd, EpochEnd, CheckpointSaved, RunFinished, RunFailed]
+Event = Union[RunStarted, BatchEnd, EpochEnd, LayersUnfrozen, CheckpointSaved, RunFinished,
+              RunFailed]
 Listener = Callable[[Event], None]

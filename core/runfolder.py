@@ -1,8 +1,9 @@
 """Run folders: each run writes `<runs dir>/<timestamp>-<model>-<data>/` as it goes.
 
 config.toml (the resolved config), metrics.csv (appended and flushed row by row),
-summary.json (rewritten atomically) and checkpoints/{last,best}.pt (atomic), so a crash
-loses at most the last step and every past run can be reopened and resumed.
+summary.json (rewritten atomically) and checkpoints/{last,best}.pt (atomic; a LoRA run
+also writes merged.pt at its end), so a crash loses at most the last step and every past
+run can be reopened and resumed.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ class RunFolder:
     @property
     def best_checkpoint(self) -> Path:
         return self.path / "checkpoints" / "best.pt"
+
+    @property
+    def merged_checkpoint(self) -> Path:
+        """A LoRA run's final weights with the adapters merged: a plain state_dict."""
+        return self.path / "checkpoints" / "merged.pt"
 
     def _open_metrics(self, new: bool) -> None:
         self._metrics = open(self.path / "metrics.csv", "a", newline="", encoding="utf-8")

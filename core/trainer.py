@@ -7,21 +7,20 @@ a child process) and steers it through a RunControl.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from core.catalog import DATASETS, LOSSES, MODELS, OPTIMIZERS, SCHEDULERS
+from core.catalog import DATASETS, OPTIMIZERS, SCHEDULERS
 from core.config import RunConfig
 from core.control import RunControl, StopRequested
 from core.errors import BadInput, TrainingFailed
-from core.events import (BatchEnd, CheckpointSaved, EpochEnd, Listener, RunFailed,
-                         RunFinished, RunStarted)
+from core.events import (BatchEnd, CheckpointSaved, EpochEnd, LayersUnfrozen, Listener,
+                         RunFailed, RunFinished, RunStarted)
 from core.runfolder import RunFolder, default_runs_dir
 
 # Step values are read back from the device in bulk this often: often enough for a live
@@ -38,7 +37,7 @@ class Progress:
     batch: int = 0  # batches of that epoch already done
     step: int = 0  # optimisation steps done in the whole run
     best_val_loss: float = math.inf
-    best_val_accuracy: float = 0.0
+    best_val_accuracy: float = 0.0  # the task's metric: accuracy, or R2 for a regression
     best_epoch: int = 0
     final_val_loss: float | None = None
     final_val_accuracy: float | None = None
@@ -48,6 +47,12 @@ class Progress:
     epoch_loss_sum: float = 0.0  # sums over the current epoch's steps, for its mean
     epoch_correct: int = 0
     epoch_samples: int = 0
+    # A regression's sums over the current epoch, for its R2: squared errors, targets and
+    # squared targets.
+    epoch_sq_error: float = 0.0
+    epoch_target_sum: float = 0.0
+    epoch_target_sq_sum: float = 0.0
+    final_val_mae: float | None = None  # regression: in the target's own units
 
 
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
@@ -65,10 +70,11 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     if resume_dir is not None:
         folder = RunFolder.open_existing(Path(resume_dir))
         config = folder.config()
-    run = _build(config)
+    run = _build(config, resuming=resume_dir is not None)
     progress = Progress()
     if resume_dir is not None:
         progress = _restore(run, folder.last_checkpoint)
+        run.init_notes = folder.read_summary().get("init_notes", [])
     else:
         folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config)
     listeners = [folder.record, *listeners]
@@ -77,18 +83,20 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
         for listener in listeners:
             listener(event)
 
-    trainable = sum(p.numel() for p in run.model.parameters() if p.requires_grad)
+    trainable = _trainable_count(run.model)
     total = sum(p.numel() for p in run.model.parameters())
     summary = {
         "status": "running", "model": config.model.name, "data": config.data.name,
         "device": str(run.device), "threads": torch.get_num_threads(),
         "trainable_params": trainable, "total_params": total,
+        "init_notes": list(run.init_notes), "data_notes": list(run.data_notes),
         "run_dir": str(folder.path),
     }
-    folder.write_summary({**summary, **_summary_numbers(progress)})
+    folder.write_summary({**summary, **_summary_numbers(progress, run.metric)})
     emit(RunStarted(str(folder.path), str(run.device), config.training.epochs,
                     run.steps_per_epoch, len(run.data.train_y), len(run.data.val_y),
-                    trainable, total, list(run.data.class_names)))
+                    trainable, total, list(run.data.class_names), list(run.init_notes),
+                    metric_name=run.metric, data_notes=list(run.data_notes)))
     status, error, details = "completed", None, ""
     try:
         _fit(run, config, progress, folder, control, emit)
@@ -106,7 +114,14 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
             _save(run, progress, folder, "last", emit)
         except TrainingFailed as exc:  # the disk is full or gone; the older checkpoint stays
             status, error = "failed", str(exc)
-    summary.update(status=status, **_summary_numbers(progress))
+    if status != "failed" and run.finetuning.lora_targets:
+        try:
+            _save_merged(run, progress, folder, emit)
+        except TrainingFailed as exc:
+            status, error = "failed", str(exc)
+    # gradual unfreezing may have changed the trainable count since the start
+    summary.update(status=status, trainable_params=_trainable_count(run.model),
+                   **_summary_numbers(progress, run.metric))
     if error:
         summary["error"] = error
     folder.write_summary(summary)
@@ -134,14 +149,24 @@ class _Run:
     scheduler_per_epoch: bool
     loss_fn: object
     steps_per_epoch: int
+    finetuning: object  # core.finetune.Finetuning: unfreezing, frozen norms, LoRA
+    lr_group: int  # the optimizer group whose lr is reported (multiplier 1.0 if any)
+    init_notes: list  # what the start weights did not fill, in readable lines
+    metric: str = "accuracy"  # the task's metric: "accuracy" or "r2" (regression)
+    data_notes: list = field(default_factory=list)  # what was left out of the data, and how
+    # the model was fitted to it, in readable lines
 
 
-def _build(config: RunConfig) -> _Run:
+def _build(config: RunConfig, resuming: bool = False) -> _Run:
+    """Build everything a run needs; on `resuming` the start weights are not read (the
+    checkpoint replaces them)."""
     import numpy as np
     import torch
 
     from core.device import resolve_device
-    from core.finetune import freeze_modules, load_initial_weights
+    from core.finetune import load_initial_weights, prepare_finetune
+    from core.losses import build_loss
+    from core.models import build_model
 
     seed = config.training.seed
     torch.set_num_threads(cpu_threads(config.training.threads))
@@ -154,25 +179,31 @@ def _build(config: RunConfig) -> _Run:
     if batch_size > n_train:
         raise BadInput(f"[training] batch_size = {batch_size} is larger than the {n_train} "
                        f"training samples; use at most {n_train}")
-    model = MODELS.get(config.model.name).build(config.model.params, data.input_shape,
-                                                data.num_classes)
-    if config.finetune.init_from:
-        load_initial_weights(model, config.finetune.init_from)
-    freeze_modules(model, config.finetune.freeze)
+    loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
+    model, model_notes = build_model(config.model.name, config.model.params, data,
+                                     config.loss.name)
+    init_notes = []
+    if config.finetune.init_from and not resuming:
+        init_notes = load_initial_weights(model, config.finetune.init_from,
+                                          config.finetune.load_matching_only)
+    finetuning = prepare_finetune(model, config.finetune, config.training.epochs)
     model.to(device)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    if not trainable:
-        raise BadInput("[finetune] freeze covers every layer, so nothing would train; "
-                       "leave at least one layer unfrozen")
-    # Frozen parameters are not given to the optimizer: no state, no weight decay on them.
-    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params, trainable)
+    # Frozen parameters are not given to the optimizer (no state, no weight decay on them),
+    # except those gradual unfreezing releases later (see Finetuning.optimizer_groups).
+    groups = finetuning.optimizer_groups()
+    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params, groups)
+    for group in optimizer.param_groups:  # before the scheduler records each group's start lr
+        group["lr"] *= group["lr_multiplier"]
+    lr_group = next((i for i, g in enumerate(groups) if g["lr_multiplier"] == 1.0), 0)
     steps_per_epoch = math.ceil(n_train / batch_size)
     schedule = SCHEDULERS.get(config.scheduler.name)
     scheduler = schedule.build(config.scheduler.params, optimizer,
                                steps_per_epoch * config.training.epochs)
-    loss_fn = LOSSES.get(config.loss.name).build(config.loss.params)
+    loss_fn.to(device)  # class weights are tensors
     return _Run(device, data.to(device), model, optimizer, scheduler,
-                bool(schedule.extra.get("per_epoch")), loss_fn, steps_per_epoch)
+                bool(schedule.extra.get("per_epoch")), loss_fn, steps_per_epoch, finetuning,
+                lr_group, init_notes, "r2" if data.task == "regression" else "accuracy",
+                [*data.notes, *model_notes])
 
 
 def cpu_threads(setting: int) -> int:
@@ -198,27 +229,26 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
     epochs, batch_size = config.training.epochs, config.training.batch_size
     n_train = len(data.train_y)
     total_steps = run.steps_per_epoch * epochs
+    regression = data.task == "regression"
     # Steps not yet read back from the device: (step, epoch, loss, logits, labels, lr, t).
     pending: list[tuple] = []
     last_log = time.perf_counter()
     run_start = time.perf_counter() - progress.elapsed_s
 
     def flush() -> None:
-        """Read the pending steps' losses and accuracies in one host sync and report them."""
+        """Read the pending steps' losses and metrics in one host sync and report them."""
         nonlocal last_log
         if not pending:
             return
-        # Accuracy of every pending step from one argmax and one cumulative sum, rather than
-        # three small kernels per step; losses and hit counts come back in one host sync.
-        hits = torch.cat([p[3] for p in pending]).argmax(1) == torch.cat([p[4] for p in pending])
-        cumulative = torch.cat([hits.new_zeros(1, dtype=torch.long), hits.long().cumsum(0)])
-        ends = list(itertools.accumulate(len(p[4]) for p in pending))
-        starts = [0, *ends[:-1]]
-        counts = cumulative[torch.tensor(ends, device=hits.device)] - cumulative[
-            torch.tensor(starts, device=hits.device)]
-        values = torch.cat([torch.stack([p[2] for p in pending]).float(), counts.float()]).tolist()
-        losses, corrects = values[:len(pending)], [round(c) for c in values[len(pending):]]
-        for (step, epoch, _, _, y, lr, t), loss, correct in zip(pending, losses, corrects):
+        # Every pending step's sums from a few kernels over all of them, rather than several
+        # small kernels per step; losses and sums come back in one host sync.
+        sums = _step_sums([p[3] for p in pending], [p[4] for p in pending], regression)
+        values = torch.cat([torch.stack([p[2] for p in pending]).float(),
+                            sums.flatten()]).tolist()
+        losses, width = values[:len(pending)], sums.shape[1]
+        rows = [values[len(pending) + i * width:len(pending) + (i + 1) * width]
+                for i in range(len(pending))]
+        for (step, epoch, _, _, y, lr, t), loss, row in zip(pending, losses, rows):
             if not math.isfinite(loss):
                 pending.clear()
                 raise _NonFiniteLoss(
@@ -226,16 +256,28 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
                     f"Lower [optimizer] lr (now {config.optimizer.params.get('lr')}) and start again"
                 )
             progress.epoch_loss_sum += loss * len(y)
-            progress.epoch_correct += correct
             progress.epoch_samples += len(y)
-            emit(BatchEnd(step, epoch, total_steps, loss, correct / len(y), lr, t,
+            if regression:
+                sq_error, target_sum, target_sq_sum = row
+                progress.epoch_sq_error += sq_error
+                progress.epoch_target_sum += target_sum
+                progress.epoch_target_sq_sum += target_sq_sum
+                metric = r2_score(sq_error, target_sum, target_sq_sum, len(y))
+            else:
+                progress.epoch_correct += round(row[0])
+                metric = round(row[0]) / len(y)
+            emit(BatchEnd(step, epoch, total_steps, loss, metric, lr, t,
                           progress.samples_seen / max(progress.train_seconds, 1e-9)))
         pending.clear()
         last_log = time.perf_counter()
 
     while progress.epoch <= epochs:
         epoch = progress.epoch
+        unfrozen = run.finetuning.unfreeze_for_epoch(epoch)
+        if unfrozen:
+            emit(LayersUnfrozen(epoch, unfrozen, _trainable_count(model)))
         model.train()
+        run.finetuning.hold_frozen_norms()  # frozen BatchNorm keeps its running statistics
         order = _epoch_order(n_train, config.training.seed, epoch, run.device)
         mark = time.perf_counter()  # training time runs from mark to mark, flushes included
         try:
@@ -244,13 +286,13 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
                     flush()  # show every finished step before waiting
                 control.checkpoint()
                 index = order[batch * batch_size:(batch + 1) * batch_size]
-                x, y = data.train_x[index], data.train_y[index]
+                x, y = data.prepare(data.train_x[index], True), data.train_y[index]
                 optimizer.zero_grad(set_to_none=True)
                 logits = model(x)
                 loss = loss_fn(logits, y)
                 loss.backward()
                 optimizer.step()
-                lr = optimizer.param_groups[0]["lr"]
+                lr = optimizer.param_groups[run.lr_group]["lr"]
                 if run.scheduler is not None and not run.scheduler_per_epoch:
                     run.scheduler.step()
                 progress.step += 1
@@ -269,48 +311,105 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
             progress.elapsed_s = time.perf_counter() - run_start
         if run.scheduler is not None and run.scheduler_per_epoch:
             run.scheduler.step()
-        val_loss, val_accuracy = evaluate(model, loss_fn, data.val_x, data.val_y)
+        val_loss, val_accuracy, val_mae = evaluate(model, loss_fn, data.val_x, data.val_y,
+                                                   data.task, data.prepare, data.target_scale)
         if not math.isfinite(val_loss):
             raise _NonFiniteLoss(f"the validation loss became {val_loss} in epoch {epoch}; "
                                  "lower [optimizer] lr and start again")
         samples = max(progress.epoch_samples, 1)
         train_loss = progress.epoch_loss_sum / samples
-        train_accuracy = progress.epoch_correct / samples
+        train_accuracy = (r2_score(progress.epoch_sq_error, progress.epoch_target_sum,
+                                   progress.epoch_target_sq_sum, samples) if regression
+                          else progress.epoch_correct / samples)
         is_best = val_loss < progress.best_val_loss
         if is_best:
             progress.best_val_loss, progress.best_epoch = val_loss, epoch
-        progress.best_val_accuracy = max(progress.best_val_accuracy, val_accuracy)
+        # R2 can be below zero, so the first epoch sets the best rather than comparing with 0
+        progress.best_val_accuracy = (val_accuracy if epoch == 1
+                                      else max(progress.best_val_accuracy, val_accuracy))
         progress.final_val_loss, progress.final_val_accuracy = val_loss, val_accuracy
+        progress.final_val_mae = val_mae
         progress.epoch, progress.batch = epoch + 1, 0
         progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = 0.0, 0, 0
+        progress.epoch_sq_error = progress.epoch_target_sum = progress.epoch_target_sq_sum = 0.0
         progress.elapsed_s = time.perf_counter() - run_start
         emit(EpochEnd(epoch, epochs, progress.step, train_loss, train_accuracy, val_loss,
-                      val_accuracy, optimizer.param_groups[0]["lr"], progress.elapsed_s,
-                      progress.samples_seen / max(progress.train_seconds, 1e-9), is_best))
+                      val_accuracy, optimizer.param_groups[run.lr_group]["lr"],
+                      progress.elapsed_s, progress.samples_seen / max(progress.train_seconds, 1e-9),
+                      is_best, val_mae=val_mae))
         _save(run, progress, folder, "last", emit)
         if is_best:
             _save(run, progress, folder, "best", emit)
         folder.write_summary({**folder.read_summary(), "status": "running",
-                              **_summary_numbers(progress)})
+                              "trainable_params": _trainable_count(model),
+                              **_summary_numbers(progress, run.metric)})
 
 
-def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
-    """Mean loss and accuracy of `model` on (x, y), in eval mode, batched."""
+def evaluate(model, loss_fn, x, y, task: str = "classification", prepare=None,
+             target_scale: float = 1.0) -> tuple[float, float, float | None]:
+    """(mean loss, metric, MAE) of `model` on (x, y), in eval mode, batched. The metric is
+    accuracy for a classification and R2 for a regression, whose MAE is in the target's
+    own units (errors times `target_scale`); a classification's MAE is None. `prepare`
+    turns stored inputs into model inputs, as InMemoryData.prepare does."""
     import torch
 
+    regression = task == "regression"
     was_training = model.training
     model.eval()
     total_loss = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    sums = torch.zeros(3, device=x.device)  # hits, or squared and absolute errors
     with torch.no_grad():
         for start in range(0, len(y), EVAL_BATCH_SIZE):
             xb, yb = x[start:start + EVAL_BATCH_SIZE], y[start:start + EVAL_BATCH_SIZE]
-            logits = model(xb)
-            total_loss += loss_fn(logits, yb) * len(yb)
-            correct += (logits.argmax(1) == yb).sum()
+            if prepare is not None:
+                xb = prepare(xb, False)
+            outputs = model(xb)
+            total_loss += loss_fn(outputs, yb) * len(yb)
+            if regression:
+                error = outputs.float() - yb
+                sums[0] += error.square().sum()
+                sums[1] += error.abs().sum()
+            else:
+                sums[0] += (predicted_classes(outputs) == yb).sum()
+        if regression:
+            sums[2] = (y - y.mean()).square().sum()
     model.train(was_training)
     n = max(len(y), 1)
-    return total_loss.item() / n, correct.item() / n
+    loss, first, second, spread = [total_loss.item(), *sums.tolist()]
+    if regression:
+        r2 = 1 - first / spread if spread > 0 else 0.0
+        return loss / n, r2, second / n * target_scale
+    return loss / n, first / n, None
+
+
+def predicted_classes(outputs):
+    """Class indices from model outputs: the highest score, or for a single logit (a
+    two-class model trained with bce_with_logits) class 1 when the logit is positive."""
+    return outputs.argmax(1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0).long()
+
+
+def r2_score(sq_error: float, target_sum: float, target_sq_sum: float, n: int) -> float:
+    """R2 from sums: 1 - squared errors / squared deviations of the targets from their mean;
+    0 when the targets do not vary (a batch of one)."""
+    spread = target_sq_sum - target_sum * target_sum / max(n, 1)
+    return 1 - sq_error / spread if spread > 1e-12 else 0.0
+
+
+def _step_sums(outputs: list, targets: list, regression: bool):
+    """Per-step sums (steps, k) for the metric: hits (k = 1) for a classification; squared
+    errors, targets and squared targets (k = 3) for a regression."""
+    import torch
+
+    outputs_all, targets_all = torch.cat(outputs), torch.cat(targets)
+    if regression:
+        values = torch.cat([(outputs_all.float() - targets_all).square(), targets_all,
+                            targets_all.square()], dim=1)
+    else:
+        values = (predicted_classes(outputs_all) == targets_all).float().unsqueeze(1)
+    step_of_sample = torch.repeat_interleave(torch.arange(len(targets)),
+                                             torch.tensor([len(t) for t in targets]))
+    sums = values.new_zeros(len(targets), values.shape[1])
+    return sums.index_add_(0, step_of_sample.to(values.device), values)
 
 
 def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> None:
@@ -335,6 +434,20 @@ def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> 
     emit(CheckpointSaved(str(path), progress.epoch - (1 if progress.batch == 0 else 0), kind))
 
 
+def _save_merged(run: _Run, progress: Progress, folder: RunFolder, emit) -> None:
+    """Write a LoRA run's merged weights: a plain state_dict with the model's own names."""
+    from core.lora import merged_state_dict
+
+    path = folder.merged_checkpoint
+    try:
+        folder.save_checkpoint(path, merged_state_dict(run.model))
+    except OSError as exc:
+        raise TrainingFailed(f"could not save the merged weights to {path} ({exc.strerror}); "
+                             "last.pt holds the adapted model; free disk space") from None
+    emit(CheckpointSaved(str(path), progress.epoch - (1 if progress.batch == 0 else 0),
+                         "merged"))
+
+
 def _restore(run: _Run, checkpoint: Path) -> Progress:
     import torch
 
@@ -348,23 +461,40 @@ def _restore(run: _Run, checkpoint: Path) -> Progress:
         if run.scheduler is not None:
             run.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"].cpu())
-        return Progress(**state["progress"])
+        progress = Progress(**state["progress"])
     except Exception as exc:
         raise BadInput(f"cannot resume from {checkpoint}: {exc}") from None
+    # The blocks gradual unfreezing had released when the checkpoint was written (their
+    # optimizer groups exist from the start); an epoch not yet begun unfreezes in _fit.
+    run.finetuning.unfreeze_for_epoch(progress.epoch if progress.batch else progress.epoch - 1)
+    return progress
 
 
-def _summary_numbers(progress: Progress) -> dict:
+def _trainable_count(model) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _summary_numbers(progress: Progress, metric: str = "accuracy") -> dict:
+    """The summary's numbers. `metric` names the task's metric ("accuracy" or "r2"):
+    best_val_metric and final_val_metric hold it; best_val_accuracy and final_val_accuracy
+    only for a classification (None for a regression, which adds final_val_mae)."""
     def finite(value):
         return value if value is not None and math.isfinite(value) else None
 
+    best_metric = progress.best_val_accuracy if progress.best_epoch else None
+    classification = metric == "accuracy"
     return {
         "epochs_completed": progress.epoch - 1,
         "steps_completed": progress.step,
         "best_epoch": progress.best_epoch or None,
         "best_val_loss": finite(progress.best_val_loss),
-        "best_val_accuracy": progress.best_val_accuracy if progress.best_epoch else None,
+        "best_val_accuracy": best_metric if classification else None,
         "final_val_loss": finite(progress.final_val_loss),
-        "final_val_accuracy": progress.final_val_accuracy,
+        "final_val_accuracy": progress.final_val_accuracy if classification else None,
+        "metric": metric,
+        "best_val_metric": best_metric,
+        "final_val_metric": progress.final_val_accuracy,
+        **({} if classification else {"final_val_mae": progress.final_val_mae}),
         "duration_s": round(progress.elapsed_s, 3),
         "samples_per_s": round(progress.samples_seen / progress.train_seconds, 1)
         if progress.train_seconds else None,

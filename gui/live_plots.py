@@ -1,4 +1,5 @@
-"""Live training curves: loss per step, validation loss and accuracy per epoch.
+"""Live training curves: loss per step, validation loss and the run's metric per epoch
+(accuracy in percent for a classification, R2 as it is for a regression).
 
 Points are stored as they arrive and drawn from a timer, never once per step, so the
 GUI thread stays within its frame budget however fast training goes.
@@ -71,6 +72,7 @@ class LivePlots(QWidget):
             "train_accuracy": _epoch_curve(self.accuracy_plot, "training", TRAINING_COLOR),
         }
         self._steps_changed = self._epochs_changed = False
+        self._metric_scale = 100  # accuracy is drawn in percent, R2 as it is
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_INTERVAL_MS)
         self._timer.timeout.connect(self.refresh)
@@ -105,10 +107,19 @@ class LivePlots(QWidget):
         self.step_loss.extend([b.step for b in batches], [b.loss for b in batches])
         self._steps_changed = True
 
+    def set_metric(self, name: str) -> None:
+        """Title and scale the metric plot for RunStarted.metric_name ("accuracy" or "r2")."""
+        self._metric_scale = 100 if name == "accuracy" else 1
+        label = "R2" if name == "r2" else name
+        item = self.accuracy_plot.getPlotItem()
+        item.setTitle(f"{label.capitalize() if name == 'accuracy' else label} per epoch")
+        item.setLabel("left", "accuracy (%)" if name == "accuracy" else label)
+
     def add_epoch(self, event: EpochEnd) -> None:
+        scale = self._metric_scale
         values = {"val_loss": event.val_loss, "train_loss": event.train_loss,
-                  "val_accuracy": 100 * event.val_accuracy,
-                  "train_accuracy": 100 * event.train_accuracy}
+                  "val_accuracy": scale * event.val_accuracy,
+                  "train_accuracy": scale * event.train_accuracy}
         for name, value in values.items():
             self.epoch_series[name].extend([event.epoch], [value])
         self._epochs_changed = True

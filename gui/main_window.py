@@ -1,4 +1,5 @@
-"""MainWindow: set up a run on the left, start and stop it, watch its curves on the right.
+"""MainWindow: set up a run on the left, start and stop it, watch its curves on the right;
+the right side's Layers tab shows the model's layers and which of them train.
 
 torch is not imported here: the window shows first, then a DeviceProbe loads torch off
 the GUI thread and fills in the device list.
@@ -11,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                               QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout,
-                               QWidget)
+                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 import core
 from core.config import load_config, save_config
@@ -20,6 +21,7 @@ from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
 from core.runfolder import default_runs_dir
 from gui.device_probe import DeviceProbe
+from gui.layers_panel import LayersPanel
 from gui.live_plots import LivePlots
 from gui.message_bar import MessageBar
 from gui.run_progress import RunProgress
@@ -43,7 +45,10 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource_path("traindesk.svg"))))
         self.resize(1280, 800)
 
-        self.setup_panel = RunSetupPanel()
+        self.setup_panel = RunSetupPanel(self.runs_dir)
+        self.layers_panel = LayersPanel(self.setup_panel.config)
+        self.setup_panel.layers_settings_changed.connect(self.layers_panel.settings_changed)
+        self.layers_panel.freeze_chosen.connect(self.setup_panel.set_frozen_layers)
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Train with these settings; the run gets its own folder.")
         self.start_button.clicked.connect(self.start_run)
@@ -78,7 +83,12 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(controls)
         right_layout.addWidget(self.message_bar)
-        right_layout.addWidget(self.plots, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Training")
+        self.tabs.addTab(self.layers_panel, "Layers")
+        self.setup_panel.layers_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.layers_panel))
+        right_layout.addWidget(self.tabs, 1)
 
         splitter = QSplitter()
         splitter.addWidget(scroll)
@@ -109,6 +119,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(running)
         # The settings belong to the run in progress until it ends.
         self.setup_panel.setEnabled(not running)
+        self.layers_panel.setEnabled(not running)
         self.open_action.setEnabled(not running)
 
     # Running
@@ -132,6 +143,7 @@ class MainWindow(QMainWindow):
         self.plots.clear()
         self.plots.start_live()
         self.progress.show_preparing()
+        self.tabs.setCurrentWidget(self.plots)
         self._set_running(True)
         thread.start()
 
@@ -143,6 +155,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, event: RunStarted) -> None:
         self.folder_label.setText(f"Run folder: {event.run_dir}")
+        self.plots.set_metric(event.metric_name)
         self.progress.show_started(event)
 
     def _on_batches(self, batches: list) -> None:
@@ -175,7 +188,9 @@ class MainWindow(QMainWindow):
         if self.device_probe is None:
             self.device_probe = DeviceProbe()
             self.device_probe.devices_found.connect(self.setup_panel.set_devices)
+            self.device_probe.devices_found.connect(self.layers_panel.set_torch_ready)
             self.device_probe.failed.connect(self.message_bar.show_error)
+            self.device_probe.failed.connect(self.layers_panel.set_torch_failed)
             self.device_probe.start()
 
     # Run files
@@ -228,6 +243,8 @@ class MainWindow(QMainWindow):
             for thread in (self.training_thread, self.device_probe):
                 if thread is not None:
                     thread.wait()
+            self.layers_panel.wait()
+            self.setup_panel.close_data_preview()  # waits for a preview still loading
         finally:
             QApplication.restoreOverrideCursor()
         super().closeEvent(event)

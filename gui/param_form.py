@@ -167,11 +167,11 @@ class MapField(QLineEdit):
 
 
 class PathField(QWidget):
-    """A file path with a Browse button."""
+    """A file path (or with `folder`, a folder path) with a Browse button."""
 
-    def __init__(self, param: Param) -> None:
+    def __init__(self, param: Param, folder: bool = False) -> None:
         super().__init__()
-        self.param = param
+        self.param, self.folder = param, folder
         self.line_edit = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -181,8 +181,11 @@ class PathField(QWidget):
         layout.addWidget(browse)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {label_text(self.param)}",
-                                              self.line_edit.text())
+        title = f"Choose {label_text(self.param)}"
+        if self.folder:
+            path = QFileDialog.getExistingDirectory(self, title, self.line_edit.text())
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, title, self.line_edit.text())
         if path:
             self.line_edit.setText(path)
 
@@ -205,8 +208,8 @@ def make_field(param: Param, section: str) -> QWidget:
         return BoolField()
     if kind == "choice":
         return ChoiceField(param.choices)
-    if kind == "path":
-        return PathField(param)
+    if kind in ("path", "dir"):
+        return PathField(param, folder=kind == "dir")
     if kind in ("int_list", "str_list"):
         return ListField(param, section)
     if kind == "float_map":

@@ -15,10 +15,13 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def format_scores(accuracy: float | None, loss: float | None) -> str:
+def format_scores(metric: float | None, loss: float | None, metric_name: str = "accuracy") -> str:
+    """"validation accuracy 97.5%" (a share shown as percent), or "validation R2 0.512"."""
     parts = []
-    if accuracy is not None:
-        parts.append(f"validation accuracy {accuracy:.1%}")
+    if metric is not None and metric_name == "accuracy":
+        parts.append(f"validation accuracy {metric:.1%}")
+    elif metric is not None:
+        parts.append(f"validation {metric_name.replace('r2', 'R2')} {metric:.3f}")
     if loss is not None:
         parts.append(f"validation loss {loss:.4g}")
     return " · ".join(parts)
@@ -30,11 +33,18 @@ class RunProgress(QWidget):
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.label = QLabel("Choose the settings on the left, then press Start.")
+        # What the run left out of the data or changed to fit the model (RunStarted.data_notes)
+        self.notes_label = QLabel()
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        self.notes_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
         layout.addWidget(self.label)
+        layout.addWidget(self.notes_label)
         self._epochs = 0
+        self._metric = "accuracy"
         self._last_epoch: EpochEnd | None = None
 
     def text(self) -> str:
@@ -44,9 +54,14 @@ class RunProgress(QWidget):
         self.bar.setRange(0, 0)  # busy: loading torch, the data and the model
         self.label.setText("Preparing the run: loading the data and building the model…")
         self._last_epoch = None
+        self.notes_label.clear()
+        self.notes_label.hide()
 
     def show_started(self, event: RunStarted) -> None:
         self._epochs = event.epochs
+        self._metric = event.metric_name
+        self.notes_label.setText("\n".join(f"Note: {note}" for note in event.data_notes))
+        self.notes_label.setVisible(bool(event.data_notes))
         self.bar.setRange(0, event.epochs * event.steps_per_epoch)
         self.bar.setValue(0)
         self.label.setText(f"Epoch 1/{event.epochs} · training on {event.device} · "
@@ -61,7 +76,7 @@ class RunProgress(QWidget):
                  f"{event.samples_per_s:,.0f} samples/s",
                  f"{format_duration(seconds_left)} left"]
         if self._last_epoch is not None:
-            parts.append(format_scores(self._last_epoch.val_accuracy, None))
+            parts.append(format_scores(self._last_epoch.val_accuracy, None, self._metric))
         self.label.setText(" · ".join(parts))
 
     def show_epoch(self, event: EpochEnd) -> None:
@@ -75,7 +90,8 @@ class RunProgress(QWidget):
         if status == "completed":
             self.bar.setValue(self.bar.maximum())
         done = summary.get("epochs_completed", 0)
-        scores = format_scores(summary.get("final_val_accuracy"), summary.get("final_val_loss"))
+        scores = format_scores(summary.get("final_val_metric"), summary.get("final_val_loss"),
+                               summary.get("metric", "accuracy"))
         text = (f"{status.capitalize()} after {done} of {self._epochs} epochs in "
                 f"{format_duration(summary.get('duration_s') or 0)}")
         self.label.setText(f"{text} · {scores}" if scores else text)

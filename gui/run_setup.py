@@ -1,17 +1,27 @@
 """The run setup panel: pickers for model, data, optimizer, schedule and loss with forms
 generated from the catalogues, plus training and fine-tuning settings. It reads and
-writes a RunConfig, the same description the command line and run folders use."""
+writes a RunConfig, the same description the command line and run folders use.
+
+Which layers train is chosen in the Layers panel: the freeze and train_only fields here
+are read-only mirrors of the run file's lists, written through `set_frozen_layers`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from core.catalog import Catalogue, load_all
 from core.config import (COMPONENT_SECTIONS, FINETUNE_PARAMS, TRAINING_PARAMS, Component,
                          RunConfig)
+from core.errors import BadInput
+from core.runfolder import default_runs_dir
+from gui.dataset_preview import DataPreviewDialog
 from gui.param_form import ChoiceField, ParamForm
+from gui.start_weights import StartWeightsField
 
 SECTION_TITLES = {
     "model": "Model", "data": "Data", "optimizer": "Optimizer",
@@ -19,6 +29,10 @@ SECTION_TITLES = {
 }
 # Offered before torch is loaded; the real list replaces it once torch is in.
 INITIAL_DEVICES = ("auto", "cpu")
+LAYER_LISTS = ("freeze", "train_only")  # owned by the Layers panel, mirrored here
+FINETUNE_SHOWN_IN_LAYERS = (*LAYER_LISTS, "unfreeze_every", "lora_targets")
+# The signal each kind of field sends when edited, in the order they are looked for.
+EDIT_SIGNALS = ("currentIndexChanged", "valueChanged", "textChanged", "toggled")
 
 
 class ComponentPicker(QGroupBox):
@@ -65,7 +79,12 @@ class ComponentPicker(QGroupBox):
 
 
 class RunSetupPanel(QWidget):
-    def __init__(self) -> None:
+    # The model, the data, the loss or the fine-tuning settings changed (the Layers panel
+    # follows).
+    layers_settings_changed = Signal()
+    layers_requested = Signal()  # "Choose layers…" was clicked
+
+    def __init__(self, runs_dir: Path | None = None) -> None:
         super().__init__()
         catalogues = load_all()
         self.pickers = {section: ComponentPicker(section, catalogues[section])
@@ -73,17 +92,93 @@ class RunSetupPanel(QWidget):
         self.device_field = ChoiceField(INITIAL_DEVICES)
         self.training_form = ParamForm(TRAINING_PARAMS, "training",
                                        {"device": self.device_field})
-        self.finetune_form = ParamForm(FINETUNE_PARAMS, "finetune")
+        self.init_from_field = StartWeightsField(runs_dir or default_runs_dir())
+        self.finetune_form = ParamForm(FINETUNE_PARAMS, "finetune",
+                                       {"init_from": self.init_from_field})
+        for name in LAYER_LISTS:
+            field = self.finetune_form.fields[name]
+            field.setReadOnly(True)
+            field.setStyleSheet("QLineEdit { background: palette(window); }")
+            field.setPlaceholderText("tick layers in the Layers tab")
+        self.layers_button = QPushButton("Choose layers…")
+        self.layers_button.setToolTip("Tick the layers that train in the Layers tab.")
+        self.layers_button.clicked.connect(self.layers_requested)
+        self.preview_button = QPushButton("Preview data…")
+        self.preview_button.setToolTip("Show sample images with their labels, the samples per "
+                                       "class, or the first rows of the chosen dataset.")
+        self.preview_button.clicked.connect(self.show_data_preview)
+        self.preview_dialog: DataPreviewDialog | None = None
+        preview_row = QHBoxLayout()
+        preview_row.addStretch(1)
+        preview_row.addWidget(self.preview_button)
+        self.pickers["data"].layout().addLayout(preview_row)
+        self.pickers["data"].combo.currentIndexChanged.connect(self._match_loss_to_data)
         layout = QVBoxLayout(self)
         for section in ("model", "data"):
             layout.addWidget(self.pickers[section])
         layout.addWidget(_group("Training", self.training_form))
         for section in ("optimizer", "scheduler", "loss"):
             layout.addWidget(self.pickers[section])
-        layout.addWidget(_group("Fine-tuning", self.finetune_form))
+        finetune = _group("Fine-tuning", self.finetune_form)
+        layers_row = QHBoxLayout()
+        layers_row.addStretch(1)
+        layers_row.addWidget(self.layers_button)
+        finetune.layout().addLayout(layers_row)
+        layout.addWidget(finetune)
         layout.addStretch(1)
         self._align_labels()
+        self._watch_layers_settings()
         self.set_config(RunConfig.from_dict({}))  # every default filled in
+
+    def _watch_layers_settings(self) -> None:
+        """Emit layers_settings_changed on any edit of what the Layers panel shows."""
+        # The loss counts too: one that wants a single output (bce_with_logits) resizes the head.
+        fields = [self.pickers[section].combo for section in ("model", "data", "loss")]
+        fields += [field for section in ("model", "data")
+                   for form in self.pickers[section].forms.values()
+                   for field in form.fields.values()]
+        fields += [self.finetune_form.fields[name] for name in FINETUNE_SHOWN_IN_LAYERS]
+        for field in fields:
+            widget = getattr(field, "line_edit", field)  # a path field edits in its line edit
+            names = [name for name in EDIT_SIGNALS if hasattr(widget, name)]
+            if not names:
+                raise TypeError(f"{type(field).__name__} has none of the edit signals "
+                                f"{', '.join(EDIT_SIGNALS)} for the Layers panel to follow")
+            getattr(widget, names[0]).connect(self.layers_settings_changed)
+
+    def _match_loss_to_data(self) -> None:
+        """Picking a regression dataset with a classification loss (or the reverse) switches
+        the loss to the usual one for the dataset's task: mse or cross_entropy."""
+        catalogues = load_all()
+        task = catalogues["data"].get(self.pickers["data"].combo.currentText()).extra.get("task")
+        loss = self.pickers["loss"].combo
+        if task in ("classification", "regression") and \
+                catalogues["loss"].get(loss.currentText()).extra.get("task") != task:
+            loss.setCurrentText("mse" if task == "regression" else "cross_entropy")
+
+    def show_data_preview(self) -> None:
+        """Open a preview of the chosen dataset with its current settings (one at a time)."""
+        try:
+            data = self.pickers["data"].component()
+        except BadInput as exc:
+            QMessageBox.warning(self, "Data preview", str(exc))
+            return
+        self.close_data_preview()
+        name = data.pop("name")
+        self.preview_dialog = DataPreviewDialog(name, data, self.training_form.values()["seed"],
+                                                self)
+        self.preview_dialog.show()
+
+    def close_data_preview(self) -> None:
+        """Close the preview window, waiting for its loading to end."""
+        if self.preview_dialog is not None:
+            self.preview_dialog.close()
+            self.preview_dialog.deleteLater()
+            self.preview_dialog = None
+
+    def set_frozen_layers(self, freeze: list[str]) -> None:
+        """Write the Layers panel's choice: [finetune] freeze, and train_only emptied."""
+        self.finetune_form.set_values({"freeze": freeze, "train_only": []})
 
     def _align_labels(self) -> None:
         """One label width for every form, so the fields line up from group to group."""

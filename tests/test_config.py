@@ -70,13 +70,15 @@ def test_defaults_are_filled_in(tmp_path):
     assert config.model.params == {"hidden_sizes": [256, 128], "activation": "relu",
                                    "dropout": 0.0}
     assert config.data.name == "digits"
-    assert config.data.params == {"val_split": 0.2, "classes": []}
+    assert config.data.params == {"val_split": 0.2, "classes": [], "random_crop": 0,
+                                  "flip": False, "rotation": 0.0}
     assert config.optimizer.name == "adam"
     assert config.optimizer.params == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999,
                                        "weight_decay": 0.0}
     assert config.scheduler.name == "none" and config.scheduler.params == {}
     assert config.loss.name == "cross_entropy"
-    assert config.loss.params == {"label_smoothing": 0.0}
+    assert config.loss.params == {"label_smoothing": 0.0, "class_weights": "none",
+                                  "custom_weights": {}}
     assert config.training == TrainingSettings(epochs=10, batch_size=64, device="auto", seed=0)
     assert config.finetune == FinetuneSettings(init_from="", freeze=[])
 

@@ -13,8 +13,8 @@ from gui.run_setup import RunSetupPanel
 FIELD_FOR_KIND = {
     "int": param_form.IntField, "float": param_form.FloatField, "bool": param_form.BoolField,
     "choice": param_form.ChoiceField, "str": param_form.TextField,
-    "path": param_form.PathField, "int_list": param_form.ListField,
-    "str_list": param_form.ListField,
+    "path": param_form.PathField, "dir": param_form.PathField, "int_list": param_form.ListField,
+    "str_list": param_form.ListField, "float_map": param_form.MapField,
 }
 
 # Every section away from its defaults, including a seed beyond 32 bits and a learning

@@ -1,0 +1,158 @@
+"""DataPreviewDialog: what a dataset holds before training on it: a grid of sample images
+with their labels, the samples per class, or the first rows of a table or text file.
+
+The data is loaded off the GUI thread (a folder of images or CIFAR takes seconds), by
+core.data_preview, the same builders the trainer uses, so the preview shows exactly what
+training will see, notes included (skipped files, dropped rows).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QLabel,
+                               QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from core.errors import BadInput
+
+THUMBNAIL_PX = 72
+GRID_COLUMNS = 8
+
+
+class PreviewLoader(QThread):
+    loaded = Signal(object)  # core.data_preview.DataPreview
+    failed = Signal(str)
+
+    def __init__(self, name: str, params: dict, seed: int) -> None:
+        super().__init__()
+        self.name, self.params, self.seed = name, params, seed
+
+    def run(self) -> None:
+        from core.data_preview import preview_data
+
+        try:
+            self.loaded.emit(preview_data(self.name, self.params, self.seed))
+        except BadInput as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # a bug or a broken file: say so, keep the window
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+
+
+class DataPreviewDialog(QDialog):
+    """Opens at once and fills in when the data has loaded; closing waits for the loader."""
+
+    def __init__(self, name: str, params: dict, seed: int = 0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Data preview: {name}")
+        self.resize(760, 560)
+        self.summary_label = QLabel(f"Loading {name}…")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget()
+        self.tabs.hide()
+        self.image_grid: QWidget | None = None
+        self.images_shown = 0
+        self.counts_table: QTableWidget | None = None
+        self.rows_table: QTableWidget | None = None
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+        self.loader = PreviewLoader(name, params, seed)
+        self.loader.loaded.connect(self.show_preview)
+        self.loader.failed.connect(self.show_failure)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.loader.wait)
+        self.loader.start()
+
+    def is_loading(self) -> bool:
+        return self.loader.isRunning()
+
+    def show_failure(self, message: str) -> None:
+        self.summary_label.setText(f"Cannot load this data: {message}")
+        self.summary_label.setStyleSheet("QLabel { color: #58151c; }")
+
+    def show_preview(self, preview) -> None:
+        shape = "x".join(str(n) for n in preview.input_shape)
+        kind = {"image": f"images of {shape}", "table": f"tables of {shape} columns",
+                "tokens": f"texts of {shape} tokens"}[preview.kind]
+        lines = [f"<b>{preview.name}</b>: {preview.train_samples:,} training and "
+                 f"{preview.val_samples:,} validation samples, {kind}, {preview.task}"
+                 + (f" with {len(preview.class_names)} classes"
+                    if preview.task == "classification" else "")]
+        lines += [f"Note: {note}" for note in preview.notes]
+        self.summary_label.setText("<br>".join(lines))
+        if preview.images:
+            self.image_grid = _image_grid(preview.images, preview.image_labels)
+            self.images_shown = len(preview.images)
+            self.tabs.addTab(_scrolled(self.image_grid), "Samples")
+        if preview.rows:
+            self.rows_table = _table(preview.columns, preview.rows)
+            self.tabs.addTab(self.rows_table, "First rows")
+        if preview.task == "classification":
+            rows = [[name, str(train), str(val)] for name, train, val in
+                    zip(preview.class_names, preview.train_counts, preview.val_counts)]
+            self.counts_table = _table(["class", "training samples", "validation samples"],
+                                       rows)
+            self.tabs.addTab(self.counts_table, "Classes")
+        self.tabs.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.loader.wait()  # a QThread destroyed while running aborts the process
+        super().closeEvent(event)
+
+
+def _image_grid(images: list, labels: list[str]) -> QWidget:
+    grid = QWidget()
+    layout = QGridLayout(grid)
+    for index, (image, label) in enumerate(zip(images, labels)):
+        cell = QWidget()
+        cell_layout = QVBoxLayout(cell)
+        cell_layout.setContentsMargins(2, 2, 2, 2)
+        picture = QLabel()
+        picture.setPixmap(_pixmap(image))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        caption = QLabel(label)
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        cell_layout.addWidget(picture)
+        cell_layout.addWidget(caption)
+        layout.addWidget(cell, index // GRID_COLUMNS, index % GRID_COLUMNS)
+    return grid
+
+
+def _pixmap(image) -> QPixmap:
+    """A uint8 (H, W) or (H, W, 3) array as a thumbnail; small images are enlarged with
+    visible pixels rather than blurred."""
+    height, width = image.shape[:2]
+    if image.ndim == 2:
+        qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
+    else:
+        qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    pixmap = QPixmap.fromImage(qimage.copy())  # copy: the array's buffer is not kept
+    return pixmap.scaled(THUMBNAIL_PX, THUMBNAIL_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                         Qt.TransformationMode.FastTransformation
+                         if max(height, width) < THUMBNAIL_PX
+                         else Qt.TransformationMode.SmoothTransformation)
+
+
+def _table(columns: list[str], rows: list[list[str]]) -> QTableWidget:
+    table = QTableWidget(len(rows), len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(cell))
+    table.resizeColumnsToContents()
+    return table
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    return scroll

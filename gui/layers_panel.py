@@ -1,0 +1,388 @@
+"""The Layers panel: the model's modules as a tree, ticked when they train.
+
+A summary of the model (core.model_summary) is built off the GUI thread whenever the
+model or the data changes and the panel is on screen, never before torch is loaded. The
+panel's state is the set of trainable parameter names: it is derived from the run's
+[finetune] freeze / train_only by the engine's own rule, and a click writes it back as
+the shortest `freeze` list (train_only cleared), through `freeze_chosen`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from core.config import FinetuneSettings, RunConfig
+from core.errors import BadInput
+from core.model_summary import (Layer, ModelSummary, freeze_prefixes, head_layer,
+                                parameters_up_to, summarize_model, trainable_parameters)
+
+NAME, TYPE, SHAPE, PARAMS = range(4)
+REFRESH_DELAY_MS = 250  # typing a hidden size rebuilds once, after the typing stops
+EXPAND_ALL_LIMIT = 60  # rows; a bigger tree opens two levels deep, the rest on a click
+COLUMN_PADDING = 24  # pixels beyond each column's widest text, so columns read apart
+NAME_ROLE = Qt.ItemDataRole.UserRole  # a row's parameters: the layer's dotted name
+
+
+class SummaryBuilder(QThread):
+    """Builds a model summary off the GUI thread: the dataset loads, the model runs once."""
+
+    built = Signal(object, object)  # ModelSummary, the key it was built for
+    failed = Signal(str, object)  # one readable line, the key
+
+    def __init__(self, config: RunConfig, key: tuple) -> None:
+        super().__init__()
+        self.config, self.key = config, key
+
+    def run(self) -> None:
+        try:
+            summary = summarize_model(self.config)
+        except BadInput as exc:
+            self.failed.emit(str(exc), self.key)
+        except Exception as exc:  # a model that breaks on its own data: say so, keep going
+            line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            self.failed.emit(f"the model could not run on this data ({type(exc).__name__}: "
+                             f"{line})", self.key)
+        else:
+            self.built.emit(summary, self.key)
+
+
+class LayersPanel(QWidget):
+    freeze_chosen = Signal(object)  # list[str]: the new [finetune] freeze, train_only cleared
+
+    def __init__(self, config_source: Callable[[], RunConfig]) -> None:
+        super().__init__()
+        self._config_source = config_source
+        self.summary: ModelSummary | None = None
+        self.trainable: set[str] = set()
+        self._items: dict[str, QTreeWidgetItem] = {}  # checkable rows by dotted name
+        self._row_parameters: dict[str, tuple[str, ...]] = {}  # what each such row stands for
+        self._summary_key: tuple | None = None
+        self._build_error = ""
+        self._builder: SummaryBuilder | None = None
+        self._torch_ready = False
+        self._updating = False  # set while the panel itself changes check states
+
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.message = QLabel("Loading PyTorch…")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tree = QTreeWidget()
+        # The last, empty column takes the spare width, so the numbers stay by the names.
+        self.tree.setHeaderLabels(["Layer", "Type", "Output shape", "Parameters", ""])
+        self.tree.headerItem().setTextAlignment(PARAMS, Qt.AlignmentFlag.AlignRight
+                                                | Qt.AlignmentFlag.AlignVCenter)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        header = self.tree.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("QLabel { color: #8a4b00; }")
+        self.count_label = QLabel()
+        font = self.count_label.font()
+        font.setBold(True)
+        self.count_label.setFont(font)
+
+        self.freeze_all_button = QPushButton("Freeze all")
+        self.freeze_all_button.setToolTip("Untick every layer: no weight changes.")
+        self.freeze_all_button.clicked.connect(lambda: self._choose(set()))
+        self.unfreeze_all_button = QPushButton("Unfreeze all")
+        self.unfreeze_all_button.setToolTip("Tick every layer: train the whole model.")
+        self.unfreeze_all_button.clicked.connect(
+            lambda: self._choose(set(self.summary.parameter_sizes)))
+        self.head_button = QPushButton("Train only the head")
+        self.head_button.clicked.connect(self.train_only_head)
+        self.up_to_button = QPushButton("Freeze up to selected")
+        self.up_to_button.setToolTip("Freeze the selected layer and every layer before it; "
+                                     "train the layers after it.")
+        self.up_to_button.clicked.connect(self.freeze_up_to_selected)
+        self.buttons = (self.freeze_all_button, self.unfreeze_all_button, self.head_button,
+                        self.up_to_button)
+
+        buttons = QHBoxLayout()
+        for button in self.buttons:
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.count_label)
+        layout.addLayout(buttons)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._show_message("Loading PyTorch…")
+
+    # Keeping up with the settings
+
+    def set_torch_ready(self) -> None:
+        """torch is imported (by the device probe): summaries can be built now."""
+        self._torch_ready = True
+        self.refresh()
+
+    def set_torch_failed(self, message: str) -> None:
+        self._show_message(f"The layers cannot be shown: {message}")
+
+    def settings_changed(self) -> None:
+        """The run settings changed: look again shortly if on screen, else when shown."""
+        if self.isVisible():
+            self._timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the layers of the current settings' model, building its summary if needed."""
+        self._timer.stop()
+        if not self._torch_ready or not self.isVisible():
+            return
+        if self._builder is not None:
+            return  # refreshed again when that build ends
+        try:
+            config = self._config_source()
+        except BadInput as exc:
+            self._show_message(f"Fix this setting to see the layers: {exc}")
+            return
+        key = (config.model.name, config.model.params, config.data.name, config.data.params,
+               config.loss.name)
+        if key != self._summary_key:
+            self._start_build(config, key)
+        elif self._build_error:
+            self._show_message(self._build_error)
+        else:
+            self._show_finetune(config.finetune)
+
+    @property
+    def busy(self) -> bool:
+        """A summary is being built, or a look at changed settings is due."""
+        return self._builder is not None or self._timer.isActive()
+
+    def wait(self) -> None:
+        """Block until a summary being built is done (before the window closes)."""
+        if self._builder is not None:
+            self._builder.wait()
+
+    def _start_build(self, config: RunConfig, key: tuple) -> None:
+        self._show_message(f"Building {config.model.name} on {config.data.name}…")
+        builder = SummaryBuilder(config, key)
+        builder.built.connect(self._on_built)
+        builder.failed.connect(self._on_build_failed)
+        builder.finished.connect(self._on_builder_finished)
+        self._builder = builder
+        builder.start()
+
+    def _on_built(self, summary: ModelSummary, key: tuple) -> None:
+        self.summary, self._summary_key, self._build_error = summary, key, ""
+        self._fill_tree()
+
+    def _on_build_failed(self, message: str, key: tuple) -> None:
+        self.summary, self._summary_key = None, key
+        self._build_error = f"This model cannot be built: {message}"
+
+    def _on_builder_finished(self) -> None:
+        self._builder.deleteLater()
+        self._builder = None
+        self.refresh()  # the settings may have changed while it was building
+
+    # Showing
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+        for widget in (self.tree, self.notes, self.count_label, self.title):
+            widget.hide()
+        for button in self.buttons:
+            button.setEnabled(False)
+
+    def _fill_tree(self) -> None:
+        summary = self.summary
+        self._updating = True
+        self.tree.clear()
+        self._items, self._row_parameters = {}, {}
+        if not summary.root.children:  # a model that is a single layer is its own row
+            self.tree.addTopLevelItem(self._make_item(summary.root))
+        for name in summary.root.own_parameters if summary.root.children else ():
+            self.tree.addTopLevelItem(self._parameter_item(name))
+        for layer in summary.root.children:
+            self.tree.addTopLevelItem(self._make_item(layer))
+        self._updating = False
+        self.tree.setRootIsDecorated(any(layer.children for layer in summary.root.children))
+        if sum(1 for _ in self._all_items()) <= EXPAND_ALL_LIMIT:
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(1)
+        for column in (NAME, TYPE, SHAPE, PARAMS):
+            self.tree.resizeColumnToContents(column)
+            self.tree.setColumnWidth(column, self.tree.columnWidth(column) + COLUMN_PADDING)
+        shape = " × ".join(str(n) for n in summary.input_shape)
+        outputs = (f"{summary.num_classes} classes" if summary.task == "classification"
+                   else f"{summary.num_classes} output" + ("s" if summary.num_classes > 1 else ""))
+        self.title.setText(f"<b>{summary.model_name}</b> on <b>{summary.data_name}</b>: input "
+                           f"{shape}, {outputs}. Ticked layers train; unticked layers keep "
+                           "their weights (frozen).")
+        head = head_layer(summary)
+        self.head_button.setToolTip(f"Train only {head.name}, the last layer with weights; "
+                                    "freeze the rest." if head else "")
+
+    def _make_item(self, layer: Layer) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([layer.short_name or self.summary.model_name, layer.type_name,
+                                _shape(layer.output_shape), _count(layer.total_params)])
+        item.setToolTip(NAME, layer.name)
+        item.setData(NAME, NAME_ROLE, layer.name)
+        item.setTextAlignment(PARAMS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if layer.parameters:
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            self._items[layer.name] = item
+            self._row_parameters[layer.name] = layer.parameters
+        else:  # nothing to train: greyed, without a box
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+            for column in (NAME, TYPE, SHAPE, PARAMS):
+                item.setForeground(column, self.palette().placeholderText())
+            item.setToolTip(NAME, f"{layer.name}: no weights, nothing to train")
+        # Weights that sit directly in a module with sub-modules get rows of their own, so
+        # every parameter can be ticked on its own row.
+        if layer.children:
+            for name in layer.own_parameters:
+                item.addChild(self._parameter_item(name))
+        for child in layer.children:
+            item.addChild(self._make_item(child))
+        return item
+
+    def _parameter_item(self, name: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([name.rsplit(".", 1)[-1], "Parameter", "",
+                                _count(self.summary.parameter_sizes[name])])
+        item.setToolTip(NAME, name)
+        item.setData(NAME, NAME_ROLE, name)
+        item.setTextAlignment(PARAMS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self._items[name] = item
+        self._row_parameters[name] = (name,)
+        return item
+
+    def _show_finetune(self, finetune: FinetuneSettings) -> None:
+        notes = []
+        try:
+            trainable = trainable_parameters(self.summary, finetune.freeze, finetune.train_only)
+        except BadInput as exc:
+            notes.append(f"{exc}. Shown here without what does not fit; tick or untick a "
+                         "layer to write a new list.")
+            freeze = self._known(finetune.freeze)
+            train_only = [] if freeze else self._known(finetune.train_only)
+            trainable = trainable_parameters(self.summary, freeze, train_only)
+        if finetune.unfreeze_every:
+            notes.append(f"Gradual unfreezing is on: every {finetune.unfreeze_every} epochs a "
+                         "frozen block is unfrozen; this is the state at the start.")
+        if finetune.lora_targets:
+            notes.append(f"LoRA adapters on {', '.join(finetune.lora_targets)} add trainable "
+                         "parameters of their own when the run starts and freeze those layers' "
+                         "weights; they are not counted here.")
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+        self.message.hide()
+        for widget in (self.title, self.tree, self.count_label):
+            widget.show()
+        self._show_trainable(trainable)
+
+    def _known(self, prefixes: list[str]) -> list[str]:
+        """The prefixes that name something in this model (by the engine's own check)."""
+        known = []
+        for prefix in prefixes:
+            try:
+                trainable_parameters(self.summary, [prefix], [])
+            except BadInput:
+                continue
+            known.append(prefix)
+        return known
+
+    def _show_trainable(self, trainable: set[str]) -> None:
+        self.trainable = trainable
+        summary = self.summary
+        self._updating = True
+        for name, item in self._items.items():
+            names = self._row_parameters[name]
+            ticked = sum(n in trainable for n in names)
+            item.setCheckState(NAME, Qt.CheckState.Checked if ticked == len(names)
+                               else Qt.CheckState.Unchecked if ticked == 0
+                               else Qt.CheckState.PartiallyChecked)
+        self._updating = False
+        count, total = summary.count(trainable), summary.total_params
+        share = count / total if total else 0.0
+        self.count_label.setText(f"Trainable: {count:,} of {total:,} parameters ({share:.1%})"
+                                 + ("" if count else ". Nothing would train: tick a layer."))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ready = self.summary is not None and not self.tree.isHidden()
+        self.freeze_all_button.setEnabled(ready)
+        self.unfreeze_all_button.setEnabled(ready)
+        self.head_button.setEnabled(ready and head_layer(self.summary) is not None)
+        self.up_to_button.setEnabled(ready and self._selected_name() is not None)
+
+    # Choosing
+
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._updating or column != NAME:
+            return
+        names = set(self._row_parameters[item.data(NAME, NAME_ROLE)])
+        if item.checkState(NAME) == Qt.CheckState.Unchecked:
+            self._choose(self.trainable - names)
+        else:
+            self._choose(self.trainable | names)
+
+    def train_only_head(self) -> None:
+        self._choose(set(head_layer(self.summary).parameters))
+
+    def freeze_up_to_selected(self) -> None:
+        name = self._selected_name()
+        if name is not None:
+            frozen = set(parameters_up_to(self.summary, name))
+            self._choose(set(self.summary.parameter_sizes) - frozen)
+
+    def _selected_name(self) -> str | None:
+        items = self.tree.selectedItems()
+        if not items:
+            return None
+        name = items[0].data(NAME, NAME_ROLE)
+        # A weight's own row stands for the module it sits in.
+        return name.rpartition(".")[0] if name in self.summary.parameter_sizes else name
+
+    def _choose(self, trainable: set[str]) -> None:
+        self._show_trainable(trainable)
+        self.freeze_chosen.emit(freeze_prefixes(self.summary, trainable))
+
+    # For tests and scripts
+
+    def item(self, name: str) -> QTreeWidgetItem:
+        """The row of the layer (or parameter) with this dotted name."""
+        return self._items.get(name) or next(
+            item for item in self._all_items() if item.data(NAME, NAME_ROLE) == name)
+
+    def _all_items(self):
+        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while stack:
+            item = stack.pop()
+            yield item
+            stack.extend(item.child(i) for i in range(item.childCount()))
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "" if shape is None else " × ".join(str(n) for n in shape)
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n else "–"

@@ -1,0 +1,207 @@
+"""Table datasets: the scikit-learn tables bundled offline, and CSV files the tests write,
+good and broken (missing cells, stray text in a number column, constant columns, ragged
+lines), with the problem named by line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.catalog import load_all
+from core.config import RunConfig
+from core.errors import BadInput
+from core.trainer import train
+
+DATASETS = load_all()["data"]
+
+
+def build(name: str, seed: int = 0, **params):
+    entry = DATASETS.get(name)
+    return entry.build(entry.check_params(params, "data"), seed)
+
+
+@pytest.mark.parametrize("name, rows, columns, classes", [
+    ("iris", 150, 4, ["setosa", "versicolor", "virginica"]),
+    ("wine", 178, 13, ["class_0", "class_1", "class_2"]),
+    ("breast_cancer", 569, 30, ["malignant", "benign"]),
+])
+def test_bundled_classification_tables(name, rows, columns, classes):
+    import sklearn.datasets
+
+    data = build(name)
+    assert data.kind == "table" and data.task == "classification"
+    assert data.input_shape == (columns,) and data.class_names == classes
+    assert len(data.train_y) + len(data.val_y) == rows
+    assert data.train_y.dtype == torch.int64 and data.train_x.dtype == torch.float32
+    # standardised with the training rows' statistics only
+    assert torch.allclose(data.train_x.mean(0), torch.zeros(columns), atol=1e-5)
+    assert torch.allclose(data.train_x.std(0, unbiased=False), torch.ones(columns), atol=1e-4)
+    assert not torch.allclose(data.val_x.mean(0), torch.zeros(columns), atol=1e-3)
+    # scikit-learn's label numbers are kept: the shares of each class match its targets
+    target = getattr(sklearn.datasets, f"load_{name}")().target
+    all_y = torch.cat([data.train_y, data.val_y])
+    assert torch.bincount(all_y).tolist() == np.bincount(target).tolist()
+    assert len(data.preview_rows) == 50 and data.preview_columns[-1] == "class"
+
+
+def test_diabetes_is_a_standardised_regression_with_its_scale_kept():
+    from sklearn.datasets import load_diabetes
+
+    data = build("diabetes")
+    assert data.task == "regression" and data.kind == "table"
+    assert data.input_shape == (10,) and data.class_names == ["target"]
+    assert data.num_classes == 1
+    assert data.train_y.shape == (len(data.train_y), 1) and data.train_y.dtype == torch.float32
+    assert abs(float(data.train_y.mean())) < 1e-5
+    raw = load_diabetes().target
+    assert len(data.train_y) + len(data.val_y) == len(raw)
+    assert 60 < data.target_scale < 90  # the target's std, in its own units (25..346)
+
+
+def test_tables_split_by_the_seed():
+    assert not torch.equal(build("iris", 0).val_x, build("iris", 1).val_x)
+    assert torch.equal(build("iris", 3).val_x, build("iris", 3).val_x)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def rows_of(n: int, make) -> str:
+    return "".join(make(i) for i in range(n))
+
+
+@pytest.fixture
+def people(tmp_path) -> str:
+    """age (number), city (text), height (number), label (text): 40 rows."""
+    lines = "age,city,height,label\n" + rows_of(
+        40, lambda i: f"{20 + i},{['Oslo', 'Rome', 'Lima'][i % 3]},{150 + (i * 7) % 40},"
+                      f"{'tall' if (i * 7) % 40 >= 20 else 'short'}\n")
+    return write(tmp_path / "people.csv", lines)
+
+
+def test_csv_classification_with_numbers_and_categories(people):
+    data = build("csv", path=people, target="label")
+    assert data.task == "classification" and data.class_names == ["short", "tall"]
+    assert data.feature_names == ["age", "city=Lima", "city=Oslo", "city=Rome", "height"]
+    assert data.input_shape == (5,)
+    assert len(data.train_y) + len(data.val_y) == 40
+    one_hot = torch.cat([data.train_x, data.val_x])[:, 1:4]
+    assert torch.equal(one_hot.sum(1), torch.ones(40))
+    assert any("'label' looks like a classification target" in n for n in data.notes)
+    assert data.preview_columns == ["age", "city", "height", "label"]
+    assert data.preview_rows[0] == ["20", "Oslo", "150", "short"]
+
+
+def test_csv_target_defaults_to_the_last_column_and_numbers_mean_regression(tmp_path):
+    path = write(tmp_path / "prices.csv", "rooms;area;price\n" + rows_of(
+        30, lambda i: f"{1 + i % 4};{40.5 + 3 * i};{1000.25 + 37.5 * i}\n"))
+    data = build("csv", path=path)  # semicolons, found by sniffing
+    assert data.task == "regression" and data.class_names == ["price"]
+    assert data.feature_names == ["rooms", "area"]
+    assert data.train_y.shape[1] == 1
+    assert data.target_scale > 100
+    forced = build("csv", path=path, target="rooms")
+    assert forced.task == "classification" and forced.class_names == ["1", "2", "3", "4"]
+    as_numbers = build("csv", path=path, target="rooms", task="regression")
+    assert as_numbers.task == "regression"
+
+
+def test_csv_missing_cells_dropped_or_filled(tmp_path):
+    text = "a,b,c,y\n" + rows_of(20, lambda i: f"{i},{i % 2},{'x' if i % 2 else 'z'},{i % 2}\n")
+    text = text.replace("\n5,1,x,1\n", "\n5,,x,1\n").replace("\n8,0,z,0\n", "\n8,0,NA,0\n")
+    path = write(tmp_path / "gaps.csv", text)
+    dropped = build("csv", path=path, val_split=0.25)
+    assert len(dropped.train_y) + len(dropped.val_y) == 18
+    assert any(n.startswith("2 row(s) with empty cells dropped (first: line 7, column 'b')")
+               for n in dropped.notes)
+    filled = build("csv", path=path, missing="fill", val_split=0.25)
+    assert len(filled.train_y) + len(filled.val_y) == 20
+    assert torch.isfinite(filled.train_x).all() and torch.isfinite(filled.val_x).all()
+
+
+def test_csv_rows_without_a_target_are_left_out(tmp_path):
+    path = write(tmp_path / "t.csv", "x,y\n" + rows_of(20, lambda i: f"{i},{i % 2}\n")
+                 + "99,\n")
+    data = build("csv", path=path)
+    assert len(data.train_y) + len(data.val_y) == 20
+    assert "1 row(s) with no 'y' value left out (first: line 22)" in data.notes
+
+
+def test_csv_stray_text_in_a_number_column_names_line_and_column(tmp_path):
+    text = "age,y\n" + rows_of(30, lambda i: f"{i},{i % 2}\n")
+    path = write(tmp_path / "stray.csv", text.replace("\n12,0\n", "\ntwelve,0\n"))
+    with pytest.raises(BadInput, match=r"stray.csv line 14, column 'age': 'twelve' is not a "
+                                       r"number, though 29 of the column's 30 values are"):
+        build("csv", path=path)
+
+
+def test_csv_constant_and_empty_columns_are_left_out_and_said(tmp_path):
+    path = write(tmp_path / "c.csv", "x,same,blank,word,y\n" + rows_of(
+        20, lambda i: f"{i},7,,{'a'},{i % 2}\n"))
+    data = build("csv", path=path)
+    assert data.feature_names == ["x"]
+    assert "column(s) 'blank' have no values and were left out" in data.notes
+    assert "column(s) 'same', 'word' hold one value in every training row and were left out" \
+        in data.notes
+    only_constant = write(tmp_path / "k.csv", "same,y\n" + rows_of(10, lambda i: f"3,{i % 2}\n"))
+    with pytest.raises(BadInput, match="no column besides 'y' varies"):
+        build("csv", path=only_constant)
+
+
+@pytest.mark.parametrize("text, params, message", [
+    ("", {}, "is empty; a CSV file needs a header row"),
+    ("a,b\n", {}, "has a header but no data rows"),
+    ("a,a,b\n1,2,3\n", {}, "the header names a more than once"),
+    ("a,b,y\n1,2,0\n1,2\n1,2,1\n", {}, r"line 3 has 2 fields but the header has 3"),
+    ("a,y\n1,0\n2,1\n", {"target": "label"}, r"has no column 'label'; its columns are a, y"),
+    ("a,y\n" + "".join(f"{i},5\n" for i in range(10)), {"task": "regression"},
+     r"column 'y' holds the same value \(5\) in every row"),
+    ("a,y\n" + "".join(f"{i},cat\n" for i in range(10)), {},
+     r"column 'y' holds one class \('cat'\) in every row"),
+    ("a,y\n1,2.5\n2,3.5\n3,big\n4,1.0\n", {"task": "regression"},
+     r"line 4, column 'y': 'big' is not a number, so it cannot be a regression target"),
+    ("id,y\n" + "".join(f"user{i},{i % 2}\n" for i in range(300)), {},
+     r"column 'id' holds \d+ different texts .* too many to be categories"),
+    ("y\n1\n2\n", {}, "has only the target column"),
+])
+def test_broken_csv_files_are_refused_clearly(tmp_path, text, params, message):
+    path = write(tmp_path / "broken.csv", text)
+    with pytest.raises(BadInput, match=message):
+        build("csv", path=path, **params)
+
+
+def test_csv_path_problems(tmp_path):
+    with pytest.raises(BadInput, match=r"\[data\] path is empty: choose a CSV file"):
+        build("csv")
+    with pytest.raises(BadInput, match="does not exist; check the path"):
+        build("csv", path=str(tmp_path / "nope.csv"))
+
+
+def test_csv_in_latin1_with_quoted_commas_reads(tmp_path):
+    text = 'name,note,y\n' + rows_of(12, lambda i: f'"Müller, {i % 3}",café,{i % 2}\n')
+    path = tmp_path / "latin.csv"
+    path.write_bytes(text.encode("latin-1"))
+    data = build("csv", path=str(path))
+    assert data.feature_names == ["name=Müller, 0", "name=Müller, 1", "name=Müller, 2"]
+
+
+def test_a_csv_regression_trains_through_the_trainer(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    y = 3 * x[:, 0] - 2 * x[:, 1] + 0.1 * rng.normal(size=200)
+    path = write(tmp_path / "lin.csv", "u,v,target\n" + "".join(
+        f"{a:.4f},{b:.4f},{t:.4f}\n" for (a, b), t in zip(x, y)))
+    config = RunConfig().with_overrides([
+        "model.name=mlp", "model.hidden_sizes=[16]", "data.name=csv", f"data.path={path}",
+        "loss.name=mse", "training.epochs=20", "training.batch_size=32",
+        "training.device=cpu", "training.threads=1", "optimizer.lr=0.01"])
+    summary = train(config, runs_dir=tmp_path / "runs")
+    assert summary["metric"] == "r2" and summary["final_val_metric"] > 0.9
