@@ -35,3 +35,23 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def training_parts(config):
+    """(data, model, optimizer, loss) built from `config` as TrainDesk builds them, with
+    TrainDesk's thread count and seed, for the hand-written loops the engine is held to."""
+    import torch
+
+    from core.catalog import DATASETS, OPTIMIZERS
+    from core.losses import build_loss
+    from core.models import build_model
+    from core.trainer import cpu_threads
+
+    torch.set_num_threads(cpu_threads(config.training.threads))
+    torch.manual_seed(config.training.seed)
+    data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
+    model, _ = build_model(config.model.name, config.model.params, data, config.loss.name)
+    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params,
+                                                            list(model.parameters()))
+    loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
+    return data, model, optimizer, loss_fn

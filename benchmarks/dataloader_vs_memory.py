@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.common import summarize
+from benchmarks.common import summarize, training_parts
 from benchmarks.engine_vs_raw import traindesk_loop
 
 
 def dataloader_loop(config, epochs: int) -> float:
-    import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    from core.catalog import DATASETS, LOSSES, MODELS, OPTIMIZERS
-    from core.trainer import cpu_threads
-
-    torch.set_num_threads(cpu_threads(config.training.threads))  # as TrainDesk does
-    torch.manual_seed(config.training.seed)
-    data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
-    model = MODELS.get(config.model.name).build(config.model.params, data.input_shape,
-                                                data.num_classes)
-    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params,
-                                                            list(model.parameters()))
-    loss_fn = LOSSES.get(config.loss.name).build(config.loss.params)
+    data, model, optimizer, loss_fn = training_parts(config)
     loader = DataLoader(TensorDataset(data.train_x, data.train_y),
                         batch_size=config.training.batch_size, shuffle=True)
     seconds, samples = 0.0, 0

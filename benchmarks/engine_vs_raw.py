@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import summarize
+from benchmarks.common import summarize, training_parts
 
 
 def raw_loop(config, epochs: int, validate: bool = False) -> float:
@@ -22,17 +22,9 @@ def raw_loop(config, epochs: int, validate: bool = False) -> float:
     TrainDesk does, so the two loops do the same work between epochs."""
     import torch
 
-    from core.catalog import DATASETS, LOSSES, MODELS, OPTIMIZERS
-    from core.trainer import cpu_threads, evaluate
+    from core.trainer import evaluate
 
-    torch.set_num_threads(cpu_threads(config.training.threads))  # as TrainDesk does
-    torch.manual_seed(config.training.seed)
-    data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
-    model = MODELS.get(config.model.name).build(config.model.params, data.input_shape,
-                                                data.num_classes)
-    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params,
-                                                            list(model.parameters()))
-    loss_fn = LOSSES.get(config.loss.name).build(config.loss.params)
+    data, model, optimizer, loss_fn = training_parts(config)
     batch_size, n = config.training.batch_size, len(data.train_y)
     seconds, samples = 0.0, 0
     for epoch in range(epochs):

@@ -16,12 +16,12 @@ from torch import nn
 from core.catalog import MODELS, load_all
 from core.cli import ConsolePrinter
 from core.config import RunConfig
-from core.control import RunControl
 from core.errors import BadInput
 from core.events import BatchEnd, CheckpointSaved, EpochEnd, LayersUnfrozen, RunStarted
 from core.lora import apply_lora, merge_lora
 from core.networks import MLP, SimpleCNN
 from core.trainer import train
+from run_control import StopAfter
 
 REPO = Path(__file__).resolve().parents[1]
 FC_PARAMS = 3136 * 512 + 512 + 512 * 5 + 5  # simple_cnn's fc1 + fc2 on five classes
@@ -44,20 +44,6 @@ def save_start(tmp_path: Path, model: nn.Module, name: str = "start.pt") -> tupl
 
 def run_dirs(runs_dir: Path) -> list[Path]:
     return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
-
-
-class StopAfter(RunControl):
-    """Asks for a stop once `steps` optimisation steps are done."""
-
-    def __init__(self, steps: int) -> None:
-        super().__init__()
-        self.steps, self.calls = steps, 0
-
-    def checkpoint(self) -> None:
-        self.calls += 1
-        if self.calls > self.steps:
-            self.stop()
-        super().checkpoint()
 
 
 # ---------------------------------------------------------------- acceptance 1 and 2

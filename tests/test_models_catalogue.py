@@ -13,11 +13,11 @@ import torch
 
 from core.catalog import load_all
 from core.config import RunConfig
-from core.control import RunControl
 from core.datasets import DataInfo
 from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
 from core.trainer import train
+from run_control import StopAfter
 
 CATALOGUES = load_all()
 MODELS = CATALOGUES["model"]
@@ -400,20 +400,6 @@ def test_l1_trains_a_regression(tmp_path):
                                "loss.name=l1", "training.epochs=10", "training.batch_size=32",
                                "optimizer.lr=0.003"), runs_dir=tmp_path)
     assert summary["final_val_metric"] > 0.2
-
-
-class StopAfter(RunControl):
-    """Asks for a stop once `steps` optimisation steps are done."""
-
-    def __init__(self, steps: int) -> None:
-        super().__init__()
-        self.steps, self.calls = steps, 0
-
-    def checkpoint(self) -> None:
-        self.calls += 1
-        if self.calls > self.steps:
-            self.stop()
-        super().checkpoint()
 
 
 @pytest.mark.parametrize("overrides", [

@@ -19,6 +19,7 @@ from core.events import (BatchEnd, CheckpointSaved, EpochEnd, RunFailed, RunFini
                          RunStarted)
 from core.networks import MLP
 from core.trainer import train
+from run_control import StopAfter
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "digits_cnn.toml"
@@ -44,20 +45,6 @@ def metric_rows(run_dir: Path, columns=("step", "epoch", "split", "loss", "accur
 
 def last_state(run_dir: Path, kind: str = "last") -> dict:
     return torch.load(run_dir / "checkpoints" / f"{kind}.pt", weights_only=True)
-
-
-class StopAfter(RunControl):
-    """Asks for a stop once `steps` optimisation steps are done (as a GUI button would)."""
-
-    def __init__(self, steps: int) -> None:
-        super().__init__()
-        self.steps, self.calls = steps, 0
-
-    def checkpoint(self) -> None:
-        self.calls += 1
-        if self.calls > self.steps:
-            self.stop()
-        super().checkpoint()
 
 
 # ---------------------------------------------------------------- the example run
