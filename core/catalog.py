@@ -32,6 +32,7 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    zero_means: str = ""  # for an int whose 0 is a setting of its own, e.g. "auto", "never"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -100,6 +101,7 @@ class Param:
         return {
             "name": self.name, "kind": self.kind, "default": self.default, "help": self.help,
             "minimum": self.minimum, "maximum": self.maximum, "choices": list(self.choices),
+            "zero_means": self.zero_means,
         }
 
 

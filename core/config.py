@@ -30,8 +30,8 @@ TRAINING_PARAMS = (
           "auto picks a working GPU, else the CPU; or cpu, cuda, cuda:N, mps."),
     Param("seed", "int", 0, "Seeds data split, initial weights and shuffling.",
           minimum=0, maximum=2**32 - 1),
-    Param("threads", "int", 0, "CPU threads for training; 0 uses all cores but one, so the "
-          "window stays responsive.", minimum=0, maximum=1024),
+    Param("threads", "int", 0, "CPU threads for training; 0 (auto) uses all cores but one, so "
+          "the window stays responsive.", minimum=0, maximum=1024, zero_means="auto"),
 )
 FINETUNE_PARAMS = (
     Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
@@ -43,7 +43,8 @@ FINETUNE_PARAMS = (
     Param("lr_multipliers", "float_map", {}, "Learning-rate multiplier per module-name prefix, "
           "e.g. { conv1 = 0.1, conv2 = 0.1 }; other layers use 1.", minimum=0.0, maximum=100.0),
     Param("unfreeze_every", "int", 0, "Gradual unfreezing: every N epochs unfreeze the frozen "
-          "top-level block nearest the output (0: never).", minimum=0, maximum=100000),
+          "top-level block nearest the output (0: never).", minimum=0, maximum=100000,
+          zero_means="never"),
     Param("lora_targets", "str_list", [], "Linear or Conv2d layers to adapt with low-rank "
           'adapters (LoRA), e.g. ["fc1"]; their base weights are frozen.'),
     Param("lora_rank", "int", 8, "Rank of each LoRA adapter.", minimum=1, maximum=1024),

@@ -25,6 +25,8 @@ class IntField(QSpinBox):
     def __init__(self, param: Param) -> None:
         super().__init__()
         self.setRange(int(_bound(param.minimum, -INT32_MAX)), int(_bound(param.maximum, INT32_MAX)))
+        if param.zero_means and param.minimum == 0:
+            self.setSpecialValueText(param.zero_means)  # the box reads "auto", not "0"
 
     def config_value(self) -> int:
         return self.value()

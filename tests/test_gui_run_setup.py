@@ -132,3 +132,14 @@ def test_an_invalid_run_file_is_reported_and_leaves_the_form_alone(qtbot, tmp_pa
     assert "resnet9000" in window.message_bar.text()
     assert "simple_cnn" in window.message_bar.text()  # it lists the accepted names
     assert window.setup_panel.config() == before
+
+
+def test_a_zero_that_means_auto_reads_auto(qtbot):
+    from gui.run_setup import RunSetupPanel
+
+    panel = RunSetupPanel()
+    qtbot.addWidget(panel)
+    threads = panel.training_form.fields["threads"]
+    assert threads.value() == 0 and threads.text() == "auto"
+    threads.setValue(2)
+    assert panel.config().training.threads == 2
