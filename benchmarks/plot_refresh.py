@@ -1,4 +1,4 @@
-"""Benchmark 5: time to redraw the live training-loss plot holding 10k, 100k and 1M points
+"""Benchmark 5: time to redraw the live training-loss plot holding 10k, 100k, 500k and 1M points
 (setData from the stored arrays plus a full repaint), with the plot's downsampling and
 clip-to-view as the window uses them."""
 
@@ -9,7 +9,7 @@ import time
 
 from benchmarks.common import summarize
 
-SIZES = (10_000, 100_000, 1_000_000)
+SIZES = (10_000, 100_000, 500_000, 1_000_000)
 
 
 def measure(points: int, repeats: int) -> list[float]:

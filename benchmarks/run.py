@@ -21,6 +21,7 @@ SUITES = {
     "plot_refresh": "benchmarks.plot_refresh",
     "memory": "benchmarks.memory",
     "freeze": "benchmarks.freeze",
+    "soak_gui": "benchmarks.soak_gui",
 }
 
 

@@ -1,4 +1,4 @@
-"""The headless command line: `traindesk train` and `traindesk catalog`.
+"""The headless command line: `traindesk train`, `traindesk catalog` and `traindesk export`.
 
 Exit codes: 0 success; 2 bad input, with one `error:` line on stderr; 1 training failed;
 130 interrupted by Ctrl-C after saving a checkpoint. `python -m core` runs this without Qt.
@@ -40,6 +40,17 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="list models, datasets, optimizers, "
                                   "schedulers and losses with their parameters")
     catalog.add_argument("--json", action="store_true", help="machine-readable output")
+    export = commands.add_parser("export", help="save a run's trained model as TorchScript, "
+                                 "ONNX, safetensors or a state_dict, checked against the "
+                                 "trained model")
+    export.add_argument("run_dir", type=Path, help="the run's folder")
+    export.add_argument("--format", default="torchscript",
+                        choices=("torchscript", "onnx", "safetensors", "pt"),
+                        help="what to write (default: torchscript)")
+    export.add_argument("--checkpoint", default="best", choices=("best", "last"),
+                        help="which weights (default: best)")
+    export.add_argument("--out", type=Path, metavar="PATH", help="the file to write (default: "
+                        "RUN_DIR/exports/<run>-<checkpoint>.<ending>)")
     commands.add_parser("self-test", help="open the window off screen, train briefly, "
                         "exit 0 on success")
     return parser
@@ -52,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "catalog":
             return _catalog(args.json)
+        if args.command == "export":
+            return _export(args)
         build_parser().print_help()
         return 0
     except BadInput as exc:
@@ -121,6 +134,8 @@ class ConsolePrinter:
                   f"training / {event.val_samples} validation samples, "
                   f"{event.trainable_params:,} of {event.total_params:,} parameters trainable",
                   flush=True)
+            if event.resumed_from_step:
+                print(f"resuming after step {event.resumed_from_step:,}", flush=True)
             for note in event.notes:
                 print(f"start weights: {note}", flush=True)
             for note in event.data_notes:
@@ -140,7 +155,9 @@ class ConsolePrinter:
             s = event.summary
             best = s.get("best_val_metric")
             metric = s.get("metric", "accuracy").replace("r2", "R2")
-            print(f"{s['status']}: {s['epochs_completed']} epochs, best val {metric} "
+            early = (f" (stopped early; the weights of epoch {s.get('best_epoch')} kept)"
+                     if s.get("stopped_early") else "")
+            print(f"{s['status']}: {s['epochs_completed']} epochs{early}, best val {metric} "
                   f"{best if best is None else f'{best:.4f}'} (epoch {s.get('best_epoch')}), "
                   f"{s['duration_s']:.1f}s", flush=True)
 
@@ -163,4 +180,24 @@ def _catalog(as_json: bool) -> int:
                     extra = f" {p.describe_range()}"
                 print(f"      {p.name} = {json.dumps(p.default)}  ({p.kind}{extra})  {p.help}")
         print()
+    return 0
+
+
+def _export(args) -> int:
+    """Export, check, and print where the files are and how the check went; 1 when the
+    exported model does not reproduce the trained one (or the exporter fails)."""
+    from core.export import FORMATS, export_model
+
+    if not args.run_dir.is_dir():
+        raise BadInput(f"run folder {args.run_dir} does not exist; check the path")
+    try:
+        result = export_model(args.run_dir, args.format, args.checkpoint, args.out)
+    except TrainingFailed as exc:
+        print(f"export failed: {exc}", file=sys.stderr)
+        return TrainingFailed.exit_code
+    epoch = f", epoch {result.epoch}" if result.epoch else ""
+    print(f"exported {result.path} ({FORMATS[result.format][0]}, {args.checkpoint} "
+          f"checkpoint{epoch})")
+    print(f"preprocessing {result.preprocessing_path}")
+    print(result.describe())
     return 0

@@ -32,6 +32,19 @@ TRAINING_PARAMS = (
           minimum=0, maximum=2**32 - 1),
     Param("threads", "int", 0, "CPU threads for training; 0 (auto) uses all cores but one, so "
           "the window stays responsive.", minimum=0, maximum=1024, zero_means="auto"),
+    Param("best_metric", "choice", "val_loss", "What makes an epoch the best (best.pt, early "
+          "stopping): the lowest validation loss, or the highest validation metric (accuracy, "
+          "or R2 for a regression).", choices=("val_loss", "val_metric")),
+    Param("grad_clip", "float", 0.0, "Clip the gradients' total norm to this before each "
+          "update (0: no clipping); tames exploding gradients.", minimum=0.0, maximum=1e6),
+    Param("early_stopping_patience", "int", 0, "Stop when best_metric has not improved for "
+          "this many epochs and keep the best epoch's weights (0: never stop early).",
+          minimum=0, maximum=100000, zero_means="never"),
+    Param("early_stopping_min_delta", "float", 0.0, "The least change of best_metric that "
+          "counts as an improvement for early stopping.", minimum=0.0, maximum=1e6),
+    Param("precision", "choice", "fp32", "fp32, or mixed precision on a CUDA GPU: bf16, or "
+          "fp16 with loss scaling; faster and lighter on memory where the GPU supports it.",
+          choices=("fp32", "bf16", "fp16")),
 )
 FINETUNE_PARAMS = (
     Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
@@ -70,6 +83,11 @@ class TrainingSettings:
     device: str = "auto"
     seed: int = 0
     threads: int = 0
+    best_metric: str = "val_loss"  # "val_loss" (lowest) or "val_metric" (highest)
+    grad_clip: float = 0.0  # max total gradient norm; 0 = off
+    early_stopping_patience: int = 0  # epochs without improvement; 0 = off
+    early_stopping_min_delta: float = 0.0
+    precision: str = "fp32"  # "fp32", or on CUDA "bf16" / "fp16"
 
 
 @dataclass

@@ -8,6 +8,7 @@ loop to deliver a queued slot, so it must look for itself.
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 
 class StopRequested(Exception):
@@ -49,8 +50,13 @@ class RunControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def checkpoint(self) -> None:
-        """Block while paused (a real wait, no spinning); raise StopRequested if asked to stop."""
-        self._running.wait()
+    def checkpoint(self, before_pause: Callable[[], None] | None = None) -> None:
+        """Block while paused (a real wait that releases the GIL, no spinning); raise
+        StopRequested if asked to stop. `before_pause` runs once before the wait begins
+        (the trainer reports its pending steps), never when the run is not paused."""
+        if not self._running.is_set():
+            if before_pause is not None:
+                before_pause()
+            self._running.wait()
         if self._stop.is_set() or self._interrupted:
             raise StopRequested

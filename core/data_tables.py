@@ -235,7 +235,7 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
         train_idx, val_idx = random_split(len(rows), val_split, seed)
         mean, std = values[train_idx].mean(), values[train_idx].std() or 1.0
         y = torch.from_numpy(((values - mean) / std).astype(np.float32)).unsqueeze(1)
-        class_names, target_scale = [target], float(std)
+        class_names, target_scale, target_offset = [target], float(std), float(mean)
     else:
         if all(v is not None for v in target_numbers):
             class_names = sorted(set(target_cells), key=lambda c: float(c))
@@ -248,10 +248,11 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
         labels = np.asarray([index[c] for c in target_cells], dtype=np.int64)
         train_idx, val_idx = stratified_split(labels, val_split, seed, class_names)
         y = torch.from_numpy(labels)
-        target_scale = 1.0
+        target_scale, target_offset = 1.0, 0.0
 
-    # Features, with statistics from the training rows only.
-    parts, names, constant = [], [], []
+    # Features, with statistics from the training rows only; `encoding` records them so a
+    # new row can be encoded alike (core.evaluation.prepare_row).
+    parts, names, constant, encoding = [], [], [], []
     for c in columns:
         cells = [row[c] for row in rows]
         if numeric[c]:
@@ -264,6 +265,8 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
             values = np.where(np.isnan(values), mean, values)
             parts.append(((values - mean) / std)[:, None])
             names.append(header[c])
+            encoding.append({"name": header[c], "kind": "number", "mean": float(mean),
+                             "std": float(std)})
         else:
             present = [v for v in np.asarray(cells, dtype=object)[train_idx] if not _is_missing(v)]
             categories = sorted(set(present))
@@ -278,6 +281,8 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
             filled = [common if _is_missing(v) else v for v in cells]
             one_hot = np.asarray([[v == k for k in categories] for v in filled], dtype=np.float64)
             parts.append(one_hot)
+            encoding.append({"name": header[c], "kind": "category",
+                             "categories": list(categories), "fill": common})
             names += [f"{header[c]}={k}" for k in categories]
     if constant:
         notes.append(f"column(s) {', '.join(repr(n) for n in constant)} hold one value in every "
@@ -288,7 +293,9 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
     x = torch.from_numpy(np.concatenate(parts, axis=1).astype(np.float32))
     return InMemoryData(x[train_idx].contiguous(), y[train_idx], x[val_idx].contiguous(),
                         y[val_idx], class_names, task=task, kind="table",
-                        target_scale=target_scale, notes=notes, feature_names=names,
+                        target_scale=target_scale, target_offset=target_offset,
+                        preprocessing={"columns": encoding, "target": target},
+                        notes=notes, feature_names=names,
                         preview_columns=list(table.header), preview_rows=[
                             list(r) for r in table.rows[:PREVIEW_ROWS]])
 

@@ -90,6 +90,8 @@ def text_csv(params: dict, seed: int) -> InMemoryData:
     return InMemoryData(ids[train_idx].contiguous(), y[train_idx], ids[val_idx].contiguous(),
                         y[val_idx], class_names, kind="tokens",
                         vocab_size=len(vocabulary) + 2, notes=notes,
+                        preprocessing={"vocabulary": vocabulary, "max_length": length,
+                                       "lowercase": params["lowercase"]},
                         preview_columns=[params["text_column"], params["label_column"]],
                         preview_rows=[[row[text_col], row[label_col]]
                                       for row, _ in rows[:PREVIEW_ROWS]])

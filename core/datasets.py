@@ -76,11 +76,16 @@ class InMemoryData:
     batch_transform: Callable[[Any, bool], Any] | None = None
     target_scale: float = 1.0  # regression targets were divided by this; MAE is reported in
     # the target's own units by multiplying back
+    target_offset: float = 0.0  # and this was subtracted first (the training targets' mean)
     notes: list[str] = field(default_factory=list)  # for the user: skipped files, dropped rows
     feature_names: list[str] = field(default_factory=list)
     # The first rows as read (tables and texts), for the preview: column names and text cells.
     preview_columns: list[str] = field(default_factory=list)
     preview_rows: list[list[str]] = field(default_factory=list)
+    # How a raw input becomes a model input, as plain values, where the tensors alone do not
+    # say (images stored normalised, table columns, a vocabulary): for predicting on new
+    # inputs and for exported models (core.evaluation.preprocessing_of completes it).
+    preprocessing: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -205,6 +210,12 @@ def digits(params: dict, seed: int) -> InMemoryData:
     y = torch.from_numpy(labels)
     # Stored normalised; augmentation, when asked for, fills the border with blank paper.
     augment = image_batches(params, [0.0], [1.0], scale=1.0, fill=float(-mean / std))
+    # A new image reaches these inputs as the scans did: the digit cut to fill its box, as
+    # a 32x32 bitmap, counted into 8x8 ink levels (light ink on a dark ground, 0..1),
+    # enlarged to 28x28, normalised.
+    preprocessing = {"source_size": [8, 8], "crop_to_ink": True, "scan_size": 32,
+                     "mean": [float(mean)], "std": [float(std)], "background": 0.0}
     return InMemoryData(x[train_idx].contiguous(), y[train_idx], x[val_idx].contiguous(),
                         y[val_idx], [str(d) for d in keep], kind="image",
-                        batch_transform=augment if augment.augments else None)
+                        batch_transform=augment if augment.augments else None,
+                        preprocessing=preprocessing)

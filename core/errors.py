@@ -14,7 +14,11 @@ class BadInput(Exception):
 class TrainingFailed(Exception):
     """Training started but could not go on (non-finite loss, out of memory, model error).
 
-    Exit code 1 on the command line.
+    Exit code 1 on the command line. `details` holds a traceback when there is one.
     """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", details: str = "") -> None:
+        super().__init__(message)
+        self.details = details

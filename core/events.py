@@ -31,6 +31,9 @@ class RunStarted:
     # Readable lines about the data and how the model was fitted to it, e.g. "3 unreadable
     # image files skipped", "grey images repeated to 3 channels".
     data_notes: list[str] = field(default_factory=list)
+    # Steps the run had done before this start: 0 for a new run, the checkpoint's step for
+    # a resumed one (its earlier points are in metrics.csv up to this step).
+    resumed_from_step: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ to unfreeze as epochs go by, and to keep frozen normalisation layers still.
 from __future__ import annotations
 
 import pickle
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,11 @@ def load_weights_file(path: str | Path) -> dict:
             warnings.simplefilter("ignore")
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise BadInput(f"weights file {path} needs code to load, which TrainDesk refuses for "
-                       f"safety ({str(exc).splitlines()[0]}); save it with "
-                       "torch.save(model.state_dict(), path)") from None
+        # torch's message is a page of advice (with terminal colour codes); name the object
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        held = f" (it holds a {found.group(1)} object)" if found else ""
+        raise BadInput(f"weights file {path} needs code to load{held}, which TrainDesk refuses "
+                       "for safety; save it with torch.save(model.state_dict(), path)") from None
     except Exception as exc:
         raise BadInput(f"weights file {path} is not a PyTorch checkpoint ({exc})") from None
     if isinstance(data, dict) and isinstance(data.get("model"), dict):

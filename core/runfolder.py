@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,29 @@ class RunFolder:
 
     @classmethod
     def open_existing(cls, path: Path) -> RunFolder:
-        """Open a run folder to continue it (`--resume`); its metrics are appended to."""
+        """Open a run folder to continue it (`--resume`); `continue_metrics` then opens its
+        metrics for appending."""
         if not (path / "config.toml").is_file():
             raise BadInput(f"{path} is not a run folder (no config.toml); pass the folder of "
                            "a run, e.g. runs/20260101-120000-simple_cnn-digits")
-        folder = cls(path)
-        folder._open_metrics(new=False)
-        return folder
+        return cls(path)
+
+    def continue_metrics(self, step: int) -> None:
+        """Keep the metrics rows up to `step` (the checkpoint a run resumes from) and open
+        the file for appending. A killed run may have logged steps after its last checkpoint
+        (and half a row); the resumed run trains those steps again and logs them once."""
+        path = self.path / "metrics.csv"
+        try:
+            with open(path, newline="", encoding="utf-8") as f:
+                lines = f.read().splitlines(keepends=True)
+        except FileNotFoundError:
+            lines = []
+        kept = [line for line in lines[1:] if _row_step(line) is not None
+                and _row_step(line) <= step and line.endswith("\n")]
+        if not lines or len(kept) != len(lines) - 1:
+            header = ",".join(METRIC_COLUMNS) + "\r\n"  # as csv.writer ends rows
+            write_atomic(path, lambda f: f.write("".join([header, *kept])))
+        self._open_metrics(new=False)
 
     def config(self) -> RunConfig:
         return load_config(self.path / "config.toml")
@@ -128,10 +145,107 @@ class RunFolder:
             self._metrics = None
 
 
+def _row_step(line: str) -> int | None:
+    """The step of one metrics.csv line, or None when it is not a whole row."""
+    fields = line.rstrip("\r\n").split(",")
+    if len(fields) != len(METRIC_COLUMNS):
+        return None
+    try:
+        return int(fields[0])
+    except ValueError:
+        return None
+
+
+def process_alive(summary: dict) -> bool:
+    """Whether the process a summary names (pid, host) is still running on this machine.
+    A run whose summary says "running" but whose process is gone was killed: it can be
+    resumed, and reads as interrupted (`effective_status`)."""
+    pid = summary.get("pid")
+    if not isinstance(pid, int) or summary.get("host") != socket.gethostname():
+        return False
+    if pid == os.getpid():
+        return False  # this process trains one run at a time; that one has ended
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def effective_status(summary: dict) -> str:
+    """The summary's status, except that a "running" run whose process is gone reads as
+    "interrupted" (killed, or the machine went down); it resumes from its last checkpoint."""
+    status = summary.get("status", "")
+    if status == "running" and not process_alive(summary):
+        return "interrupted"
+    return status
+
+
+def read_history(run_dir: Path, up_to_step: int, train_samples: int
+                 ) -> tuple[list[BatchEnd], list[EpochEnd]]:
+    """A run's logged points up to `up_to_step` as the events that made them, for drawing a
+    resumed run's past: one BatchEnd per training row and one EpochEnd per validation row.
+    An epoch's training loss and metric are its steps' means weighted by batch size (the
+    trainer's own sums, as metrics.csv rounds them; for a regression the mean of the steps'
+    R2, an approximation); `is_best` follows [training] best_metric as the trainer does.
+    `samples_per_s` is not logged and reads 0."""
+    from core.config import load_config
+
+    training = load_config(run_dir / "config.toml").training
+    batch_size, epochs = training.batch_size, training.epochs
+    by_metric = training.best_metric == "val_metric"
+    best: float | None = None
+    steps_per_epoch = -(-train_samples // batch_size)
+    last_batch = train_samples - (steps_per_epoch - 1) * batch_size
+    batches: list[BatchEnd] = []
+    epoch_ends: list[EpochEnd] = []
+    sums: dict[int, list[float]] = {}  # epoch -> [loss sum, metric sum, samples]
+    total_steps = steps_per_epoch * epochs
+    for row in read_metrics(run_dir):
+        step, epoch = int(row["step"]), int(row["epoch"])
+        if step > up_to_step:
+            continue
+        if row["split"] == "train":
+            batches.append(BatchEnd(step, epoch, total_steps, row["loss"], row["accuracy"],
+                                    row["lr"], row["elapsed_s"], 0.0))
+            size = last_batch if step % steps_per_epoch == 0 else batch_size
+            total = sums.setdefault(epoch, [0.0, 0.0, 0])
+            total[0] += row["loss"] * size
+            total[1] += row["accuracy"] * size
+            total[2] += size
+        elif row["split"] == "val":
+            loss_sum, metric_sum, samples = sums.get(epoch, [0.0, 0.0, 0])
+            samples = max(samples, 1)
+            value = row["accuracy"] if by_metric else row["loss"]
+            is_best = best is None or (value > best if by_metric else value < best)
+            if is_best:
+                best = value
+            epoch_ends.append(EpochEnd(epoch, epochs, step, loss_sum / samples,
+                                       metric_sum / samples, row["loss"], row["accuracy"],
+                                       row["lr"], row["elapsed_s"], 0.0, is_best))
+    return batches, epoch_ends
+
+
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     """Rows of a run's metrics.csv with numbers parsed (for reopening and comparing runs)."""
     rows = []
     with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            rows.append({k: (v if k == "split" else float(v)) for k, v in row.items()})
+            try:
+                rows.append({k: (v if k == "split" else float(v)) for k, v in row.items()})
+            except (TypeError, ValueError):  # half a row, written as the process was killed
+                continue
     return rows

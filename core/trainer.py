@@ -7,8 +7,11 @@ a child process) and steers it through a RunControl.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import os
+import socket
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -21,7 +24,10 @@ from core.control import RunControl, StopRequested
 from core.errors import BadInput, TrainingFailed
 from core.events import (BatchEnd, CheckpointSaved, EpochEnd, LayersUnfrozen, Listener,
                          RunFailed, RunFinished, RunStarted)
-from core.runfolder import RunFolder, default_runs_dir
+from core.runfolder import RunFolder, default_runs_dir, process_alive
+
+# Mixed precision (bf16, fp16) runs on these device types only.
+MIXED_PRECISION_DEVICES = ("cuda",)
 
 # Step values are read back from the device in bulk this often: often enough for a live
 # curve, rarely enough that a GPU is never made to wait for the host.
@@ -53,6 +59,11 @@ class Progress:
     epoch_target_sum: float = 0.0
     epoch_target_sq_sum: float = 0.0
     final_val_mae: float | None = None  # regression: in the target's own units
+    # Early stopping: the best_metric value the last real improvement (by more than
+    # min_delta) reached, the epochs since, and whether the run ended early.
+    early_stopping_best: float | None = None
+    epochs_without_improvement: int = 0
+    stopped_early: bool = False
 
 
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
@@ -69,12 +80,23 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     control = control or RunControl()
     if resume_dir is not None:
         folder = RunFolder.open_existing(Path(resume_dir))
+        previous = folder.read_summary()
+        if previous.get("status") == "running" and process_alive(previous):
+            raise BadInput(f"{folder.path} is still being trained by process "
+                           f"{previous.get('pid')}; stop that run first (or wait for it)")
         config = folder.config()
-    run = _build(config, resuming=resume_dir is not None)
+    try:
+        run = _build(config, resuming=resume_dir is not None)
+    except (BadInput, TrainingFailed):
+        raise
+    except Exception as exc:  # the model or dataset code broke while being built
+        raise TrainingFailed(_describe_failure(exc, config), traceback.format_exc()) from None
     progress = Progress()
     if resume_dir is not None:
         progress = _restore(run, folder.last_checkpoint)
-        run.init_notes = folder.read_summary().get("init_notes", [])
+        run.init_notes = previous.get("init_notes", [])
+        # A killed run may have logged steps after its last checkpoint; they are trained again
+        folder.continue_metrics(progress.step)
     else:
         folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config)
     listeners = [folder.record, *listeners]
@@ -90,13 +112,17 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
         "device": str(run.device), "threads": torch.get_num_threads(),
         "trainable_params": trainable, "total_params": total,
         "init_notes": list(run.init_notes), "data_notes": list(run.data_notes),
-        "run_dir": str(folder.path),
+        "run_dir": str(folder.path), "best_metric": config.training.best_metric,
+        "precision": config.training.precision,
+        # who is training it: a run left "running" by a process that is gone was killed
+        "pid": os.getpid(), "host": socket.gethostname(),
     }
     folder.write_summary({**summary, **_summary_numbers(progress, run.metric)})
     emit(RunStarted(str(folder.path), str(run.device), config.training.epochs,
                     run.steps_per_epoch, len(run.data.train_y), len(run.data.val_y),
                     trainable, total, list(run.data.class_names), list(run.init_notes),
-                    metric_name=run.metric, data_notes=list(run.data_notes)))
+                    metric_name=run.metric, data_notes=list(run.data_notes),
+                    resumed_from_step=progress.step))
     status, error, details = "completed", None, ""
     try:
         _fit(run, config, progress, folder, control, emit)
@@ -109,6 +135,8 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     except Exception as exc:  # the model, the data or the device broke: report, keep the app
         status, error = "failed", _describe_failure(exc, config)
         details = traceback.format_exc()
+    if status == "failed" and run.device.type == "cuda":
+        torch.cuda.empty_cache()  # after an out-of-memory error the next run starts clean
     if status in ("stopped", "interrupted"):
         try:
             _save(run, progress, folder, "last", emit)
@@ -124,7 +152,10 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
                    **_summary_numbers(progress, run.metric))
     if error:
         summary["error"] = error
-    folder.write_summary(summary)
+    try:
+        folder.write_summary(summary)
+    except OSError:  # the disk is full or gone: the events still tell the user
+        pass
     folder.close()
     if status == "failed":
         emit(RunFailed(error, dict(summary), details))
@@ -146,7 +177,8 @@ class _Run:
     model: object
     optimizer: object
     scheduler: object
-    scheduler_per_epoch: bool
+    scheduler_per_epoch: bool  # steps after each epoch's validation, not after each step
+    scheduler_on_val_loss: bool  # reduce_on_plateau: steps on the validation loss
     loss_fn: object
     steps_per_epoch: int
     finetuning: object  # core.finetune.Finetuning: unfreezing, frozen norms, LoRA
@@ -155,6 +187,16 @@ class _Run:
     metric: str = "accuracy"  # the task's metric: "accuracy" or "r2" (regression)
     data_notes: list = field(default_factory=list)  # what was left out of the data, and how
     # the model was fitted to it, in readable lines
+    autocast_dtype: object = None  # torch.bfloat16 or torch.float16 with mixed precision
+    scaler: object = None  # torch.amp.GradScaler for fp16
+
+    def autocast(self):
+        """The forward pass's context: autocast for mixed precision, else nothing."""
+        import torch
+
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
 
 def _build(config: RunConfig, resuming: bool = False) -> _Run:
@@ -173,6 +215,7 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     device = resolve_device(config.training.device)
+    autocast_dtype, scaler = _mixed_precision(config.training.precision, device)
     data = DATASETS.get(config.data.name).build(config.data.params, seed)
     n_train = len(data.train_y)
     batch_size = config.training.batch_size
@@ -198,12 +241,32 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
     steps_per_epoch = math.ceil(n_train / batch_size)
     schedule = SCHEDULERS.get(config.scheduler.name)
     scheduler = schedule.build(config.scheduler.params, optimizer,
-                               steps_per_epoch * config.training.epochs)
+                               steps_per_epoch * config.training.epochs, steps_per_epoch)
+    per_epoch = schedule.extra.get("per_epoch", False)
     loss_fn.to(device)  # class weights are tensors
-    return _Run(device, data.to(device), model, optimizer, scheduler,
-                bool(schedule.extra.get("per_epoch")), loss_fn, steps_per_epoch, finetuning,
+    return _Run(device, data.to(device), model, optimizer, scheduler, bool(per_epoch),
+                per_epoch == "val_loss", loss_fn, steps_per_epoch, finetuning,
                 lr_group, init_notes, "r2" if data.task == "regression" else "accuracy",
-                [*data.notes, *model_notes])
+                [*data.notes, *model_notes], autocast_dtype, scaler)
+
+
+def _mixed_precision(precision: str, device):
+    """(autocast dtype, GradScaler) for `precision`: (None, None) for fp32; bf16 autocasts;
+    fp16 autocasts and scales the loss so small gradients do not flush to zero."""
+    import torch
+
+    if precision == "fp32":
+        return None, None
+    if device.type not in MIXED_PRECISION_DEVICES:
+        raise BadInput(f"[training] precision = {precision!r} needs a CUDA GPU, and this run "
+                       f"trains on {device}; use precision = \"fp32\" (or device = \"cuda\" on "
+                       "a machine with an NVIDIA GPU)")
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise BadInput(f"[training] precision = 'bf16': this GPU ({device}) does not support "
+                       "bfloat16; use precision = \"fp16\"")
+    if precision == "bf16":
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler(device.type)
 
 
 def cpu_threads(setting: int) -> int:
@@ -271,27 +334,39 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
         pending.clear()
         last_log = time.perf_counter()
 
-    while progress.epoch <= epochs:
+    training = config.training
+    clip_params = [p for group in optimizer.param_groups for p in group["params"]]
+    scaler = run.scaler
+    while progress.epoch <= epochs and not progress.stopped_early:
         epoch = progress.epoch
         unfrozen = run.finetuning.unfreeze_for_epoch(epoch)
         if unfrozen:
             emit(LayersUnfrozen(epoch, unfrozen, _trainable_count(model)))
         model.train()
         run.finetuning.hold_frozen_norms()  # frozen BatchNorm keeps its running statistics
-        order = _epoch_order(n_train, config.training.seed, epoch, run.device)
+        order = _epoch_order(n_train, training.seed, epoch, run.device)
         mark = time.perf_counter()  # training time runs from mark to mark, flushes included
         try:
             for batch in range(progress.batch, run.steps_per_epoch):
-                if control.paused:
-                    flush()  # show every finished step before waiting
-                control.checkpoint()
+                control.checkpoint(before_pause=flush)  # show every finished step, then wait
                 index = order[batch * batch_size:(batch + 1) * batch_size]
                 x, y = data.prepare(data.train_x[index], True), data.train_y[index]
                 optimizer.zero_grad(set_to_none=True)
-                logits = model(x)
-                loss = loss_fn(logits, y)
-                loss.backward()
-                optimizer.step()
+                with run.autocast():
+                    logits = model(x)
+                    loss = loss_fn(logits, y)
+                if scaler is not None:  # fp16: scale the loss, unscale before clipping
+                    scaler.scale(loss).backward()
+                    if training.grad_clip:
+                        scaler.unscale_(optimizer)
+                        torch.nn.utils.clip_grad_norm_(clip_params, training.grad_clip)
+                    scaler.step(optimizer)  # skipped when the gradients overflowed
+                    scaler.update()
+                else:
+                    loss.backward()
+                    if training.grad_clip:
+                        torch.nn.utils.clip_grad_norm_(clip_params, training.grad_clip)
+                    optimizer.step()
                 lr = optimizer.param_groups[run.lr_group]["lr"]
                 if run.scheduler is not None and not run.scheduler_per_epoch:
                     run.scheduler.step()
@@ -309,24 +384,35 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
             flush()  # also when stopping: every step taken is logged before the checkpoint
             progress.train_seconds += time.perf_counter() - mark
             progress.elapsed_s = time.perf_counter() - run_start
-        if run.scheduler is not None and run.scheduler_per_epoch:
-            run.scheduler.step()
-        val_loss, val_accuracy, val_mae = evaluate(model, loss_fn, data.val_x, data.val_y,
-                                                   data.task, data.prepare, data.target_scale)
+        with run.autocast():
+            val_loss, val_accuracy, val_mae = evaluate(model, loss_fn, data.val_x, data.val_y,
+                                                       data.task, data.prepare,
+                                                       data.target_scale)
         if not math.isfinite(val_loss):
             raise _NonFiniteLoss(f"the validation loss became {val_loss} in epoch {epoch}; "
                                  "lower [optimizer] lr and start again")
+        if run.scheduler is not None and run.scheduler_per_epoch:
+            if run.scheduler_on_val_loss:
+                run.scheduler.step(val_loss)
+            else:
+                run.scheduler.step()
         samples = max(progress.epoch_samples, 1)
         train_loss = progress.epoch_loss_sum / samples
         train_accuracy = (r2_score(progress.epoch_sq_error, progress.epoch_target_sum,
                                    progress.epoch_target_sq_sum, samples) if regression
                           else progress.epoch_correct / samples)
-        is_best = val_loss < progress.best_val_loss
-        if is_best:
-            progress.best_val_loss, progress.best_epoch = val_loss, epoch
+        by_metric = training.best_metric == "val_metric"
         # R2 can be below zero, so the first epoch sets the best rather than comparing with 0
+        is_best = (progress.best_epoch == 0 or
+                   (val_accuracy > progress.best_val_accuracy if by_metric
+                    else val_loss < progress.best_val_loss))
+        if is_best:
+            progress.best_epoch = epoch
+        progress.best_val_loss = min(progress.best_val_loss, val_loss)
         progress.best_val_accuracy = (val_accuracy if epoch == 1
                                       else max(progress.best_val_accuracy, val_accuracy))
+        _count_early_stopping(progress, val_accuracy if by_metric else val_loss, by_metric,
+                              training.early_stopping_min_delta)
         progress.final_val_loss, progress.final_val_accuracy = val_loss, val_accuracy
         progress.final_val_mae = val_mae
         progress.epoch, progress.batch = epoch + 1, 0
@@ -340,9 +426,40 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
         _save(run, progress, folder, "last", emit)
         if is_best:
             _save(run, progress, folder, "best", emit)
+        if (training.early_stopping_patience and epoch < epochs
+                and progress.epochs_without_improvement >= training.early_stopping_patience):
+            _restore_best_weights(run, progress, folder)
+            _save(run, progress, folder, "last", emit)  # ends the run: resuming adds nothing
         folder.write_summary({**folder.read_summary(), "status": "running",
                               "trainable_params": _trainable_count(model),
                               **_summary_numbers(progress, run.metric)})
+
+
+def _count_early_stopping(progress: Progress, value: float, higher_is_better: bool,
+                          min_delta: float) -> None:
+    """Count the epochs since `value` (the best_metric) last improved by more than min_delta."""
+    best = progress.early_stopping_best
+    improved = best is None or (value > best + min_delta if higher_is_better
+                                else value < best - min_delta)
+    if improved:
+        progress.early_stopping_best, progress.epochs_without_improvement = value, 0
+    else:
+        progress.epochs_without_improvement += 1
+
+
+def _restore_best_weights(run: _Run, progress: Progress, folder: RunFolder) -> None:
+    """Early stopping: put the best epoch's weights (best.pt) back into the model, so that
+    last.pt, merged.pt and the final scores are the best model's, and end the run."""
+    import torch
+
+    state = torch.load(folder.best_checkpoint, map_location=run.device, weights_only=True)
+    run.model.load_state_dict(state["model"])
+    data = run.data
+    with run.autocast():
+        (progress.final_val_loss, progress.final_val_accuracy,
+         progress.final_val_mae) = evaluate(run.model, run.loss_fn, data.val_x, data.val_y,
+                                            data.task, data.prepare, data.target_scale)
+    progress.stopped_early = True
 
 
 def evaluate(model, loss_fn, x, y, task: str = "classification", prepare=None,
@@ -420,6 +537,7 @@ def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> 
         "model": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict() if run.scheduler is not None else {},
+        "scaler": run.scaler.state_dict() if run.scaler is not None else {},
         "progress": dict(vars(progress)),
         "torch_rng": torch.get_rng_state(),
         "class_names": list(run.data.class_names),
@@ -429,8 +547,9 @@ def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> 
     try:
         folder.save_checkpoint(path, state)
     except OSError as exc:
-        raise TrainingFailed(f"could not save the {kind} checkpoint to {path} ({exc.strerror}); "
-                             "the previous checkpoint is intact; free disk space") from None
+        raise TrainingFailed(f"could not save the {kind} checkpoint to {path} "
+                             f"({_disk_problem(exc)}); the previous checkpoint is intact; "
+                             f"{_disk_remedy(exc)}") from None
     emit(CheckpointSaved(str(path), progress.epoch - (1 if progress.batch == 0 else 0), kind))
 
 
@@ -442,8 +561,9 @@ def _save_merged(run: _Run, progress: Progress, folder: RunFolder, emit) -> None
     try:
         folder.save_checkpoint(path, merged_state_dict(run.model))
     except OSError as exc:
-        raise TrainingFailed(f"could not save the merged weights to {path} ({exc.strerror}); "
-                             "last.pt holds the adapted model; free disk space") from None
+        raise TrainingFailed(f"could not save the merged weights to {path} "
+                             f"({_disk_problem(exc)}); last.pt holds the adapted model; "
+                             f"{_disk_remedy(exc)}") from None
     emit(CheckpointSaved(str(path), progress.epoch - (1 if progress.batch == 0 else 0),
                          "merged"))
 
@@ -460,6 +580,8 @@ def _restore(run: _Run, checkpoint: Path) -> Progress:
         run.optimizer.load_state_dict(state["optimizer"])
         if run.scheduler is not None:
             run.scheduler.load_state_dict(state["scheduler"])
+        if run.scaler is not None and state.get("scaler"):
+            run.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["torch_rng"].cpu())
         progress = Progress(**state["progress"])
     except Exception as exc:
@@ -495,6 +617,7 @@ def _summary_numbers(progress: Progress, metric: str = "accuracy") -> dict:
         "best_val_metric": best_metric,
         "final_val_metric": progress.final_val_accuracy,
         **({} if classification else {"final_val_mae": progress.final_val_mae}),
+        "stopped_early": progress.stopped_early,
         "duration_s": round(progress.elapsed_s, 3),
         "samples_per_s": round(progress.samples_seen / progress.train_seconds, 1)
         if progress.train_seconds else None,
@@ -504,10 +627,32 @@ def _summary_numbers(progress: Progress, metric: str = "accuracy") -> dict:
 def _describe_failure(exc: Exception, config: RunConfig) -> str:
     import torch
 
-    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+    text = str(exc).lower()
+    if (isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in text
+            or "can't allocate memory" in text or "not enough memory" in text):
         return (f"out of memory with batch_size {config.training.batch_size}; lower "
                 "[training] batch_size or pick a smaller model")
     if isinstance(exc, TrainingFailed):
         return str(exc)
+    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # metrics or summary
+        where = f" {exc.filename}" if exc.filename else ""
+        return (f"could not write{where} ({_disk_problem(exc)}); the last checkpoint is "
+                f"intact; {_disk_remedy(exc)}, then resume the run")
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first_line}".rstrip(": ")
+
+
+WRITE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EACCES,
+                errno.EPERM, errno.EROFS}
+
+
+def _disk_problem(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "the disk is full"
+    return exc.strerror or str(exc)
+
+
+def _disk_remedy(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make the run folder writable"
+    return "free disk space"

@@ -1,5 +1,7 @@
 """MainWindow: set up a run on the left, start and stop it, watch its curves on the right;
-the right side's Layers tab shows the model's layers and which of them train.
+the right side's Layers tab shows the model's layers and which of them train, the Runs tab
+every past run (compare, resume, evaluate, export), Evaluation a checkpoint's confusion
+matrix or regression scatter, Predict a trained model on a new image or row.
 
 torch is not imported here: the window shows first, then a DeviceProbe loads torch off
 the GUI thread and fills in the device list.
@@ -19,13 +21,17 @@ import core
 from core.config import load_config, save_config
 from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
-from core.runfolder import default_runs_dir
+from core.runfolder import RunFolder, default_runs_dir
 from gui.device_probe import DeviceProbe
+from gui.evaluation_view import EvaluationView
+from gui.export_dialog import ExportDialog
 from gui.layers_panel import LayersPanel
 from gui.live_plots import LivePlots
 from gui.message_bar import MessageBar
+from gui.predict_view import PredictView
 from gui.run_progress import RunProgress
 from gui.run_setup import RunSetupPanel
+from gui.runs_panel import RunsPanel
 from gui.training_thread import TrainingThread
 from resources import resource_path
 
@@ -55,9 +61,18 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current batch and save a checkpoint.")
         self.stop_button.clicked.connect(self.stop_run)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Hold the run after the current batch; Continue goes on "
+                                     "exactly where it paused.")
+        self.pause_button.clicked.connect(self.toggle_pause)
         self.progress = RunProgress()
         self.message_bar = MessageBar()
         self.plots = LivePlots()
+        # The run history and what can be done with a trained model (issue 6).
+        self.runs_panel = RunsPanel(self.runs_dir)
+        self.evaluation_view = EvaluationView(self.runs_dir)
+        self.predict_view = PredictView(self.runs_dir)
+        self.export_dialog: ExportDialog | None = None
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.folder_label, 1)
@@ -78,6 +93,7 @@ class MainWindow(QMainWindow):
         controls = QHBoxLayout()
         controls.addWidget(self.start_button)
         controls.addWidget(self.stop_button)
+        controls.addWidget(self.pause_button)
         controls.addWidget(self.progress, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -86,6 +102,16 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Training")
         self.tabs.addTab(self.layers_panel, "Layers")
+        self.tabs.addTab(self.runs_panel, "Runs")
+        self.tabs.addTab(self.evaluation_view, "Evaluation")
+        self.tabs.addTab(self.predict_view, "Predict")
+        self.runs_panel.load_settings_requested.connect(self.setup_panel.set_config)
+        self.runs_panel.rerun_requested.connect(self.rerun)
+        self.runs_panel.resume_requested.connect(self.resume_run_folder)
+        self.runs_panel.evaluate_requested.connect(self.evaluate_run)
+        self.runs_panel.export_requested.connect(self.show_export_dialog)
+        self.runs_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.run_ended.connect(self.runs_panel.reload)
         self.setup_panel.layers_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.layers_panel))
         right_layout.addWidget(self.tabs, 1)
@@ -104,9 +130,15 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(self.open_run_file)
         self.save_action = QAction("&Save run file…", self, shortcut=keys.Save)
         self.save_action.triggered.connect(self.save_run_file)
+        self.resume_action = QAction("&Resume run…", self)
+        self.resume_action.setToolTip("Continue a stopped, interrupted or crashed run from its "
+                                      "last checkpoint")
+        self.resume_action.triggered.connect(self.resume_run)
         quit_action = QAction("&Quit", self, shortcut=keys.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.resume_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -117,10 +149,14 @@ class MainWindow(QMainWindow):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+        self.resume_action.setEnabled(not running)
         # The settings belong to the run in progress until it ends.
         self.setup_panel.setEnabled(not running)
         self.layers_panel.setEnabled(not running)
         self.open_action.setEnabled(not running)
+        self.runs_panel.set_running(running)
 
     # Running
 
@@ -131,8 +167,51 @@ class MainWindow(QMainWindow):
         except BadInput as exc:
             self.message_bar.show_error(f"Cannot start: {exc}")
             return
-        thread = TrainingThread(config, self.runs_dir)
+        self._start_thread(TrainingThread(config, self.runs_dir))
+
+    def rerun(self, config) -> None:
+        """Runs tab > Run again: these settings into the setup panel, then Start."""
+        if self.training_thread is None:
+            self.setup_panel.set_config(config)
+            self.start_run()
+
+    def evaluate_run(self, path: Path) -> None:
+        self.tabs.setCurrentWidget(self.evaluation_view)
+        self.evaluation_view.show_run(path)
+
+    def show_export_dialog(self, path: Path) -> None:
+        if self.export_dialog is not None:
+            self.export_dialog.close()
+            self.export_dialog.deleteLater()
+        self.export_dialog = ExportDialog(path, self)
+        self.export_dialog.show()
+
+    def resume_run(self) -> None:
+        """File > Resume run…: pick a run folder and continue it."""
+        start = str(self.runs_dir if self.runs_dir.is_dir() else Path.home())
+        path = QFileDialog.getExistingDirectory(self, "Resume run: choose its folder", start)
+        if path:
+            self.resume_run_folder(Path(path))
+
+    def resume_run_folder(self, path: Path) -> None:
+        """Continue the run in `path` from checkpoints/last.pt; the plots show its earlier
+        points first, then go on live."""
+        if self.training_thread is not None:
+            return  # one run at a time (the action is disabled while one goes)
+        self.message_bar.clear()
+        try:
+            config = RunFolder.open_existing(path).config()
+        except BadInput as exc:
+            self.message_bar.show_error(f"Cannot resume: {exc}")
+            return
+        self.setup_panel.set_config(config)  # shows the settings the run continues with
+        self._start_thread(TrainingThread(None, self.runs_dir, resume_dir=path))
+
+    def _start_thread(self, thread: TrainingThread) -> None:
+        self.folder_label.setText(f"Runs are saved in {self.runs_dir}")  # until it has one
         thread.run_started.connect(self._on_run_started)
+        thread.history_loaded.connect(self._on_history)
+        thread.run_refused.connect(self._on_run_refused)
         thread.batches_ended.connect(self._on_batches)
         thread.epoch_ended.connect(self._on_epoch)
         thread.run_finished.connect(self._on_run_finished)
@@ -151,11 +230,37 @@ class MainWindow(QMainWindow):
         if self.training_thread is not None:
             self.training_thread.stop()
             self.stop_button.setEnabled(False)
+            self.pause_button.setEnabled(False)
             self.progress.show_stopping()
+
+    def toggle_pause(self) -> None:
+        thread = self.training_thread
+        if thread is None:
+            return
+        if thread.paused:
+            thread.resume()
+            self.pause_button.setText("Pause")
+            self.progress.show_continuing()
+        else:
+            thread.pause()
+            self.pause_button.setText("Continue")
+            self.progress.show_paused()
+
+    def _on_history(self, batches: list, epochs: list) -> None:
+        if batches:
+            self.plots.add_steps(batches)
+            self.progress.show_batch(batches[-1])
+        for event in epochs:
+            self.plots.add_epoch(event)
+            self.progress.show_epoch(event)
+
+    def _on_run_refused(self, message: str) -> None:
+        self.message_bar.show_error(f"Cannot start: {message}")
+        self.progress.show_refused()
 
     def _on_run_started(self, event: RunStarted) -> None:
         self.folder_label.setText(f"Run folder: {event.run_dir}")
-        self.plots.set_metric(event.metric_name)
+        self.plots.start_run(event)
         self.progress.show_started(event)
 
     def _on_batches(self, batches: list) -> None:
@@ -172,6 +277,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_failed(self, message: str, details: str) -> None:
         self.message_bar.show_error(f"The run failed: {message}", details)
+        self.plots.show_failure(message)
         self.progress.show_failed()
 
     def _on_thread_finished(self) -> None:
@@ -244,6 +350,10 @@ class MainWindow(QMainWindow):
                 if thread is not None:
                     thread.wait()
             self.layers_panel.wait()
+            self.evaluation_view.wait()
+            self.predict_view.wait()
+            if self.export_dialog is not None:
+                self.export_dialog.close()  # waits for an export still being written
             self.setup_panel.close_data_preview()  # waits for a preview still loading
         finally:
             QApplication.restoreOverrideCursor()

@@ -1,5 +1,6 @@
 """RunProgress: a progress bar and one line saying where the run stands: epoch, step,
-speed and time left while it trains; the outcome and final validation scores after."""
+speed and time left while it trains; paused; the outcome and final validation scores
+after, and how to continue a run that stopped."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class RunProgress(QWidget):
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.label = QLabel("Choose the settings on the left, then press Start.")
+        self.label.setWordWrap(True)  # a long line wraps rather than widening the window
         # What the run left out of the data or changed to fit the model (RunStarted.data_notes)
         self.notes_label = QLabel()
         self.notes_label.setWordWrap(True)
@@ -46,6 +48,8 @@ class RunProgress(QWidget):
         self._epochs = 0
         self._metric = "accuracy"
         self._last_epoch: EpochEnd | None = None
+        self._last_batch: BatchEnd | None = None
+        self._paused = False  # steps reported as the run pauses keep the line saying so
 
     def text(self) -> str:
         return self.label.text()
@@ -53,7 +57,8 @@ class RunProgress(QWidget):
     def show_preparing(self) -> None:
         self.bar.setRange(0, 0)  # busy: loading torch, the data and the model
         self.label.setText("Preparing the run: loading the data and building the model…")
-        self._last_epoch = None
+        self._last_epoch = self._last_batch = None
+        self._paused = False
         self.notes_label.clear()
         self.notes_label.hide()
 
@@ -63,13 +68,22 @@ class RunProgress(QWidget):
         self.notes_label.setText("\n".join(f"Note: {note}" for note in event.data_notes))
         self.notes_label.setVisible(bool(event.data_notes))
         self.bar.setRange(0, event.epochs * event.steps_per_epoch)
-        self.bar.setValue(0)
-        self.label.setText(f"Epoch 1/{event.epochs} · training on {event.device} · "
+        self.bar.setValue(event.resumed_from_step)
+        where = f"Epoch 1/{event.epochs}"
+        if event.resumed_from_step:
+            epoch = min(event.resumed_from_step // event.steps_per_epoch + 1, event.epochs)
+            where = (f"Resumed after step {event.resumed_from_step:,} · "
+                     f"epoch {epoch}/{event.epochs}")
+        self.label.setText(f"{where} · training on {event.device} · "
                            f"{event.train_samples:,} training and {event.val_samples:,} "
                            "validation samples")
 
     def show_batch(self, event: BatchEnd) -> None:
+        self._last_batch = event
         self.bar.setValue(event.step)
+        if self._paused:
+            self.show_paused()
+            return
         seconds_left = event.elapsed_s * (event.total_steps - event.step) / event.step
         parts = [f"Epoch {event.epoch}/{self._epochs}",
                  f"step {event.step:,}/{event.total_steps:,}",
@@ -83,7 +97,20 @@ class RunProgress(QWidget):
         self._last_epoch = event
 
     def show_stopping(self) -> None:
+        self._paused = False
         self.label.setText("Stopping after this batch and saving a checkpoint…")
+
+    def show_paused(self) -> None:
+        self._paused = True
+        where = "the current batch"
+        if self._last_batch is not None:
+            where = (f"step {self._last_batch.step:,}/{self._last_batch.total_steps:,} "
+                     f"(epoch {self._last_batch.epoch}/{self._epochs})")
+        self.label.setText(f"Paused after {where} · Continue goes on; Stop saves and ends")
+
+    def show_continuing(self) -> None:
+        self._paused = False
+        self.label.setText("Continuing…")
 
     def show_finished(self, summary: dict) -> None:
         status = summary["status"]
@@ -94,9 +121,21 @@ class RunProgress(QWidget):
                                summary.get("metric", "accuracy"))
         text = (f"{status.capitalize()} after {done} of {self._epochs} epochs in "
                 f"{format_duration(summary.get('duration_s') or 0)}")
-        self.label.setText(f"{text} · {scores}" if scores else text)
+        if summary.get("stopped_early"):
+            text += (f" · stopped early: no better {summary.get('best_metric', 'val_loss')} "
+                     f"lately; the weights of epoch {summary.get('best_epoch')} kept")
+        if scores:
+            text += f" · {scores}"
+        if status in ("stopped", "interrupted"):
+            text += " · File > Resume run… continues it"
+        self.label.setText(text)
 
     def show_failed(self) -> None:
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.label.setText("The run did not finish; see the message below.")
+
+    def show_refused(self) -> None:
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.label.setText("The run did not start; see the message below.")

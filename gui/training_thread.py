@@ -1,7 +1,9 @@
 """TrainingThread: runs core.trainer.train off the GUI thread and turns its events into
 Qt signals. Steps are batched into at most MAX_BATCH_SIGNALS_PER_S signals a second;
-every other event is sent at once. Stop is a RunControl flag that the training loop
-checks between batches: a thread busy training has no event loop for a queued slot."""
+every other event is sent at once. Stop, pause and resume are RunControl flags that the
+training loop checks between batches: a thread busy training has no event loop for a
+queued slot. A paused loop first reports its pending steps, and they are sent at once, so
+the plot shows every step taken before the pause."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from core.config import RunConfig
 from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
 from core.events import BatchEnd, EpochEnd, RunFailed, RunFinished, RunStarted
+from core.runfolder import read_history
 from core.trainer import train  # imports torch only when a run starts
 
 MAX_BATCH_SIGNALS_PER_S = 30
@@ -26,11 +29,19 @@ class TrainingThread(QThread):
     epoch_ended = Signal(object)  # EpochEnd
     run_finished = Signal(object)  # summary dict of a completed, stopped or interrupted run
     run_failed = Signal(str, str)  # one readable line; details (a traceback) or ""
+    run_refused = Signal(str)  # bad input: the run did not start and wrote nothing
+    # A resumed run's earlier points, read from its metrics.csv (list[BatchEnd],
+    # list[EpochEnd]); sent right after run_started, before any new step.
+    history_loaded = Signal(object, object)
 
-    def __init__(self, config: RunConfig, runs_dir: Path) -> None:
+    def __init__(self, config: RunConfig | None, runs_dir: Path,
+                 resume_dir: Path | None = None) -> None:
+        """Train `config` in a new run folder under `runs_dir`, or with `resume_dir` (and
+        config None) continue that run from its last checkpoint."""
         super().__init__()
         self.config = config
         self.runs_dir = runs_dir
+        self.resume_dir = resume_dir
         self.control = RunControl()
         self._pending_batches: list[BatchEnd] = []
         self._last_batch_signal = 0.0
@@ -40,14 +51,27 @@ class TrainingThread(QThread):
         """Ask the run to stop after the current batch; it saves a checkpoint first. Any thread."""
         self.control.stop()
 
+    def pause(self) -> None:
+        """Hold the run after the current batch (the thread waits, using no CPU). Any thread."""
+        self.control.pause()
+
+    def resume(self) -> None:
+        """Continue a paused run. Any thread."""
+        self.control.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
+
     def run(self) -> None:
         try:
-            train(self.config, self.runs_dir, listeners=[self.relay], control=self.control)
+            train(self.config, self.runs_dir, listeners=[self.relay], control=self.control,
+                  resume_dir=self.resume_dir)
         except BadInput as exc:  # the run could not start; nothing was written
-            self.run_failed.emit(str(exc), "")
-        except TrainingFailed as exc:
+            self.run_refused.emit(str(exc))
+        except TrainingFailed as exc:  # before the run folder existed, or reported below
             if not self._failure_reported:
-                self.run_failed.emit(str(exc), "")
+                self.run_failed.emit(str(exc), exc.details)
         except Exception as exc:  # a bug, not a user error: report it, keep the window alive
             self.run_failed.emit(f"unexpected error: {type(exc).__name__}: {exc}",
                                  traceback.format_exc())
@@ -56,12 +80,15 @@ class TrainingThread(QThread):
         """Listener: turn one trainer event into signals (called on the training thread)."""
         if isinstance(event, BatchEnd):
             self._pending_batches.append(event)
-            if time.monotonic() - self._last_batch_signal >= 1 / MAX_BATCH_SIGNALS_PER_S:
+            if (self.control.paused  # the loop is about to wait: show where it stands
+                    or time.monotonic() - self._last_batch_signal >= 1 / MAX_BATCH_SIGNALS_PER_S):
                 self._send_batches()
             return
         self._send_batches()  # the steps before an epoch's end or the run's end come first
         if isinstance(event, RunStarted):
             self.run_started.emit(event)
+            if event.resumed_from_step:
+                self._send_history(event)
         elif isinstance(event, EpochEnd):
             self.epoch_ended.emit(event)
         elif isinstance(event, RunFinished):
@@ -69,6 +96,14 @@ class TrainingThread(QThread):
         elif isinstance(event, RunFailed):
             self._failure_reported = True
             self.run_failed.emit(event.error, event.details)
+
+    def _send_history(self, event: RunStarted) -> None:
+        try:
+            batches, epochs = read_history(Path(event.run_dir), event.resumed_from_step,
+                                           event.train_samples)
+        except (OSError, ValueError, BadInput):  # the plot starts empty; training goes on
+            return
+        self.history_loaded.emit(batches, epochs)
 
     def _send_batches(self) -> None:
         if self._pending_batches:

@@ -10,8 +10,8 @@ class StopAfter(RunControl):
         super().__init__()
         self.steps, self.calls = steps, 0
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, before_pause=None) -> None:
         self.calls += 1
         if self.calls > self.steps:
             self.stop()
-        super().checkpoint()
+        super().checkpoint(before_pause)

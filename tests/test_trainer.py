@@ -214,8 +214,8 @@ class CountingControl(RunControl):
         self.passed, self.signal_at = 0, signal_at
         self.reached = threading.Event()
 
-    def checkpoint(self) -> None:
-        super().checkpoint()
+    def checkpoint(self, before_pause=None) -> None:
+        super().checkpoint(before_pause)
         self.passed += 1
         if self.passed >= self.signal_at:
             self.reached.set()

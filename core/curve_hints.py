@@ -1,0 +1,98 @@
+"""Plain-language hints drawn from a run's curves, for people who do not read loss curves
+for a living: overfitting, underfitting, a loss that stopped being a number.
+
+Pure functions over the epoch history (lists of floats), so the window, a notebook or a
+report can ask the same question and get the same answer."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+# How many epochs the validation loss must have risen from its best before we call it
+# overfitting, and by how much (relative) it must be above that best by then.
+OVERFIT_EPOCHS = 2
+OVERFIT_RISE = 0.05
+# Underfitting: the training loss over the last UNDERFIT_WINDOW epochs fell by less than
+# UNDERFIT_FLAT (relative) and is still above UNDERFIT_HIGH times where it started.
+UNDERFIT_WINDOW = 3
+UNDERFIT_FLAT = 0.03
+UNDERFIT_HIGH = 0.5
+NON_FINITE_ERROR = re.compile(r"loss became (nan|inf|-inf)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Hint:
+    kind: str  # "overfitting" | "underfitting" | "non_finite"
+    title: str
+    text: str  # one or two sentences with what to try
+
+
+def curve_hints(train_loss: list[float], val_loss: list[float], initial_loss: float | None = None,
+                error: str | None = None) -> list[Hint]:
+    """Hints for a run whose epochs so far had these mean training and validation losses.
+
+    `initial_loss` is the loss before learning had an effect (the first logged step; the
+    first epoch's training loss when not given). `error` is the run's failure message, if
+    any: a loss that became nan or inf is recognised in it as well as in the losses.
+    """
+    hints = []
+    if _non_finite(train_loss, val_loss, error):
+        hints.append(Hint(
+            "non_finite", "The loss is not a number any more",
+            "The loss became infinite or NaN: the steps were too large. Lower the learning "
+            "rate (try a tenth of it) and start again."))
+        return hints
+    pairs = [(t, v) for t, v in zip(train_loss, val_loss) if math.isfinite(t) and math.isfinite(v)]
+    if is_overfitting([t for t, _ in pairs], [v for _, v in pairs]):
+        best = min(range(len(pairs)), key=lambda i: pairs[i][1]) + 1
+        hints.append(Hint(
+            "overfitting", "Overfitting: the model is memorising the training data",
+            f"The validation loss has been rising since epoch {best} while the training loss "
+            "keeps falling. Stop earlier (the best checkpoint is kept), or add weight decay, "
+            "dropout or data augmentation, or train fewer epochs."))
+    elif is_underfitting([t for t, _ in pairs], [v for _, v in pairs], initial_loss):
+        hints.append(Hint(
+            "underfitting", "Underfitting: the model is not learning much",
+            "Both losses are flat and still high. Try a bigger model (more or wider layers), "
+            "more epochs, or a higher learning rate."))
+    return hints
+
+
+def is_overfitting(train_loss: list[float], val_loss: list[float]) -> bool:
+    """The validation loss reached its lowest at least OVERFIT_EPOCHS epochs ago and is now
+    clearly above it (by OVERFIT_RISE), while the training loss went on falling. (Not asking
+    for a rise in the very last epoch keeps the verdict steady from epoch to epoch.)"""
+    if len(val_loss) < OVERFIT_EPOCHS + 2:
+        return False
+    best = min(range(len(val_loss)), key=val_loss.__getitem__)
+    last = len(val_loss) - 1
+    if last - best < OVERFIT_EPOCHS:
+        return False
+    return val_loss[last] > val_loss[best] * (1 + OVERFIT_RISE) and \
+        train_loss[last] < train_loss[best]
+
+
+def is_underfitting(train_loss: list[float], val_loss: list[float],
+                    initial_loss: float | None = None) -> bool:
+    """Over the last UNDERFIT_WINDOW epochs neither loss fell by UNDERFIT_FLAT (relative),
+    and the training loss is still above UNDERFIT_HIGH times the initial loss."""
+    if len(train_loss) < UNDERFIT_WINDOW + 1:
+        return False
+    start = initial_loss if initial_loss is not None and math.isfinite(initial_loss) \
+        else train_loss[0]
+    if start <= 0:
+        return False
+
+    def flat(values: list[float]) -> bool:
+        before, now = values[-UNDERFIT_WINDOW - 1], values[-1]
+        return before - now < UNDERFIT_FLAT * abs(before)
+
+    return flat(train_loss) and flat(val_loss) and train_loss[-1] > UNDERFIT_HIGH * start
+
+
+def _non_finite(train_loss: list[float], val_loss: list[float], error: str | None) -> bool:
+    if error and NON_FINITE_ERROR.search(error):
+        return True
+    return any(not math.isfinite(v) for v in (*train_loss, *val_loss))

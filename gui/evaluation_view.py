@@ -1,0 +1,317 @@
+"""The Evaluation tab: a run's checkpoint on its validation split. For a classification, a
+confusion matrix (click a cell to see its samples, the most confident mistakes first, as
+images or table rows) and each class's precision and recall; for a regression, predicted
+against true values with MAE, RMSE and R2.
+
+core.evaluation does the work, in a background thread (it loads torch, the data and the
+model); this view only shows the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPalette, QPixmap, QShowEvent
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
+                               QListWidget, QListWidgetItem, QPushButton, QSplitter,
+                               QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from gui.background import TaskRunner
+from gui.run_picker import RunPicker
+
+THUMBNAIL_PX = 72
+MAX_SAMPLES_SHOWN = 200
+CORRECT = QColor(44, 160, 44)
+WRONG = QColor(214, 39, 40)
+
+
+def pixmap_of(image: np.ndarray, size: int = THUMBNAIL_PX) -> QPixmap:
+    """A uint8 (H, W) or (H, W, 3) array as a square-ish picture `size` pixels wide; small
+    images are enlarged with visible pixels rather than blurred."""
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    if image.ndim == 2:
+        qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
+    else:
+        qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    pixmap = QPixmap.fromImage(qimage.copy())  # copy: the array's buffer is not kept
+    return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                         Qt.TransformationMode.FastTransformation if max(height, width) < size
+                         else Qt.TransformationMode.SmoothTransformation)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+class EvaluationView(QWidget):
+    evaluated = Signal()  # a result is on screen (or its failure)
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__()
+        self.picker = RunPicker(runs_dir)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Run the checkpoint on the validation samples.")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.status = QLabel("Choose a run and press Evaluate.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.loaded = None  # core.evaluation.LoadedRun of the result shown
+        self.result = None  # core.evaluation.Evaluation
+        self.tasks = TaskRunner()
+
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.matrix.cellClicked.connect(self.show_cell)
+        # The chosen cell keeps its colour, a shade darker, rather than turning selection blue.
+        palette = self.matrix.palette()
+        palette.setColor(QPalette.ColorRole.Highlight, QColor(0, 0, 0, 70))
+        palette.setColor(QPalette.ColorRole.HighlightedText, QColor("black"))
+        self.matrix.setPalette(palette)
+        self.matrix.setToolTip("Rows: the true class; columns: the predicted class. Click a "
+                               "cell to see its samples.")
+        self.class_table = QTableWidget()
+        self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.class_table.verticalHeader().hide()
+        self.samples_title = QLabel("Click a cell of the matrix to see its samples; the "
+                                    "mistakes are off the diagonal.")
+        self.samples_title.setWordWrap(True)
+        self.sample_list = QListWidget()
+        self.sample_list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.sample_list.setIconSize(QSize(THUMBNAIL_PX, THUMBNAIL_PX))
+        self.sample_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.sample_list.setMovement(QListWidget.Movement.Static)
+        self.sample_list.setSpacing(4)
+        self.sample_rows = QTableWidget()
+        self.sample_rows.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sample_stack = QStackedWidget()
+        self.sample_stack.addWidget(self.sample_list)
+        self.sample_stack.addWidget(self.sample_rows)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("<b>Confusion matrix</b> (rows: true class, columns: "
+                                     "predicted)"))
+        left_layout.addWidget(self.matrix, 3)
+        left_layout.addWidget(QLabel("<b>Per class</b>"))
+        left_layout.addWidget(self.class_table, 2)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.samples_title)
+        right_layout.addWidget(self.sample_stack, 1)
+        classification = QSplitter()
+        classification.addWidget(left)
+        classification.addWidget(right)
+        classification.setStretchFactor(0, 3)
+        classification.setStretchFactor(1, 2)
+
+        self.scatter_plot = pg.PlotWidget(title="Predicted against true (validation)")
+        item = self.scatter_plot.getPlotItem()
+        item.setLabel("bottom", "true value")
+        item.setLabel("left", "predicted value")
+        item.showGrid(x=True, y=True, alpha=0.2)
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(31, 119, 180, 150))
+        self.diagonal = pg.PlotDataItem(pen=pg.mkPen("#888", width=1,
+                                                     style=Qt.PenStyle.DashLine))
+        self.scatter_plot.addItem(self.diagonal)
+        self.scatter_plot.addItem(self.scatter)
+
+        self.pages = QStackedWidget()
+        self.empty_page = QLabel()
+        self.pages.addWidget(self.empty_page)
+        self.pages.addWidget(classification)
+        self.pages.addWidget(self.scatter_plot)
+
+        top = QHBoxLayout()
+        top.addWidget(self.picker, 1)
+        top.addWidget(self.evaluate_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(self.pages, 1)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.picker.refresh()
+
+    def show_run(self, path: Path) -> None:
+        """Choose the run in `path` and evaluate its best checkpoint."""
+        self.picker.refresh()
+        if not self.picker.set_run(path):
+            self.status.setText(f"{path} has no checkpoint to evaluate.")
+            return
+        self.picker.checkpoint_combo.setCurrentIndex(0)
+        self.evaluate()
+
+    def evaluate(self) -> None:
+        path = self.picker.current_path()
+        if path is None:
+            self.status.setText("There is no finished run to evaluate yet: train one first.")
+            return
+        checkpoint = self.picker.checkpoint()
+        self.evaluate_button.setEnabled(False)
+        self.status.setText(f"Evaluating the {checkpoint} checkpoint of {path.name}…")
+
+        def work():
+            from core.evaluation import evaluate_run, load_run
+
+            loaded = load_run(path, checkpoint)
+            return loaded, evaluate_run(loaded)
+
+        self.tasks.start(work, self._show_result, self._show_failure)
+
+    def wait(self) -> None:
+        self.tasks.wait()
+
+    def _show_failure(self, message: str) -> None:
+        self.evaluate_button.setEnabled(True)
+        self.status.setText(f"Cannot evaluate: {message}")
+        self.evaluated.emit()
+
+    def _show_result(self, outcome) -> None:
+        self.loaded, self.result = outcome
+        result = self.result
+        self.evaluate_button.setEnabled(True)
+        epoch = f", epoch {result.epoch}" if result.epoch else ""
+        where = f"{Path(result.checkpoint).name}{epoch}, {result.samples:,} validation samples"
+        if result.task == "regression":
+            self.status.setText(f"Mean absolute error {result.mae:.4g} · RMSE {result.rmse:.4g} "
+                                f"· R2 {result.r2:.3f} ({where})")
+            self._show_regression(result)
+        else:
+            mistakes = sum(1 for t, p in zip(result.targets, result.predictions) if t != p)
+            self.status.setText(f"Validation accuracy {_percent(result.accuracy)}: {mistakes:,} "
+                                f"of {result.samples:,} samples misclassified ({where})")
+            self._show_classification(result)
+        self.evaluated.emit()
+
+    # Classification
+
+    def _show_classification(self, result) -> None:
+        names = result.class_names
+        matrix = self.matrix
+        matrix.clear()
+        matrix.setRowCount(len(names))
+        matrix.setColumnCount(len(names))
+        matrix.setHorizontalHeaderLabels(names)
+        matrix.setVerticalHeaderLabels(names)
+        for t, row in enumerate(result.confusion):
+            total = max(sum(row), 1)
+            for p, count in enumerate(row):
+                cell = QTableWidgetItem(str(count) if count else "")
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                share = count / total
+                base = CORRECT if t == p else WRONG
+                color = QColor(base)
+                color.setAlpha(int(30 + 200 * share) if count else 0)
+                cell.setBackground(QBrush(color))
+                if share > 0.6:
+                    cell.setForeground(QBrush(QColor("white")))
+                cell.setToolTip(f"true {names[t]}, predicted {names[p]}: {count} "
+                                f"({share:.0%} of {names[t]})")
+                matrix.setItem(t, p, cell)
+        # Up to 30 classes fill the view; more scroll, at a size that keeps counts legible.
+        for header in (matrix.horizontalHeader(), matrix.verticalHeader()):
+            header.setMinimumSectionSize(18)
+            header.setDefaultSectionSize(28)
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch if len(names) <= 30
+                                        else QHeaderView.ResizeMode.Fixed)
+        self.class_table.clear()
+        self.class_table.setColumnCount(5)
+        self.class_table.setRowCount(len(result.per_class))
+        self.class_table.setHorizontalHeaderLabels(["class", "precision", "recall", "F1",
+                                                    "samples"])
+        for r, scores in enumerate(result.per_class):
+            values = [scores.name, _percent(scores.precision), _percent(scores.recall),
+                      _percent(scores.f1), str(scores.support)]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.class_table.setItem(r, c, item)
+        self.class_table.resizeColumnsToContents()
+        self.pages.setCurrentIndex(1)
+        worst = self._most_confused(result)
+        if worst is not None:
+            self.show_cell(*worst)
+        else:
+            self.sample_list.clear()
+            self.samples_title.setText("No mistakes on the validation samples.")
+
+    @staticmethod
+    def _most_confused(result) -> tuple[int, int] | None:
+        cells = [(count, t, p) for t, row in enumerate(result.confusion)
+                 for p, count in enumerate(row) if t != p and count]
+        if not cells:
+            return None
+        _, t, p = max(cells)
+        return t, p
+
+    def show_cell(self, true_class: int, predicted_class: int) -> None:
+        """Show the samples of one confusion-matrix cell, the most confident first."""
+        result, loaded = self.result, self.loaded
+        if result is None or result.task != "classification":
+            return
+        from core.evaluation import sample_image, sample_row
+
+        self.matrix.setCurrentCell(true_class, predicted_class)
+        names = result.class_names
+        samples = result.samples_in_cell(true_class, predicted_class)
+        verdict = "correct" if true_class == predicted_class else "mistakes"
+        self.samples_title.setText(
+            f"<b>True {names[true_class]}, predicted {names[predicted_class]}</b>: "
+            f"{len(samples)} sample{'s' if len(samples) != 1 else ''} ({verdict}), most "
+            "confident first" + (f"; the first {MAX_SAMPLES_SHOWN} shown"
+                                 if len(samples) > MAX_SAMPLES_SHOWN else ""))
+        samples = samples[:MAX_SAMPLES_SHOWN]
+        if loaded.data.kind == "image":
+            self.sample_list.clear()
+            for index, confidence in samples:
+                item = QListWidgetItem(QIcon(pixmap_of(sample_image(loaded, index))),
+                                       f"{confidence:.0%} sure")
+                item.setToolTip(f"validation sample {index}: the model gave "
+                                f"{names[predicted_class]} a probability of {confidence:.1%}")
+                item.setData(Qt.ItemDataRole.UserRole, index)
+                self.sample_list.addItem(item)
+            self.sample_stack.setCurrentWidget(self.sample_list)
+            return
+        rows = [sample_row(loaded, index) for index, _ in samples]
+        columns = [name for name, _ in rows[0]] if rows else []
+        table = self.sample_rows
+        table.clear()
+        table.setColumnCount(2 + len(columns))
+        table.setRowCount(len(rows))
+        table.setHorizontalHeaderLabels(["sample", "confidence", *columns])
+        for r, ((index, confidence), row) in enumerate(zip(samples, rows)):
+            cells = [str(index), f"{confidence:.1%}", *(value for _, value in row)]
+            for c, value in enumerate(cells):
+                table.setItem(r, c, QTableWidgetItem(value))
+        table.resizeColumnsToContents()
+        self.sample_stack.setCurrentWidget(self.sample_rows)
+
+    def shown_sample_count(self) -> int:
+        widget = self.sample_stack.currentWidget()
+        return widget.count() if widget is self.sample_list else widget.rowCount()
+
+    # Regression
+
+    def _show_regression(self, result) -> None:
+        true = np.asarray(result.true)
+        predicted = np.asarray(result.predicted)
+        self.scatter.setData(true, predicted)
+        if len(true):
+            low = float(min(true.min(), predicted.min()))
+            high = float(max(true.max(), predicted.max()))
+            self.diagonal.setData([low, high], [low, high])
+        self.scatter_plot.getPlotItem().setTitle(
+            f"Predicted against true: MAE {result.mae:.4g}, RMSE {result.rmse:.4g}, "
+            f"R2 {result.r2:.3f} (dashed: perfect)")
+        self.pages.setCurrentIndex(2)

@@ -1,0 +1,138 @@
+"""ExportDialog: save a run's trained model as TorchScript, ONNX, safetensors or a
+state_dict, with its preprocessing JSON beside it. core.export writes the file and checks
+at once that the exported model reproduces the trained one; the dialog says how close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from core.export import FORMATS, available_formats, default_export_path
+from gui.background import TaskRunner
+
+FORMAT_ORDER = ("torchscript", "onnx", "safetensors", "pt")
+FORMAT_HELP = {
+    "torchscript": "runs without TrainDesk's code: torch.jit.load(path)",
+    "onnx": "for onnxruntime, OpenCV, TensorRT and other runtimes",
+    "safetensors": "the weights only, in the safe safetensors format",
+    "pt": "the weights only, as a PyTorch state_dict",
+}
+
+
+class ExportDialog(QDialog):
+    exported = Signal(object)  # core.export.ExportResult (also when the check failed)
+    finished_export = Signal()  # an export ended, whatever the outcome
+
+    def __init__(self, run_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_dir = Path(run_dir)
+        self.result = None
+        self.setWindowTitle(f"Export model: {self.run_dir.name}")
+        self.resize(640, 260)
+        self.tasks = TaskRunner()
+        self.format_combo = QComboBox()
+        for fmt, missing in ((f, available_formats()[f]) for f in FORMAT_ORDER):
+            self.format_combo.addItem(f"{FORMATS[fmt][0]}: {FORMAT_HELP[fmt]}", fmt)
+            if missing:
+                index = self.format_combo.count() - 1
+                item = self.format_combo.model().item(index)
+                item.setEnabled(False)
+                item.setToolTip(missing)
+                self.format_combo.setItemText(index, f"{FORMATS[fmt][0]} ({missing})")
+        self.checkpoint_combo = QComboBox()
+        for kind in ("best", "last"):
+            if (self.run_dir / "checkpoints" / f"{kind}.pt").is_file():
+                self.checkpoint_combo.addItem(kind, kind)
+        self.path_edit = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(browse)
+        self.format_combo.currentIndexChanged.connect(self._suggest_path)
+        self.checkpoint_combo.currentIndexChanged.connect(self._suggest_path)
+        form = QFormLayout()
+        form.addRow("Format", self.format_combo)
+        form.addRow("Checkpoint", self.checkpoint_combo)
+        form.addRow("Save as", path_row)
+        self.status = QLabel("The exported model is checked against the trained one on "
+                             "validation samples right after it is written.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton("Export",
+                                                    QDialogButtonBox.ButtonRole.ApplyRole)
+        self.export_button.clicked.connect(self.export)
+        self.buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status, 1)
+        layout.addWidget(self.buttons)
+        self._suggest_path()
+
+    def set_format(self, fmt: str) -> None:
+        self.format_combo.setCurrentIndex(self.format_combo.findData(fmt))
+
+    def _suggest_path(self) -> None:
+        fmt, checkpoint = self.format_combo.currentData(), self.checkpoint_combo.currentData()
+        if fmt and checkpoint:
+            self.path_edit.setText(str(default_export_path(self.run_dir, fmt, checkpoint)))
+
+    def _browse(self) -> None:
+        fmt = self.format_combo.currentData()
+        ending = FORMATS[fmt][1]
+        path, _ = QFileDialog.getSaveFileName(self, "Export model as", self.path_edit.text(),
+                                              f"{FORMATS[fmt][0]} (*{ending});;All files (*)")
+        if path:
+            self.path_edit.setText(path if path.endswith(ending) else path + ending)
+
+    def export(self) -> None:
+        fmt, checkpoint = self.format_combo.currentData(), self.checkpoint_combo.currentData()
+        if checkpoint is None:
+            self._show_failure("this run has no checkpoint yet")
+            return
+        out = Path(self.path_edit.text().strip()) if self.path_edit.text().strip() else None
+        self.export_button.setEnabled(False)
+        self.status.setStyleSheet("")
+        self.status.setText(f"Exporting {FORMATS[fmt][0]} and checking it…")
+
+        def work():
+            from core.export import ExportCheckFailed, export_model
+
+            try:
+                return export_model(self.run_dir, fmt, checkpoint, out)
+            except ExportCheckFailed as exc:
+                return str(exc)
+
+        self.tasks.start(work, self._show_result, self._show_failure)
+
+    def _show_result(self, result) -> None:
+        self.export_button.setEnabled(True)
+        if isinstance(result, str):  # written, but the check failed
+            self._show_failure(result)
+            return
+        self.result = result
+        self.status.setStyleSheet("QLabel { color: #1e7b34; }")
+        check = result.describe()
+        self.status.setText(f"✓ Saved {result.path}<br>and {result.preprocessing_path.name} "
+                            f"beside it.<br>{check[0].upper()}{check[1:]}.")
+        self.exported.emit(result)
+        self.finished_export.emit()
+
+    def _show_failure(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setStyleSheet("QLabel { color: #b02a37; }")
+        self.status.setText(f"✗ {message}")
+        self.finished_export.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.tasks.wait()  # a QThread destroyed while running aborts the process
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self.tasks.wait()
+        super().done(result)

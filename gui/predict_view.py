@@ -1,0 +1,263 @@
+"""The Predict tab: try a trained model on a new input. Drop an image on the tab (or open
+one), or for a table paste a row of comma-separated values (a text for a text model), and
+see the most likely classes with their probabilities, or the predicted value.
+
+The image is prepared as the run's training images were (core.evaluation.prepare_image:
+grey or colour, cut and resized like the scans, inverted when its background is the
+opposite, normalised with the training statistics). Loading the run and predicting run in
+a background thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap, QShowEvent
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from gui.background import TaskRunner
+from gui.run_picker import RunPicker
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+TOP_K = 5
+PREVIEW_PX = 160
+
+
+class PredictView(QWidget):
+    predicted = Signal()  # a prediction (or its failure) is on screen
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+        self.picker = RunPicker(runs_dir)
+        self.picker.changed.connect(self._run_changed)
+        self.loaded = None  # core.evaluation.LoadedRun for (path, checkpoint) in _loaded_key
+        self._loaded_key: tuple | None = None
+        self.prediction = None  # core.evaluation.Prediction shown
+        self.tasks = TaskRunner()
+
+        self.drop_area = QLabel("Drop an image here\nor open one")
+        self.drop_area.setObjectName("dropArea")
+        self.drop_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_area.setMinimumSize(PREVIEW_PX + 40, PREVIEW_PX + 40)
+        self.drop_area.setStyleSheet("#dropArea { border: 2px dashed palette(mid); "
+                                     "border-radius: 8px; color: palette(placeholder-text); }")
+        self.open_button = QPushButton("Open image…")
+        self.open_button.clicked.connect(self.open_image)
+        self.row_edit = QLineEdit()
+        self.row_edit.returnPressed.connect(self.predict_row)
+        self.row_button = QPushButton("Predict")
+        self.row_button.clicked.connect(self.predict_row)
+        self.columns_label = QLabel()
+        self.columns_label.setWordWrap(True)
+        self.columns_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = QLabel("Choose a run, then drop an image or type a row of values.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.results = QTableWidget(0, 3)
+        self.results.setHorizontalHeaderLabels(["class", "probability", ""])
+        self.results.verticalHeader().hide()
+        self.results.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.results.horizontalHeader().setStretchLastSection(True)
+        self.value_label = QLabel()
+        font = self.value_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        self.value_label.setFont(font)
+        self.value_label.hide()
+
+        image_box = QFrame()
+        image_layout = QVBoxLayout(image_box)
+        image_layout.setContentsMargins(0, 0, 0, 0)
+        image_layout.addWidget(self.drop_area, 1)
+        image_layout.addWidget(self.open_button)
+        self.image_box = image_box
+        row_box = QWidget()
+        row_layout = QVBoxLayout(row_box)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_line = QHBoxLayout()
+        row_line.addWidget(self.row_edit, 1)
+        row_line.addWidget(self.row_button)
+        row_layout.addWidget(self.columns_label)
+        row_layout.addLayout(row_line)
+        row_layout.addStretch(1)
+        self.row_box = row_box
+        self.row_box.hide()
+        inputs = QHBoxLayout()
+        inputs.addWidget(self.image_box)
+        inputs.addWidget(self.row_box, 1)
+        output = QVBoxLayout()
+        output.addWidget(self.value_label)
+        output.addWidget(self.results, 1)
+        inputs.addLayout(output, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.status)
+        layout.addLayout(inputs, 1)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.picker.refresh()
+        if self._loaded_key is None:
+            self._run_changed()
+
+    def wait(self) -> None:
+        self.tasks.wait()
+
+    # Drops
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _image_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = _image_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.predict_image(paths[0])
+
+    def open_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image", str(Path.home()),
+                                              IMAGE_FILTER)
+        if path:
+            self.predict_image(Path(path))
+
+    # Predicting
+
+    def predict_image(self, path: Path) -> None:
+        """Show `path` and predict on it with the chosen run."""
+        pixmap = QPixmap(str(path))
+        if not pixmap.isNull():
+            self.drop_area.setPixmap(pixmap.scaled(
+                PREVIEW_PX, PREVIEW_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+
+        def predict(loaded):
+            from core.evaluation import predict_image
+
+            return predict_image(loaded, Path(path), TOP_K)
+
+        self._predict(predict, Path(path).name)
+
+    def predict_row(self) -> None:
+        text = self.row_edit.text()
+
+        def predict(loaded):
+            from core.evaluation import predict_values
+
+            return predict_values(loaded, text, TOP_K)
+
+        self._predict(predict, "the row")
+
+    def _predict(self, predict, what: str) -> None:
+        path = self.picker.current_path()
+        if path is None:
+            self._show_failure("there is no trained run yet: train one first")
+            return
+        key = (path, self.picker.checkpoint())
+        cached = self.loaded if self._loaded_key == key else None
+        self.status.setText(f"Predicting on {what}…" if cached else
+                            f"Loading {path.name} and predicting on {what}…")
+
+        def work():
+            from core.evaluation import load_run
+
+            loaded = cached or load_run(*key)
+            return loaded, key, predict(loaded)
+
+        self.tasks.start(work, self._show_prediction, self._show_failure)
+
+    def _run_changed(self) -> None:
+        """Show the inputs the chosen run takes: an image, or a row of named values."""
+        path = self.picker.current_path()
+        if path is None:
+            return
+        key = (path, self.picker.checkpoint())
+
+        def work():
+            from core.evaluation import load_run
+
+            return load_run(*key), key
+
+        self.tasks.start(work, self._show_loaded, self._show_failure)
+
+    @property
+    def shown_run(self) -> Path | None:
+        """The run whose inputs the tab shows (its model is loaded)."""
+        return self._loaded_key[0] if self._loaded_key else None
+
+    def _show_loaded(self, outcome) -> None:
+        loaded, key = outcome
+        if key != (self.picker.current_path(), self.picker.checkpoint()):
+            return  # another run was chosen while this one loaded; its load comes next
+        self.loaded, self._loaded_key = loaded, key
+        self._show_inputs()
+        task = "a value" if self.loaded.task == "regression" else "classes"
+        images = self.loaded.preprocessing.get("kind") == "image"
+        self.status.setText(f"{key[0].name}: predicts {task} from "
+                            + ("an image; drop one here." if images else "a row of values."))
+
+    def _show_inputs(self) -> None:
+        """An image to drop, or a row of named values to type, as the loaded run takes."""
+        pre = self.loaded.preprocessing
+        images = pre.get("kind") == "image"
+        self.image_box.setVisible(images)
+        self.row_box.setVisible(not images)
+        if pre.get("kind") == "tokens":
+            self.columns_label.setText("Type or paste a text:")
+            self.row_edit.setPlaceholderText("a text to classify")
+        elif not images:
+            from core.evaluation import input_columns
+
+            columns = input_columns(pre)
+            self.columns_label.setText("Type one row of values, separated by commas, in this "
+                                       f"order:<br><b>{', '.join(columns)}</b>")
+            self.row_edit.setPlaceholderText(", ".join(columns))
+
+    def _show_failure(self, message: str) -> None:
+        self.status.setText(f"Cannot predict: {message}")
+        self.predicted.emit()
+
+    def _show_prediction(self, outcome) -> None:
+        self.loaded, self._loaded_key, prediction = outcome
+        self.prediction = prediction
+        self._show_inputs()
+        notes = "".join(f"<br>Note: {note}" for note in prediction.notes)
+        if prediction.task == "regression":
+            self.results.hide()
+            self.value_label.setText(f"Predicted: <b>{prediction.value:.4g}</b>")
+            self.value_label.show()
+            self.status.setText("Prediction done." + notes)
+        else:
+            self.value_label.hide()
+            self.results.show()
+            self.results.setRowCount(len(prediction.top))
+            for row, (name, probability) in enumerate(prediction.top):
+                self.results.setItem(row, 0, QTableWidgetItem(name))
+                cell = QTableWidgetItem(f"{probability:.1%}")
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.results.setItem(row, 1, cell)
+                bar = QProgressBar()
+                bar.setRange(0, 1000)
+                bar.setValue(round(probability * 1000))
+                bar.setTextVisible(False)
+                self.results.setCellWidget(row, 2, bar)
+            self.results.resizeColumnsToContents()
+            name, probability = prediction.top[0]
+            self.status.setText(f"Most likely <b>{name}</b> ({probability:.1%})." + notes)
+        self.predicted.emit()
+
+    def top_classes(self) -> list[tuple[str, str]]:
+        """The result table as shown: (class, probability text)."""
+        return [(self.results.item(r, 0).text(), self.results.item(r, 1).text())
+                for r in range(self.results.rowCount())]
+
+
+def _image_paths(mime) -> list[Path]:
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls()
+            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES]

@@ -1,0 +1,442 @@
+"""The Runs tab: every run in the runs folder (core.runs reads them from disk, so the list
+survives restarts and includes runs started from the command line), sortable and
+filterable, with what a user does to a past run: rename, note, delete, open its folder,
+load its settings, run it again, resume it, copy its command line, evaluate or export it.
+
+Selecting several runs compares them: their curves overlaid (one colour per run) and their
+settings side by side, the rows that differ highlighted.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtGui import (QBrush, QColor, QDesktopServices, QFont, QShowEvent, QStandardItem,
+                           QStandardItemModel)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBoxLayout,
+                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMessageBox,
+                               QPushButton, QSplitter, QTableView, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from core.config import load_config
+from core.curves import RunCurves, read_curves
+from core.errors import BadInput
+from core.runs import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
+from gui.live_plots import ComparePlots, run_colors
+from gui.run_progress import format_duration
+
+COLUMNS = ("Name", "Model", "Dataset", "Status", "Best metric", "Best val loss", "Epochs",
+           "Duration", "Started", "Note")
+NAME, MODEL, DATASET, STATUS, METRIC, LOSS, EPOCHS, DURATION, STARTED, NOTE = range(10)
+PATH_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+DIFFERENT = QColor("#fff4ce")
+STATUS_COLORS = {"completed": "#1e7b34", "failed": "#b02a37", "unreadable": "#6c757d",
+                 "running": "#1f5fbf", "stopped": "#8a4b00", "interrupted": "#8a4b00"}
+MAX_COMPARED = 8  # more curves than this in one plot are a tangle
+
+
+class RunsPanel(QWidget):
+    load_settings_requested = Signal(object)  # RunConfig: put it in the setup panel
+    rerun_requested = Signal(object)  # RunConfig: put it in the setup panel and start
+    resume_requested = Signal(object)  # Path of the run folder
+    evaluate_requested = Signal(object)  # Path
+    export_requested = Signal(object)  # Path
+    message = Signal(str)  # a line for the status bar
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__()
+        self.runs_dir = Path(runs_dir)
+        self.records: dict[str, RunRecord] = {}  # by folder path
+        self._curves_cache: dict[str, tuple[tuple, RunCurves]] = {}
+        self._running = False
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter runs by name, model, dataset, status or note")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip(f"Read the runs folder again: {self.runs_dir}")
+        self.refresh_button.clicked.connect(self.reload)
+        self.count_label = QLabel()
+
+        self.model = QStandardItemModel(0, len(COLUMNS))
+        self.model.setHorizontalHeaderLabels(COLUMNS)
+        self.proxy = QSortFilterProxyModel()
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter_edit.textChanged.connect(self._update_count)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(STARTED, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _: self.load_settings())
+
+        self.buttons: dict[str, QPushButton] = {}
+        actions = (
+            ("rename", "Rename…", "Give the run a name of your own (its folder keeps its name).",
+             self.rename),
+            ("note", "Note…", "Write a note about the run.", self.edit_note),
+            ("load", "Load settings", "Put this run's settings into the setup panel.",
+             self.load_settings),
+            ("rerun", "Run again", "Start a new run with this run's settings.", self.rerun),
+            ("resume", "Resume", "Continue a stopped or interrupted run from its last "
+             "checkpoint.", self.resume),
+            ("evaluate", "Evaluate", "Confusion matrix, per-class scores and mistakes of the "
+             "best checkpoint.", self.evaluate),
+            ("export", "Export…", "Save the trained model as TorchScript, ONNX, safetensors or "
+             "a state_dict.", self.export),
+            ("copy", "Copy command", "Copy the command line that repeats this run.",
+             self.copy_command),
+            ("open", "Open folder", "Show the run's folder in the file manager.",
+             self.open_folder),
+            ("delete", "Delete…", "Delete the run's folder and everything in it.", self.delete),
+        )
+        # Two rows: doing something with the run, then looking after it.
+        button_rows = [QHBoxLayout(), QHBoxLayout()]
+        for key, text, tip, slot in actions:
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+            button_rows[0 if key in ("load", "rerun", "resume", "evaluate", "export")
+                        else 1].addWidget(button)
+        for row in button_rows:
+            row.addStretch(1)
+
+        self.compare_plots = ComparePlots()
+        self.only_differences = QCheckBox("Only the settings that differ")
+        self.only_differences.setChecked(True)
+        self.only_differences.toggled.connect(self._show_settings)
+        self.settings_table = QTableWidget()
+        self.settings_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.settings_table.verticalHeader().hide()
+        self.compare_hint = QLabel("Select runs above to compare them: Ctrl-click or "
+                                   "Shift-click to select several.")
+        self.compare_hint.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.addWidget(self.only_differences)
+        settings_layout.addWidget(self.settings_table, 1)
+        self.compare_tabs = QTabWidget()
+        self.compare_tabs.addTab(self.compare_plots, "Curves")
+        self.compare_tabs.addTab(settings, "Settings")
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_edit, 1)
+        filter_row.addWidget(self.count_label)
+        filter_row.addWidget(self.refresh_button)
+        top_layout.addLayout(filter_row)
+        top_layout.addWidget(self.table, 1)
+        for row in button_rows:
+            top_layout.addLayout(row)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.compare_hint)
+        bottom_layout.addWidget(self.compare_tabs, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([320, 480])  # room for a dozen runs above the curves
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._loaded = False
+        self._update_buttons()
+
+    # The list
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the runs folder again, keeping the selection (by folder)."""
+        selected = [str(r.path) for r in self.selected_runs()]
+        self._loaded = True
+        records = list_runs(self.runs_dir)
+        self.records = {str(r.path): r for r in records}
+        self.table.setSortingEnabled(False)
+        self.model.removeRows(0, self.model.rowCount())
+        for record in records:
+            self.model.appendRow(_row(record))
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
+        for column in (NAME, NOTE):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 260))
+        self.select_runs([Path(p) for p in selected if p in self.records])
+        self._update_count()
+        self._selection_changed()
+
+    def set_running(self, running: bool) -> None:
+        """While a run trains, nothing else can start (load, run again, resume)."""
+        self._running = running
+        self._update_buttons()
+
+    def visible_folders(self) -> list[str]:
+        """Folder names in the order shown (sorted and filtered)."""
+        return [Path(self.proxy.index(row, NAME).data(PATH_ROLE)).name
+                for row in range(self.proxy.rowCount())]
+
+    def select_runs(self, paths: list[Path]) -> None:
+        wanted = {str(p) for p in paths}
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, NAME)
+            if index.data(PATH_ROLE) in wanted:
+                selection.select(index, selection.SelectionFlag.Select
+                                 | selection.SelectionFlag.Rows)
+
+    def selected_runs(self) -> list[RunRecord]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        paths = [self.proxy.index(row, NAME).data(PATH_ROLE) for row in rows]
+        return [self.records[p] for p in paths if p in self.records]
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count_label.setText(f"{total} runs" if shown == total else f"{shown} of {total} runs")
+
+    def _update_buttons(self) -> None:
+        runs = self.selected_runs()
+        one = runs[0] if len(runs) == 1 else None
+        readable = one is not None and one.readable
+        enabled = {
+            "rename": one is not None, "note": one is not None, "open": one is not None,
+            "delete": one is not None and one.status != "running",
+            "copy": readable,
+            "load": readable and not self._running,
+            "rerun": readable and not self._running,
+            "resume": readable and not self._running and one.status in (
+                "stopped", "interrupted") and one.checkpoint("last").is_file(),
+            "evaluate": readable and one.checkpoint("best").is_file(),
+            "export": readable and one.checkpoint("best").is_file(),
+        }
+        for key, button in self.buttons.items():
+            button.setEnabled(enabled[key])
+
+    # Comparing
+
+    def _selection_changed(self, *args) -> None:
+        self._update_buttons()
+        runs = [r for r in self.selected_runs() if r.readable][:MAX_COMPARED]
+        self.compare_hint.setVisible(not runs)
+        curves = []
+        for record in runs:
+            loaded = self._curves(record)
+            if loaded is not None:
+                curves.append((record.folder, record.display_name, loaded, record.metric))
+        self.compare_plots.set_runs(curves)
+        self._show_settings()
+
+    def _curves(self, record: RunRecord) -> RunCurves | None:
+        path = record.path / "metrics.csv"
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._curves_cache.get(str(path))
+        if cached is None or cached[0] != key:
+            try:
+                cached = (key, read_curves(record.path))
+            except (OSError, ValueError):
+                return None
+            self._curves_cache[str(path)] = cached
+        return cached[1]
+
+    def _show_settings(self) -> None:
+        runs = [r for r in self.selected_runs() if r.readable][:MAX_COMPARED]
+        configs = []
+        for record in runs:
+            try:
+                configs.append(load_config(record.path / "config.toml").to_dict())
+            except BadInput:
+                configs.append(None)
+        rows = settings_rows(configs)
+        if self.only_differences.isChecked() and len(runs) > 1:
+            rows = [row for row in rows if row[2]]
+        table = self.settings_table
+        table.clear()
+        table.setColumnCount(1 + len(runs))
+        table.setRowCount(len(rows))
+        table.setHorizontalHeaderLabels(["setting", *(r.display_name for r in runs)])
+        colors = run_colors([r.folder for r in runs])  # as the curves are drawn
+        for column, record in enumerate(runs, start=1):
+            table.horizontalHeaderItem(column).setForeground(QBrush(QColor(colors[record.folder])))
+        bold = QFont()
+        bold.setBold(True)
+        for r, (key, cells, differs) in enumerate(rows):
+            items = [QTableWidgetItem(key), *(QTableWidgetItem(cell) for cell in cells)]
+            for c, item in enumerate(items):
+                if differs:
+                    item.setBackground(DIFFERENT)
+                    if c == 0:
+                        item.setFont(bold)
+                table.setItem(r, c, item)
+        table.resizeColumnsToContents()
+
+    def differing_settings(self) -> list[str]:
+        """The settings rows highlighted as different (for tests and the status line)."""
+        table = self.settings_table
+        return [table.item(r, 0).text() for r in range(table.rowCount())
+                if table.item(r, 0).background().color() == DIFFERENT]
+
+    # Actions on one run
+
+    def _one(self) -> RunRecord | None:
+        runs = self.selected_runs()
+        return runs[0] if len(runs) == 1 else None
+
+    def rename(self) -> None:
+        record = self._one()
+        if record is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename run", f"Name for {record.folder} (empty: "
+                                        "the folder's name):", text=record.display_name)
+        if ok:
+            self._write_notes(record, name=name)
+
+    def edit_note(self) -> None:
+        record = self._one()
+        if record is None:
+            return
+        note, ok = QInputDialog.getMultiLineText(self, "Note", f"Note on {record.display_name}:",
+                                                 record.note)
+        if ok:
+            self._write_notes(record, note=note)
+
+    def _write_notes(self, record: RunRecord, **notes) -> None:
+        try:
+            set_notes(record.path, **notes)
+        except BadInput as exc:
+            QMessageBox.warning(self, "TrainDesk", str(exc))
+        self.reload()
+
+    def delete(self) -> None:
+        record = self._one()
+        if record is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete run",
+            f"Delete the run folder\n{record.path}\nwith its checkpoints and metrics? This "
+            "cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            delete_run(record.path, self.runs_dir)
+        except BadInput as exc:
+            QMessageBox.warning(self, "TrainDesk", str(exc))
+        else:
+            self.message.emit(f"Deleted {record.path}")
+        self.reload()
+
+    def open_folder(self) -> None:
+        record = self._one()
+        if record is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(record.path)))
+
+    def copy_command(self) -> None:
+        record = self._one()
+        if record is not None:
+            line = command_line(record.path)
+            QApplication.clipboard().setText(line)
+            self.message.emit(f"Copied: {line}")
+
+    def _config(self, record: RunRecord):
+        try:
+            return load_config(record.path / "config.toml")
+        except BadInput as exc:
+            QMessageBox.warning(self, "TrainDesk", f"Cannot read this run's settings: {exc}")
+            return None
+
+    def load_settings(self) -> None:
+        record = self._one()
+        config = self._config(record) if record is not None and not self._running else None
+        if config is not None:
+            self.load_settings_requested.emit(config)
+            self.message.emit(f"Loaded the settings of {record.display_name}")
+
+    def rerun(self) -> None:
+        record = self._one()
+        config = self._config(record) if record is not None and not self._running else None
+        if config is not None:
+            self.rerun_requested.emit(config)
+
+    def resume(self) -> None:
+        record = self._one()
+        if record is not None and not self._running:
+            self.resume_requested.emit(record.path)
+
+    def evaluate(self) -> None:
+        record = self._one()
+        if record is not None:
+            self.evaluate_requested.emit(record.path)
+
+    def export(self) -> None:
+        record = self._one()
+        if record is not None:
+            self.export_requested.emit(record.path)
+
+
+def _row(record: RunRecord) -> list[QStandardItem]:
+    def item(text: str, sort_value=None, tip: str = "") -> QStandardItem:
+        cell = QStandardItem(text)
+        cell.setData(text.lower() if sort_value is None else sort_value, SORT_ROLE)
+        if tip:
+            cell.setToolTip(tip)
+        return cell
+
+    if record.best_metric is None:
+        metric = ""
+    elif record.metric == "accuracy":
+        metric = f"{record.best_metric:.1%}"
+    else:
+        metric = f"{record.metric.replace('r2', 'R2')} {record.best_metric:.3f}"
+    epochs = "" if record.epochs_completed is None else (
+        f"{record.epochs_completed}/{record.epochs}" if record.epochs else
+        str(record.epochs_completed))
+    cells = [
+        item(record.display_name, tip=f"{record.path}" + (
+            f"\n{record.folder}" if record.display_name != record.folder else "")),
+        item(record.model), item(record.data),
+        item(record.status, tip=record.error),
+        item(metric, -math.inf if record.best_metric is None else record.best_metric),
+        item("" if record.best_val_loss is None else f"{record.best_val_loss:.4g}",
+             math.inf if record.best_val_loss is None else record.best_val_loss),
+        item(epochs, record.epochs_completed or 0),
+        item("" if record.duration_s is None else format_duration(record.duration_s),
+             record.duration_s or 0.0),
+        item(record.started.strftime("%Y-%m-%d %H:%M") if record.started else "",
+             record.started.timestamp() if record.started else 0.0),
+        item(record.note.splitlines()[0] if record.note else "", tip=record.note),
+    ]
+    cells[NAME].setData(str(record.path), PATH_ROLE)
+    color = STATUS_COLORS.get(record.status)
+    if color:
+        cells[STATUS].setForeground(QBrush(QColor(color)))
+    if not record.readable:
+        for cell in cells:
+            cell.setForeground(QBrush(QColor(STATUS_COLORS["unreadable"])))
+            cell.setToolTip(record.error)
+    return cells
