@@ -52,6 +52,8 @@ class SelfTestFailed(Exception):
 def _train_through_window(runs_dir: Path) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from gui.app import delete_window
+
     from core.config import RunConfig
     from gui.main_window import MainWindow
 
@@ -85,19 +87,5 @@ def _train_through_window(runs_dir: Path) -> str:
                 f"{summary['final_val_accuracy']:.1%}, {points} loss points plotted")
     finally:
         window.close()  # stops a run still going and waits for its thread
-        _delete_window(window)
+        delete_window(window)
 
-
-def _delete_window(window) -> None:
-    """Delete the window now, while Python is whole. Left to PySide's clean-up at exit, the
-    plots' legends (anchored to their view boxes by Python slots) are called back while their
-    parents are half destroyed, and now and then that crashes the interpreter (exit -11)."""
-    from PySide6.QtCore import QCoreApplication, QEvent
-    from PySide6.QtWidgets import QGraphicsObject, QGraphicsView
-
-    for view in window.findChildren(QGraphicsView):
-        for item in view.items():
-            if isinstance(item, QGraphicsObject):
-                item.blockSignals(True)  # no geometry callbacks into a scene being torn down
-    window.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
