@@ -15,7 +15,7 @@ from typing import Any
 
 import tomli_w
 
-from core.catalog import CATALOGUES, Param, load_all
+from core.catalog import Param, load_all
 from core.errors import BadInput
 from core.files import write_text_atomic
 

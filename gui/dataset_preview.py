@@ -9,14 +9,14 @@ training will see, notes included (skipped files, dropped rows).
 from __future__ import annotations
 
 from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QImage, QPixmap
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QLabel,
                                QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from core.errors import BadInput
+from gui.thumbnails import pixmap_of
 
-THUMBNAIL_PX = 72
 GRID_COLUMNS = 8
 
 
@@ -115,7 +115,7 @@ def _image_grid(images: list, labels: list[str]) -> QWidget:
         cell_layout = QVBoxLayout(cell)
         cell_layout.setContentsMargins(2, 2, 2, 2)
         picture = QLabel()
-        picture.setPixmap(_pixmap(image))
+        picture.setPixmap(pixmap_of(image))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         caption = QLabel(label)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -124,20 +124,6 @@ def _image_grid(images: list, labels: list[str]) -> QWidget:
         layout.addWidget(cell, index // GRID_COLUMNS, index % GRID_COLUMNS)
     return grid
 
-
-def _pixmap(image) -> QPixmap:
-    """A uint8 (H, W) or (H, W, 3) array as a thumbnail; small images are enlarged with
-    visible pixels rather than blurred."""
-    height, width = image.shape[:2]
-    if image.ndim == 2:
-        qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
-    else:
-        qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    pixmap = QPixmap.fromImage(qimage.copy())  # copy: the array's buffer is not kept
-    return pixmap.scaled(THUMBNAIL_PX, THUMBNAIL_PX, Qt.AspectRatioMode.KeepAspectRatio,
-                         Qt.TransformationMode.FastTransformation
-                         if max(height, width) < THUMBNAIL_PX
-                         else Qt.TransformationMode.SmoothTransformation)
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> QTableWidget:

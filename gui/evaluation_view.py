@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPalette, QPixmap, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QIcon, QPalette, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -22,26 +22,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from gui.background import TaskRunner
 from gui.run_picker import RunPicker
+from gui.thumbnails import THUMBNAIL_PX, pixmap_of
 
-THUMBNAIL_PX = 72
 MAX_SAMPLES_SHOWN = 200
 CORRECT = QColor(44, 160, 44)
 WRONG = QColor(214, 39, 40)
-
-
-def pixmap_of(image: np.ndarray, size: int = THUMBNAIL_PX) -> QPixmap:
-    """A uint8 (H, W) or (H, W, 3) array as a square-ish picture `size` pixels wide; small
-    images are enlarged with visible pixels rather than blurred."""
-    image = np.ascontiguousarray(image)
-    height, width = image.shape[:2]
-    if image.ndim == 2:
-        qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
-    else:
-        qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    pixmap = QPixmap.fromImage(qimage.copy())  # copy: the array's buffer is not kept
-    return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                         Qt.TransformationMode.FastTransformation if max(height, width) < size
-                         else Qt.TransformationMode.SmoothTransformation)
 
 
 def _percent(value: float | None) -> str:

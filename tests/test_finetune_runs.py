@@ -21,7 +21,7 @@ from core.events import BatchEnd, CheckpointSaved, EpochEnd, LayersUnfrozen, Run
 from core.lora import apply_lora, merge_lora
 from core.networks import MLP, SimpleCNN
 from core.trainer import train
-from run_control import StopAfter
+from run_control import StopAfter, run_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 FC_PARAMS = 3136 * 512 + 512 + 512 * 5 + 5  # simple_cnn's fc1 + fc2 on five classes
@@ -40,10 +40,6 @@ def save_start(tmp_path: Path, model: nn.Module, name: str = "start.pt") -> tupl
     path = tmp_path / name
     torch.save(state, path)
     return path, state
-
-
-def run_dirs(runs_dir: Path) -> list[Path]:
-    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
 
 
 # ---------------------------------------------------------------- acceptance 1 and 2

@@ -18,7 +18,6 @@ import pytest
 import torch
 
 import core.trainer
-from core.config import RunConfig
 from core.control import RunControl
 from core.datasets import InMemoryData
 from core.errors import BadInput, TrainingFailed
@@ -27,17 +26,7 @@ from core.networks import MLP
 from core.runfolder import (METRIC_COLUMNS, RunFolder, effective_status, process_alive,
                             read_history, read_metrics)
 from core.trainer import train
-from run_control import StopAfter
-
-
-def mlp_config(*overrides: str) -> RunConfig:
-    return RunConfig().with_overrides([
-        "model.name=mlp", "model.hidden_sizes=[32]", "training.epochs=2",
-        "training.batch_size=128", "training.device=cpu", *overrides])
-
-
-def run_dirs(runs_dir: Path) -> list[Path]:
-    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
+from run_control import StopAfter, mlp_config, run_dirs
 
 
 def checkpoint(run_dir: Path, kind: str = "last") -> dict:

@@ -19,23 +19,12 @@ from core.events import (BatchEnd, CheckpointSaved, EpochEnd, RunFailed, RunFini
                          RunStarted)
 from core.networks import MLP
 from core.trainer import train
-from run_control import StopAfter
+from run_control import StopAfter, mlp_config, run_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "digits_cnn.toml"
 SIMPLE_CNN_CONV_PARAMS = 32 * 1 * 9 + 32 + 64 * 32 * 9 + 64
 SIMPLE_CNN_FC_PARAMS = 3136 * 512 + 512 + 512 * 10 + 10
-
-
-def mlp_config(*overrides: str) -> RunConfig:
-    """A small, fast run on digits; the model does not matter for what these tests check."""
-    return RunConfig().with_overrides([
-        "model.name=mlp", "model.hidden_sizes=[32]", "training.epochs=2",
-        "training.batch_size=128", "training.device=cpu", *overrides])
-
-
-def run_dirs(runs_dir: Path) -> list[Path]:
-    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
 
 
 def metric_rows(run_dir: Path, columns=("step", "epoch", "split", "loss", "accuracy", "lr")):
