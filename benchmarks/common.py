@@ -55,3 +55,26 @@ def training_parts(config):
                                                             list(model.parameters()))
     loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
     return data, model, optimizer, loss_fn
+
+
+def window_set_for(runs_dir, model: str, epochs: int):
+    """The main window, shown, set to train `model` on digits on the CPU for `epochs`; for
+    the benchmarks that drive the real window. Qt warnings are silenced (see gui/selftest.py
+    for why by a rule, not a message handler)."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QLoggingCategory
+    from PySide6.QtWidgets import QApplication
+
+    from core.config import RunConfig
+    from gui.main_window import MainWindow
+
+    QLoggingCategory.setFilterRules("default.warning=false")
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(runs_dir=Path(runs_dir))
+    window.show()
+    raw = window.setup_panel.raw_config()
+    raw["model"] = {"name": model}
+    raw["training"].update(epochs=epochs, device="cpu")
+    window.setup_panel.set_config(RunConfig.from_dict(raw))
+    return app, window

@@ -12,31 +12,17 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.common import summarize
+from benchmarks.common import summarize, window_set_for
 
 TICK_MS = 5
 
 
 def measure_once(model: str, epochs: int) -> dict:
-    from PySide6.QtCore import QEventLoop, QLoggingCategory, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    from core.config import RunConfig
-    from gui.main_window import MainWindow
-
-    # The offscreen platform's size-hint warnings would drown the table (see gui/selftest.py
-    # for why this is a rule and not a message handler).
-    QLoggingCategory.setFilterRules("default.warning=false")
-    app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as runs:
-        window = MainWindow(runs_dir=Path(runs))
-        window.show()
-        raw = window.setup_panel.raw_config()
-        raw["model"] = {"name": model}
-        raw["training"].update(epochs=epochs, device="cpu")
-        window.setup_panel.set_config(RunConfig.from_dict(raw))
+        app, window = window_set_for(runs, model, epochs)
         lateness: list[float] = []
         last = [None]
 

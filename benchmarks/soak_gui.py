@@ -12,8 +12,8 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
+from benchmarks.common import window_set_for
 from benchmarks.memory import rss_mb
 
 TICK_MS = 5
@@ -29,21 +29,10 @@ def _latency(ticks: list[tuple[int, float, float]]) -> dict:
 
 
 def measure(epochs: int = EPOCHS) -> dict:
-    from PySide6.QtCore import QEventLoop, QLoggingCategory, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    from core.config import RunConfig
-    from gui.main_window import MainWindow
-
-    QLoggingCategory.setFilterRules("default.warning=false")
-    app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as runs:
-        window = MainWindow(runs_dir=Path(runs))
-        window.show()
-        raw = window.setup_panel.raw_config()
-        raw["model"] = {"name": "mlp"}
-        raw["training"].update(epochs=epochs, device="cpu")
-        window.setup_panel.set_config(RunConfig.from_dict(raw))
+        app, window = window_set_for(runs, "mlp", epochs)
         ticks: list[tuple[int, float, float]] = []  # (plotted steps, lateness ms, time s)
         memory: list[tuple[int, float]] = []  # (plotted steps, RSS MB)
         last = [None]
