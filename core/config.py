@@ -42,6 +42,11 @@ TRAINING_PARAMS = (
           minimum=0, maximum=100000, zero_means="never"),
     Param("early_stopping_min_delta", "float", 0.0, "The least change of best_metric that "
           "counts as an improvement for early stopping.", minimum=0.0, maximum=1e6),
+    Param("checkpoint_every_s", "int", 10, "Write last.pt and best.pt at the first epoch end "
+          "at least this many seconds after the previous write, and always at the run's end "
+          "(0: after every epoch). A crash loses at most about this much training; short "
+          "epochs are spared the cost of a write each.", minimum=0, maximum=86400,
+          zero_means="every epoch"),
     Param("precision", "choice", "fp32", "fp32, or mixed precision on a CUDA GPU: bf16, or "
           "fp16 with loss scaling; faster and lighter on memory where the GPU supports it.",
           choices=("fp32", "bf16", "fp16")),
@@ -87,6 +92,7 @@ class TrainingSettings:
     grad_clip: float = 0.0  # max total gradient norm; 0 = off
     early_stopping_patience: int = 0  # epochs without improvement; 0 = off
     early_stopping_min_delta: float = 0.0
+    checkpoint_every_s: int = 10  # write checkpoints at most this often; 0 = every epoch
     precision: str = "fp32"  # "fp32", or on CUDA "bf16" / "fp16"
 
 

@@ -1,9 +1,10 @@
 """Run folders: each run writes `<runs dir>/<timestamp>-<model>-<data>/` as it goes.
 
-config.toml (the resolved config), metrics.csv (appended and flushed row by row),
-summary.json (rewritten atomically) and checkpoints/{last,best}.pt (atomic; a LoRA run
-also writes merged.pt at its end), so a crash loses at most the last step and every past
-run can be reopened and resumed.
+config.toml (the resolved config), metrics.csv (appended, and flushed after every batch
+of logged steps), checkpoints/{last,best}.pt and summary.json (rewritten atomically at an
+epoch's end at most every [training] checkpoint_every_s, and at the run's end; a LoRA run
+also writes merged.pt at its end), so a crash loses at most that much training and every
+past run can be reopened and resumed.
 """
 
 from __future__ import annotations
@@ -123,7 +124,13 @@ class RunFolder:
         else:
             return
         self._writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
-        self._metrics.flush()  # a killed process keeps every logged row
+        if isinstance(event, EpochEnd):
+            self.flush_metrics()
+
+    def flush_metrics(self) -> None:
+        """Hand the rows written so far to the OS, so a killed process keeps them; the
+        trainer calls it after each batch of logged steps (one system call, not one a row)."""
+        self._metrics.flush()
 
     def write_summary(self, summary: dict) -> None:
         write_json_atomic(self.path / "summary.json", summary)

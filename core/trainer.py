@@ -8,6 +8,7 @@ a child process) and steers it through a RunControl.
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import math
 import os
@@ -139,9 +140,13 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
         torch.cuda.empty_cache()  # after an out-of-memory error the next run starts clean
     if status in ("stopped", "interrupted"):
         try:
+            _save_held_best(run, folder, emit)
             _save(run, progress, folder, "last", emit)
         except TrainingFailed as exc:  # the disk is full or gone; the older checkpoint stays
             status, error = "failed", str(exc)
+    elif status == "failed":
+        with contextlib.suppress(TrainingFailed):  # keep the best epoch the run reached
+            _save_held_best(run, folder, emit)
     if status != "failed" and run.finetuning.lora_targets:
         try:
             _save_merged(run, progress, folder, emit)
@@ -189,6 +194,8 @@ class _Run:
     # the model was fitted to it, in readable lines
     autocast_dtype: object = None  # torch.bfloat16 or torch.float16 with mixed precision
     scaler: object = None  # torch.amp.GradScaler for fp16
+    # A best epoch's checkpoint state not yet written (checkpoint_every_s had not passed)
+    held_best: dict | None = None
 
     def autocast(self):
         """The forward pass's context: autocast for mixed precision, else nothing."""
@@ -295,7 +302,7 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
     regression = data.task == "regression"
     # Steps not yet read back from the device: (step, epoch, loss, logits, labels, lr, t).
     pending: list[tuple] = []
-    last_log = time.perf_counter()
+    last_log = last_save = time.perf_counter()
     run_start = time.perf_counter() - progress.elapsed_s
 
     def flush() -> None:
@@ -331,6 +338,7 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
                 metric = round(row[0]) / len(y)
             emit(BatchEnd(step, epoch, total_steps, loss, metric, lr, t,
                           progress.samples_seen / max(progress.train_seconds, 1e-9)))
+        folder.flush_metrics()
         pending.clear()
         last_log = time.perf_counter()
 
@@ -423,16 +431,30 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
                       val_accuracy, optimizer.param_groups[run.lr_group]["lr"],
                       progress.elapsed_s, progress.samples_seen / max(progress.train_seconds, 1e-9),
                       is_best, val_mae=val_mae))
-        _save(run, progress, folder, "last", emit)
+        stopping_early = bool(training.early_stopping_patience and epoch < epochs and
+                              progress.epochs_without_improvement
+                              >= training.early_stopping_patience)
+        # Checkpoints are written at most every checkpoint_every_s: writing one costs a
+        # few milliseconds and slows the steps after it (cold caches), which short epochs
+        # would pay every time. A best epoch between writes is held in memory until then.
+        save_now = (epoch == epochs or stopping_early or not training.checkpoint_every_s
+                    or time.perf_counter() - last_save >= training.checkpoint_every_s)
         if is_best:
-            _save(run, progress, folder, "best", emit)
-        if (training.early_stopping_patience and epoch < epochs
-                and progress.epochs_without_improvement >= training.early_stopping_patience):
+            run.held_best = None
+            if save_now:
+                _save(run, progress, folder, "best", emit)
+            else:
+                run.held_best = copy.deepcopy(_checkpoint_state(run, progress))
+        if stopping_early:
             _restore_best_weights(run, progress, folder)
-            _save(run, progress, folder, "last", emit)  # ends the run: resuming adds nothing
-        folder.write_summary({**folder.read_summary(), "status": "running",
-                              "trainable_params": _trainable_count(model),
-                              **_summary_numbers(progress, run.metric)})
+        if save_now:
+            _save_held_best(run, folder, emit)
+            _save(run, progress, folder, "last", emit)
+            # the summary describes the run as far as last.pt holds it, for a killed run
+            folder.write_summary({**folder.read_summary(), "status": "running",
+                                  "trainable_params": _trainable_count(model),
+                                  **_summary_numbers(progress, run.metric)})
+            last_save = time.perf_counter()
 
 
 def _count_early_stopping(progress: Progress, value: float, higher_is_better: bool,
@@ -448,11 +470,12 @@ def _count_early_stopping(progress: Progress, value: float, higher_is_better: bo
 
 
 def _restore_best_weights(run: _Run, progress: Progress, folder: RunFolder) -> None:
-    """Early stopping: put the best epoch's weights (best.pt) back into the model, so that
-    last.pt, merged.pt and the final scores are the best model's, and end the run."""
+    """Early stopping: put the best epoch's weights (held, or best.pt) back into the model,
+    so that last.pt, merged.pt and the final scores are the best model's, and end the run."""
     import torch
 
-    state = torch.load(folder.best_checkpoint, map_location=run.device, weights_only=True)
+    state = run.held_best or torch.load(folder.best_checkpoint, map_location=run.device,
+                                        weights_only=True)
     run.model.load_state_dict(state["model"])
     data = run.data
     with run.autocast():
@@ -529,11 +552,12 @@ def _step_sums(outputs: list, targets: list, regression: bool):
     return sums.index_add_(0, step_of_sample.to(values.device), values)
 
 
-def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> None:
-    """Write a checkpoint of plain types (loadable with weights_only=True), atomically."""
+def _checkpoint_state(run: _Run, progress: Progress) -> dict:
+    """The run's state as plain types (loadable with weights_only=True); its tensors are the
+    live ones, so copy it to keep it."""
     import torch
 
-    state = {
+    return {
         "model": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict() if run.scheduler is not None else {},
@@ -543,6 +567,22 @@ def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> 
         "class_names": list(run.data.class_names),
         "format": 1,
     }
+
+
+def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> None:
+    """Write the run's state now as the `kind` ("last" or "best") checkpoint."""
+    _write_checkpoint(folder, kind, _checkpoint_state(run, progress), emit)
+
+
+def _save_held_best(run: _Run, folder: RunFolder, emit) -> None:
+    """Write the best epoch held in memory, if any, as best.pt."""
+    if run.held_best is not None:
+        _write_checkpoint(folder, "best", run.held_best, emit)
+        run.held_best = None
+
+
+def _write_checkpoint(folder: RunFolder, kind: str, state: dict, emit) -> None:
+    """Write `state` atomically; a disk error becomes TrainingFailed, the old file intact."""
     path = folder.last_checkpoint if kind == "last" else folder.best_checkpoint
     try:
         folder.save_checkpoint(path, state)
@@ -550,7 +590,9 @@ def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> 
         raise TrainingFailed(f"could not save the {kind} checkpoint to {path} "
                              f"({_disk_problem(exc)}); the previous checkpoint is intact; "
                              f"{_disk_remedy(exc)}") from None
-    emit(CheckpointSaved(str(path), progress.epoch - (1 if progress.batch == 0 else 0), kind))
+    progress = state["progress"]
+    emit(CheckpointSaved(str(path), progress["epoch"] - (1 if progress["batch"] == 0 else 0),
+                         kind))
 
 
 def _save_merged(run: _Run, progress: Progress, folder: RunFolder, emit) -> None:

@@ -292,7 +292,8 @@ def test_gradual_unfreezing_releases_one_block_per_epoch(tmp_path, capsys):
             after_epoch[event.epoch] = torch.load(event.path, weights_only=True)["model"]
 
     events: list = []
-    summary = train(config(*UNFREEZE, f"finetune.init_from={str(weights)!r}"),
+    summary = train(config(*UNFREEZE, f"finetune.init_from={str(weights)!r}",
+                           "training.checkpoint_every_s=0"),  # a last.pt after every epoch
                     runs_dir=tmp_path / "runs",
                     listeners=[events.append, keep_checkpoints, ConsolePrinter()])
     unfrozen = [e for e in events if isinstance(e, LayersUnfrozen)]

@@ -179,6 +179,9 @@ def test_a_full_disk_while_saving_is_reported_and_the_last_checkpoint_kept(windo
 
     monkeypatch.setattr(os, "replace", replace)
     choose_quick_run(window, qtbot, epochs=3)
+    every = window.setup_panel.training_form.fields["checkpoint_every_s"]
+    every.setValue(0)  # a last.pt after every epoch
+    assert every.text() == "every epoch"
     with qtbot.waitSignal(window.run_ended, timeout=RUN_TIMEOUT_MS):
         click(qtbot, window.start_button)
     [summary] = run_summaries(tmp_path)

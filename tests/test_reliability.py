@@ -59,12 +59,14 @@ LOSSES = [1.0, 0.8, 0.85, 0.9, 0.95, 0.7]
 ACCURACIES = [0.5, 0.6, 0.7, 0.65, 0.6, 0.8]
 
 
+@pytest.mark.parametrize("every", [0, 10])
 @pytest.mark.parametrize("best_metric, best_epoch", [("val_loss", 2), ("val_metric", 3)])
 def test_best_checkpoint_follows_the_chosen_metric(tmp_path, monkeypatch, best_metric,
-                                                   best_epoch):
+                                                   best_epoch, every):
     scripted_evaluation(monkeypatch, LOSSES[:5], ACCURACIES[:5])
     events: list = []
-    summary = train(mlp_config("training.epochs=5", f"training.best_metric={best_metric!r}"),
+    summary = train(mlp_config("training.epochs=5", f"training.best_metric={best_metric!r}",
+                               f"training.checkpoint_every_s={every}"),
                     runs_dir=tmp_path, listeners=[events.append])
     assert summary["best_metric"] == best_metric
     assert summary["best_epoch"] == best_epoch
@@ -72,20 +74,25 @@ def test_best_checkpoint_follows_the_chosen_metric(tmp_path, monkeypatch, best_m
     assert checkpoint(Path(summary["run_dir"]), "best")["progress"]["epoch"] == best_epoch + 1
     flagged = [e.epoch for e in events if isinstance(e, EpochEnd) and e.is_best]
     assert flagged[-1] == best_epoch
-    assert flagged == [e.epoch for e in events
-                       if isinstance(e, CheckpointSaved) and e.kind == "best"]
+    saved = [(e.epoch, e.kind) for e in events if isinstance(e, CheckpointSaved)]
+    if every == 0:  # every epoch: each best epoch is written as it happens
+        assert [epoch for epoch, kind in saved if kind == "best"] == flagged
+    else:  # the run takes under 10 s: the best epoch is held in memory and written at the end
+        assert saved == [(best_epoch, "best"), (5, "last")]
     assert not summary["stopped_early"]
 
 
+@pytest.mark.parametrize("every", [0, 10])  # best weights restored from best.pt, or memory
 @pytest.mark.parametrize("best_metric, stop_after, best_epoch", [
     ("val_loss", 4, 2), ("val_metric", 5, 3)])
 def test_early_stopping_ends_the_run_and_keeps_the_best_weights(tmp_path, monkeypatch,
                                                                 best_metric, stop_after,
-                                                                best_epoch):
+                                                                best_epoch, every):
     scripted_evaluation(monkeypatch, LOSSES, ACCURACIES)
     events: list = []
     summary = train(mlp_config("training.epochs=6", f"training.best_metric={best_metric!r}",
-                               "training.early_stopping_patience=2"),
+                               "training.early_stopping_patience=2",
+                               f"training.checkpoint_every_s={every}"),
                     runs_dir=tmp_path, listeners=[events.append])
     run_dir = Path(summary["run_dir"])
     assert summary["status"] == "completed" and summary["stopped_early"] is True
@@ -105,6 +112,48 @@ def test_early_stopping_ends_the_run_and_keeps_the_best_weights(tmp_path, monkey
     again = train(None, resume_dir=run_dir, listeners=[again_events.append])
     assert again["status"] == "completed" and again["epochs_completed"] == stop_after
     assert not any(isinstance(e, (BatchEnd, EpochEnd)) for e in again_events)
+
+
+def test_checkpoints_are_written_at_most_every_checkpoint_every_s(tmp_path):
+    saved: list[tuple[int, str]] = []
+    on_disk_after_epoch: dict[int, int] = {}
+
+    def slow_second_epoch(event) -> None:
+        if isinstance(event, EpochEnd):
+            if event.epoch == 2:
+                time.sleep(2.1)  # this epoch ends more than checkpoint_every_s after the start
+            summary_file = tmp_path.glob("*/summary.json")
+            on_disk_after_epoch[event.epoch] = json.loads(next(summary_file).read_text())[
+                "epochs_completed"]
+        elif isinstance(event, CheckpointSaved):
+            saved.append((event.epoch, event.kind))
+
+    summary = train(mlp_config("training.epochs=4", "training.checkpoint_every_s=2"),
+                    runs_dir=tmp_path, listeners=[slow_second_epoch])
+    best = summary["best_epoch"]
+    last_saves = [epoch for epoch, kind in saved if kind == "last"]
+    assert last_saves == [2, 4]
+    assert [epoch for epoch, kind in saved if kind == "best"][-1] == best
+    # summary.json describes the run as far as last.pt holds it (read at each epoch's end,
+    # before that epoch's save)
+    assert on_disk_after_epoch == {1: 0, 2: 0, 3: 2, 4: 2}
+    assert summary_of(Path(summary["run_dir"]))["epochs_completed"] == 4
+    assert checkpoint(Path(summary["run_dir"]), "best")["progress"]["best_epoch"] == best
+
+
+def test_a_stopped_run_writes_the_best_epoch_it_held_in_memory(tmp_path, monkeypatch):
+    scripted_evaluation(monkeypatch, LOSSES, ACCURACIES)  # epoch 2 is the best
+    saved: list = []
+    steps_per_epoch = 12  # ceil(1438 / 128)
+    summary = train(mlp_config("training.epochs=5"), runs_dir=tmp_path,
+                    control=StopAfter(3 * steps_per_epoch + 4),
+                    listeners=[lambda e: saved.append(e) if isinstance(e, CheckpointSaved)
+                               else None])
+    assert summary["status"] == "stopped" and summary["best_epoch"] == 2
+    assert [(e.epoch, e.kind) for e in saved] == [(2, "best"), (4, "last")]
+    run_dir = Path(summary["run_dir"])
+    assert checkpoint(run_dir, "best")["progress"]["epoch"] == 3  # written after epoch 2
+    assert checkpoint(run_dir)["progress"]["step"] == 3 * steps_per_epoch + 4
 
 
 def test_improvements_smaller_than_min_delta_do_not_count(tmp_path, monkeypatch):
@@ -244,12 +293,32 @@ def test_a_non_finite_loss_keeps_the_last_good_checkpoint(tmp_path, monkeypatch)
 
     monkeypatch.setattr(MLP, "forward", forward)
     with pytest.raises(TrainingFailed, match=r"at step 15 \(epoch 2\)"):
-        train(mlp_config("training.epochs=3"), runs_dir=tmp_path)
+        train(mlp_config("training.epochs=3", "training.checkpoint_every_s=0"),
+              runs_dir=tmp_path)
     (run_dir,) = run_dirs(tmp_path)
     last = checkpoint(run_dir)
     assert last["progress"]["step"] == 12 and last["progress"]["epoch"] == 2
     assert all(torch.isfinite(t).all() for t in last["model"].values())
     assert summary_of(run_dir)["status"] == "failed"
+
+
+def test_a_failed_run_writes_the_best_epoch_it_held_in_memory(tmp_path, monkeypatch):
+    original = MLP.forward
+    calls = {"n": 0}
+
+    def forward(self, x):
+        calls["n"] += 1 if self.training else 0
+        out = original(self, x)
+        return out * float("inf") if self.training and calls["n"] >= 15 else out
+
+    monkeypatch.setattr(MLP, "forward", forward)
+    with pytest.raises(TrainingFailed, match=r"at step 15 \(epoch 2\)"):
+        train(mlp_config("training.epochs=3"), runs_dir=tmp_path)  # checkpoints every 10 s
+    (run_dir,) = run_dirs(tmp_path)
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.pt"]
+    best = checkpoint(run_dir, "best")
+    assert best["progress"]["epoch"] == 2 and best["progress"]["step"] == 12
+    assert all(torch.isfinite(t).all() for t in best["model"].values())
 
 
 # ---------------------------------------------------------------- the disk
@@ -280,7 +349,8 @@ def test_a_failed_checkpoint_save_keeps_the_previous_one_and_says_why(tmp_path, 
     _replace_fails_on(monkeypatch, "last.pt", 2, code)
     events: list = []
     with pytest.raises(TrainingFailed) as info:
-        train(mlp_config("training.epochs=3"), runs_dir=tmp_path, listeners=[events.append])
+        train(mlp_config("training.epochs=3", "training.checkpoint_every_s=0"),
+              runs_dir=tmp_path, listeners=[events.append])
     (run_dir,) = run_dirs(tmp_path)
     last_pt = run_dir / "checkpoints" / "last.pt"
     assert str(info.value) == (f"could not save the last checkpoint to {last_pt} ({problem}); "

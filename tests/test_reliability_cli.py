@@ -30,7 +30,8 @@ def test_a_killed_run_is_readable_and_resumes_to_the_same_weights(tmp_path):
     run_file = tmp_path / "run.toml"
     run_file.write_text(MLP_RUN.replace("hidden_sizes = [8]", "hidden_sizes = [32]")
                         .replace("batch_size = 4", "batch_size = 16")
-                        .replace("epochs = 1", f"epochs = {epochs}"), encoding="utf-8")
+                        .replace("epochs = 1", f"epochs = {epochs}\ncheckpoint_every_s = 0"),
+                        encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "core", "train", str(run_file),
                              "--runs-dir", str(tmp_path / "runs")], cwd=REPO,
                             env=_env(tmp_path), stdout=subprocess.PIPE,

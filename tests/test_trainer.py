@@ -104,13 +104,14 @@ def test_event_stream_order(example_run):
                 seen_last.add(event.epoch)
         else:
             pytest.fail(f"unexpected event in the middle: {event}")
-    assert seen_last == set(range(1, 11))
+    # checkpoints at most every checkpoint_every_s (10 s), and always after the last epoch
+    assert 10 in seen_last and seen_last <= set(range(1, 11))
 
-    # a "best" checkpoint follows exactly the epochs flagged best
+    # a "best" checkpoint is only ever an epoch flagged best, and the last one is the best
     best_epochs = [e.epoch for e in epoch_ends if e.is_best]
-    assert [e.epoch for e in events if isinstance(e, CheckpointSaved) and e.kind == "best"] \
-        == best_epochs
-    assert best_epochs[0] == 1 and best_epochs[-1] == summary["best_epoch"]
+    saved_best = [e.epoch for e in events if isinstance(e, CheckpointSaved) and e.kind == "best"]
+    assert saved_best and set(saved_best) <= set(best_epochs)
+    assert best_epochs[0] == 1 and best_epochs[-1] == saved_best[-1] == summary["best_epoch"]
 
 
 # ---------------------------------------------------------------- determinism
