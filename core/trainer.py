@@ -8,7 +8,6 @@ a child process) and steers it through a RunControl.
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import math
 import os
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from core.allocator import keep_freed_memory, release_free_memory
 from core.catalog import DATASETS, OPTIMIZERS, SCHEDULERS
 from core.config import RunConfig
 from core.control import RunControl, StopRequested
@@ -79,6 +79,7 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     import torch
 
     control = control or RunControl()
+    keep_freed_memory()  # the entry points did this already; in a library caller, now
     if resume_dir is not None:
         folder = RunFolder.open_existing(Path(resume_dir))
         previous = folder.read_summary()
@@ -162,6 +163,7 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     except OSError:  # the disk is full or gone: the events still tell the user
         pass
     folder.close()
+    release_free_memory()
     if status == "failed":
         emit(RunFailed(error, dict(summary), details))
         raise TrainingFailed(error)
@@ -300,27 +302,31 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
     n_train = len(data.train_y)
     total_steps = run.steps_per_epoch * epochs
     regression = data.task == "regression"
-    # Steps not yet read back from the device: (step, epoch, loss, logits, labels, lr, t).
-    pending: list[tuple] = []
+    # Steps not yet read back from the device, (step, epoch, loss, logits, labels, lr, t),
+    # and the ends of epochs among them (_EpochScores), in order. Reading back is worth
+    # doing in bursts, not once an epoch: each read costs a fixed few hundred microseconds,
+    # which epochs of a few milliseconds would pay every time (docs/performance.md).
+    pending: list = []
     last_log = last_save = time.perf_counter()
     run_start = time.perf_counter() - progress.elapsed_s
 
     def flush() -> None:
-        """Read the pending steps' losses and metrics in one host sync and report them."""
+        """Read the pending steps' losses and metrics back in one transfer and report them,
+        and each epoch end among them with its training loss and metric."""
         nonlocal last_log
-        if not pending:
-            return
-        # Every pending step's sums from a few kernels over all of them, rather than several
-        # small kernels per step; losses and sums come back in one host sync.
-        sums = _step_sums([p[3] for p in pending], [p[4] for p in pending], regression)
-        values = torch.cat([torch.stack([p[2] for p in pending]).float(),
-                            sums.flatten()]).tolist()
-        losses, width = values[:len(pending)], sums.shape[1]
-        rows = [values[len(pending) + i * width:len(pending) + (i + 1) * width]
-                for i in range(len(pending))]
-        for (step, epoch, _, _, y, lr, t), loss, row in zip(pending, losses, rows):
+        items = pending[:]
+        pending.clear()  # taken, so a listener that fails leaves nothing to report twice
+        steps = [p for p in items if not isinstance(p, _EpochScores)]
+        if steps:
+            losses, sums = _read_steps([p[2] for p in steps], [p[3] for p in steps],
+                                       [p[4] for p in steps], regression)
+            read = iter(zip(losses, sums.tolist()))
+        for item in items:
+            if isinstance(item, _EpochScores):
+                emit(_epoch_end(item, progress, regression))
+                continue
+            (step, epoch, _, _, y, lr, t), (loss, row) = item, next(read)
             if not math.isfinite(loss):
-                pending.clear()
                 raise _NonFiniteLoss(
                     f"the loss became {loss} at step {step} (epoch {epoch}); training stopped. "
                     f"Lower [optimizer] lr (now {config.optimizer.params.get('lr')}) and start again"
@@ -338,123 +344,155 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
                 metric = round(row[0]) / len(y)
             emit(BatchEnd(step, epoch, total_steps, loss, metric, lr, t,
                           progress.samples_seen / max(progress.train_seconds, 1e-9)))
-        folder.flush_metrics()
-        pending.clear()
+        if items:
+            folder.flush_metrics()
         last_log = time.perf_counter()
 
     training = config.training
     clip_params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = run.scaler
-    while progress.epoch <= epochs and not progress.stopped_early:
-        epoch = progress.epoch
-        unfrozen = run.finetuning.unfreeze_for_epoch(epoch)
-        if unfrozen:
-            emit(LayersUnfrozen(epoch, unfrozen, _trainable_count(model)))
-        model.train()
-        run.finetuning.hold_frozen_norms()  # frozen BatchNorm keeps its running statistics
-        order = _epoch_order(n_train, training.seed, epoch, run.device)
-        mark = time.perf_counter()  # training time runs from mark to mark, flushes included
-        try:
-            for batch in range(progress.batch, run.steps_per_epoch):
-                control.checkpoint(before_pause=flush)  # show every finished step, then wait
-                index = order[batch * batch_size:(batch + 1) * batch_size]
-                x, y = data.prepare(data.train_x[index], True), data.train_y[index]
-                optimizer.zero_grad(set_to_none=True)
-                with run.autocast():
-                    logits = model(x)
-                    loss = loss_fn(logits, y)
-                if scaler is not None:  # fp16: scale the loss, unscale before clipping
-                    scaler.scale(loss).backward()
-                    if training.grad_clip:
-                        scaler.unscale_(optimizer)
-                        torch.nn.utils.clip_grad_norm_(clip_params, training.grad_clip)
-                    scaler.step(optimizer)  # skipped when the gradients overflowed
-                    scaler.update()
+    try:
+        while progress.epoch <= epochs and not progress.stopped_early:
+            epoch = progress.epoch
+            unfrozen = run.finetuning.unfreeze_for_epoch(epoch)
+            if unfrozen:
+                flush()  # the previous epoch's steps and end are reported first
+                emit(LayersUnfrozen(epoch, unfrozen, _trainable_count(model)))
+            model.train()
+            run.finetuning.hold_frozen_norms()  # frozen BatchNorm keeps its running statistics
+            order = _epoch_order(n_train, training.seed, epoch, run.device)
+            mark = time.perf_counter()  # training time runs from mark to mark, reports included
+            try:
+                for batch in range(progress.batch, run.steps_per_epoch):
+                    control.checkpoint(before_pause=flush)  # show every finished step, then wait
+                    index = order[batch * batch_size:(batch + 1) * batch_size]
+                    x, y = data.prepare(data.train_x[index], True), data.train_y[index]
+                    optimizer.zero_grad(set_to_none=True)
+                    with run.autocast():
+                        logits = model(x)
+                        loss = loss_fn(logits, y)
+                    if scaler is not None:  # fp16: scale the loss, unscale before clipping
+                        scaler.scale(loss).backward()
+                        if training.grad_clip:
+                            scaler.unscale_(optimizer)
+                            torch.nn.utils.clip_grad_norm_(clip_params, training.grad_clip)
+                        scaler.step(optimizer)  # skipped when the gradients overflowed
+                        scaler.update()
+                    else:
+                        loss.backward()
+                        if training.grad_clip:
+                            torch.nn.utils.clip_grad_norm_(clip_params, training.grad_clip)
+                        optimizer.step()
+                    lr = optimizer.param_groups[run.lr_group]["lr"]
+                    if run.scheduler is not None and not run.scheduler_per_epoch:
+                        run.scheduler.step()
+                    progress.step += 1
+                    progress.batch = batch + 1
+                    progress.samples_seen += len(y)
+                    now = time.perf_counter()
+                    progress.train_seconds += now - mark
+                    mark = now
+                    pending.append((progress.step, epoch, loss.detach(), logits.detach(), y, lr,
+                                    now - run_start))
+                    if now - last_log >= LOG_INTERVAL_S:
+                        flush()
+            finally:
+                progress.train_seconds += time.perf_counter() - mark
+                progress.elapsed_s = time.perf_counter() - run_start
+            with run.autocast():
+                val_loss, val_accuracy, val_mae = evaluate(model, loss_fn, data.val_x, data.val_y,
+                                                           data.task, data.prepare,
+                                                           data.target_scale)
+            if not math.isfinite(val_loss):
+                flush()  # a non-finite training loss is named first, with its step
+                raise _NonFiniteLoss(f"the validation loss became {val_loss} in epoch {epoch}; "
+                                     "lower [optimizer] lr and start again")
+            if run.scheduler is not None and run.scheduler_per_epoch:
+                if run.scheduler_on_val_loss:
+                    run.scheduler.step(val_loss)
                 else:
-                    loss.backward()
-                    if training.grad_clip:
-                        torch.nn.utils.clip_grad_norm_(clip_params, training.grad_clip)
-                    optimizer.step()
-                lr = optimizer.param_groups[run.lr_group]["lr"]
-                if run.scheduler is not None and not run.scheduler_per_epoch:
                     run.scheduler.step()
-                progress.step += 1
-                progress.batch = batch + 1
-                progress.samples_seen += len(y)
-                now = time.perf_counter()
-                progress.train_seconds += now - mark
-                mark = now
-                pending.append((progress.step, epoch, loss.detach(), logits.detach(), y, lr,
-                                now - run_start))
-                if now - last_log >= LOG_INTERVAL_S:
-                    flush()
-        finally:
-            flush()  # also when stopping: every step taken is logged before the checkpoint
-            progress.train_seconds += time.perf_counter() - mark
+            by_metric = training.best_metric == "val_metric"
+            # R2 can be below zero, so the first epoch sets the best rather than comparing with 0
+            is_best = (progress.best_epoch == 0 or
+                       (val_accuracy > progress.best_val_accuracy if by_metric
+                        else val_loss < progress.best_val_loss))
+            if is_best:
+                progress.best_epoch = epoch
+            progress.best_val_loss = min(progress.best_val_loss, val_loss)
+            progress.best_val_accuracy = (val_accuracy if epoch == 1
+                                          else max(progress.best_val_accuracy, val_accuracy))
+            _count_early_stopping(progress, val_accuracy if by_metric else val_loss, by_metric,
+                                  training.early_stopping_min_delta)
+            progress.final_val_loss, progress.final_val_accuracy = val_loss, val_accuracy
+            progress.final_val_mae = val_mae
+            progress.epoch, progress.batch = epoch + 1, 0
             progress.elapsed_s = time.perf_counter() - run_start
-        with run.autocast():
-            val_loss, val_accuracy, val_mae = evaluate(model, loss_fn, data.val_x, data.val_y,
-                                                       data.task, data.prepare,
-                                                       data.target_scale)
-        if not math.isfinite(val_loss):
-            raise _NonFiniteLoss(f"the validation loss became {val_loss} in epoch {epoch}; "
-                                 "lower [optimizer] lr and start again")
-        if run.scheduler is not None and run.scheduler_per_epoch:
-            if run.scheduler_on_val_loss:
-                run.scheduler.step(val_loss)
-            else:
-                run.scheduler.step()
-        samples = max(progress.epoch_samples, 1)
-        train_loss = progress.epoch_loss_sum / samples
-        train_accuracy = (r2_score(progress.epoch_sq_error, progress.epoch_target_sum,
-                                   progress.epoch_target_sq_sum, samples) if regression
-                          else progress.epoch_correct / samples)
-        by_metric = training.best_metric == "val_metric"
-        # R2 can be below zero, so the first epoch sets the best rather than comparing with 0
-        is_best = (progress.best_epoch == 0 or
-                   (val_accuracy > progress.best_val_accuracy if by_metric
-                    else val_loss < progress.best_val_loss))
-        if is_best:
-            progress.best_epoch = epoch
-        progress.best_val_loss = min(progress.best_val_loss, val_loss)
-        progress.best_val_accuracy = (val_accuracy if epoch == 1
-                                      else max(progress.best_val_accuracy, val_accuracy))
-        _count_early_stopping(progress, val_accuracy if by_metric else val_loss, by_metric,
-                              training.early_stopping_min_delta)
-        progress.final_val_loss, progress.final_val_accuracy = val_loss, val_accuracy
-        progress.final_val_mae = val_mae
-        progress.epoch, progress.batch = epoch + 1, 0
-        progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = 0.0, 0, 0
-        progress.epoch_sq_error = progress.epoch_target_sum = progress.epoch_target_sq_sum = 0.0
-        progress.elapsed_s = time.perf_counter() - run_start
-        emit(EpochEnd(epoch, epochs, progress.step, train_loss, train_accuracy, val_loss,
-                      val_accuracy, optimizer.param_groups[run.lr_group]["lr"],
-                      progress.elapsed_s, progress.samples_seen / max(progress.train_seconds, 1e-9),
-                      is_best, val_mae=val_mae))
-        stopping_early = bool(training.early_stopping_patience and epoch < epochs and
-                              progress.epochs_without_improvement
-                              >= training.early_stopping_patience)
-        # Checkpoints are written at most every checkpoint_every_s: writing one costs a
-        # few milliseconds and slows the steps after it (cold caches), which short epochs
-        # would pay every time. A best epoch between writes is held in memory until then.
-        save_now = (epoch == epochs or stopping_early or not training.checkpoint_every_s
-                    or time.perf_counter() - last_save >= training.checkpoint_every_s)
-        if is_best:
-            run.held_best = None
+            # reported with the training loss and metric once its last steps are read back
+            pending.append(_EpochScores(
+                epoch, epochs, progress.step, val_loss, val_accuracy,
+                optimizer.param_groups[run.lr_group]["lr"], progress.elapsed_s,
+                progress.samples_seen / max(progress.train_seconds, 1e-9), is_best, val_mae))
+            stopping_early = bool(training.early_stopping_patience and epoch < epochs and
+                                  progress.epochs_without_improvement
+                                  >= training.early_stopping_patience)
+            # Checkpoints are written at most every checkpoint_every_s: writing one costs a
+            # few milliseconds and slows the steps after it (cold caches), which short epochs
+            # would pay every time. A best epoch between writes is held in memory until then.
+            save_now = (epoch == epochs or stopping_early or not training.checkpoint_every_s
+                        or time.perf_counter() - last_save >= training.checkpoint_every_s)
             if save_now:
-                _save(run, progress, folder, "best", emit)
-            else:
-                run.held_best = copy.deepcopy(_checkpoint_state(run, progress))
-        if stopping_early:
-            _restore_best_weights(run, progress, folder)
-        if save_now:
-            _save_held_best(run, folder, emit)
-            _save(run, progress, folder, "last", emit)
-            # the summary describes the run as far as last.pt holds it, for a killed run
-            folder.write_summary({**folder.read_summary(), "status": "running",
-                                  "trainable_params": _trainable_count(model),
-                                  **_summary_numbers(progress, run.metric)})
-            last_save = time.perf_counter()
+                flush()  # every event before the checkpoint's; its progress sums complete
+            if is_best:
+                run.held_best = None
+                if save_now:
+                    _save(run, progress, folder, "best", emit)
+                else:
+                    run.held_best = _held_copy(_checkpoint_state(run, progress, "best"))
+            if stopping_early:
+                _restore_best_weights(run, progress, folder)
+            if save_now:
+                _save_held_best(run, folder, emit)
+                _save(run, progress, folder, "last", emit)
+                # the summary describes the run as far as last.pt holds it, for a killed run
+                folder.write_summary({**folder.read_summary(), "status": "running",
+                                      "trainable_params": _trainable_count(model),
+                                      **_summary_numbers(progress, run.metric)})
+                last_save = time.perf_counter()
+    finally:
+        flush()  # at the end, and when stopping or failing: every step taken is reported
+
+
+@dataclass(frozen=True)
+class _EpochScores:
+    """An epoch's end as the trainer knows it when validation is done: its EpochEnd,
+    but for the training loss and metric, which need the epoch's last steps read back."""
+
+    epoch: int
+    epochs: int
+    step: int
+    val_loss: float
+    val_accuracy: float
+    lr: float
+    elapsed_s: float
+    samples_per_s: float
+    is_best: bool
+    val_mae: float | None
+
+
+def _epoch_end(scores: _EpochScores, progress: Progress, regression: bool) -> EpochEnd:
+    """The EpochEnd of `scores`, with the training figures from the epoch's sums (every
+    step of the epoch is read back by now), which then start again for the next epoch."""
+    samples = max(progress.epoch_samples, 1)
+    train_loss = progress.epoch_loss_sum / samples
+    train_metric = (r2_score(progress.epoch_sq_error, progress.epoch_target_sum,
+                             progress.epoch_target_sq_sum, samples) if regression
+                    else progress.epoch_correct / samples)
+    progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = 0.0, 0, 0
+    progress.epoch_sq_error = progress.epoch_target_sum = progress.epoch_target_sq_sum = 0.0
+    return EpochEnd(scores.epoch, scores.epochs, scores.step, train_loss, train_metric,
+                    scores.val_loss, scores.val_accuracy, scores.lr, scores.elapsed_s,
+                    scores.samples_per_s, scores.is_best, val_mae=scores.val_mae)
 
 
 def _count_early_stopping(progress: Progress, value: float, higher_is_better: bool,
@@ -524,8 +562,9 @@ def evaluate(model, loss_fn, x, y, task: str = "classification", prepare=None,
 
 def predicted_classes(outputs):
     """Class indices from model outputs: the highest score, or for a single logit (a
-    two-class model trained with bce_with_logits) class 1 when the logit is positive."""
-    return outputs.argmax(1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0).long()
+    two-class model trained with bce_with_logits) class 1 when the logit is positive.
+    max(1).indices is argmax (the first of equal scores) at half its cost on the CPU."""
+    return outputs.max(1).indices if outputs.shape[1] > 1 else (outputs[:, 0] > 0).long()
 
 
 def r2_score(sq_error: float, target_sum: float, target_sq_sum: float, n: int) -> float:
@@ -535,9 +574,15 @@ def r2_score(sq_error: float, target_sum: float, target_sq_sum: float, n: int) -
     return 1 - sq_error / spread if spread > 1e-12 else 0.0
 
 
-def _step_sums(outputs: list, targets: list, regression: bool):
-    """Per-step sums (steps, k) for the metric: hits (k = 1) for a classification; squared
-    errors, targets and squared targets (k = 3) for a regression."""
+def _read_steps(losses: list, outputs: list, targets: list, regression: bool):
+    """(losses, sums) of a burst of steps, read back from the device in one transfer: each
+    step's loss as a float, and an array (steps, k) of its metric's sums: hits (k = 1) for a
+    classification; squared errors, targets and squared targets (k = 3) for a regression.
+
+    A few kernels over all the steps' samples at once, then numpy adds them up per step:
+    far fewer small operations than per-step kernels, which at the end of every short
+    epoch measurably slowed training (docs/performance.md)."""
+    import numpy as np
     import torch
 
     outputs_all, targets_all = torch.cat(outputs), torch.cat(targets)
@@ -546,32 +591,41 @@ def _step_sums(outputs: list, targets: list, regression: bool):
                             targets_all.square()], dim=1)
     else:
         values = (predicted_classes(outputs_all) == targets_all).float().unsqueeze(1)
-    step_of_sample = torch.repeat_interleave(torch.arange(len(targets)),
-                                             torch.tensor([len(t) for t in targets]))
-    sums = values.new_zeros(len(targets), values.shape[1])
-    return sums.index_add_(0, step_of_sample.to(values.device), values)
+    host = torch.cat([torch.stack(losses).float(), values.flatten()]).cpu().numpy()
+    steps, width = len(losses), values.shape[1]
+    per_sample = host[steps:].astype(np.float64).reshape(-1, width)
+    starts = np.cumsum([0] + [len(t) for t in targets[:-1]])
+    return host[:steps].tolist(), np.add.reduceat(per_sample, starts, axis=0)
 
 
-def _checkpoint_state(run: _Run, progress: Progress) -> dict:
-    """The run's state as plain types (loadable with weights_only=True); its tensors are the
-    live ones, so copy it to keep it."""
+def _checkpoint_state(run: _Run, progress: Progress, kind: str) -> dict:
+    """The run's state as plain types (loadable with weights_only=True). "last" holds what a
+    resume needs; "best" only the best weights and where they were (evaluation, export and
+    fine-tuning read those; a resume never starts from best.pt). The tensors are the live
+    ones: see _held_copy."""
     import torch
 
-    return {
-        "model": run.model.state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else {},
-        "scaler": run.scaler.state_dict() if run.scaler is not None else {},
-        "progress": dict(vars(progress)),
-        "torch_rng": torch.get_rng_state(),
-        "class_names": list(run.data.class_names),
-        "format": 1,
-    }
+    state = {"model": run.model.state_dict(), "progress": dict(vars(progress)),
+             "class_names": list(run.data.class_names), "format": 1}
+    if kind == "last":
+        state.update({
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict() if run.scheduler is not None else {},
+            "scaler": run.scaler.state_dict() if run.scaler is not None else {},
+            "torch_rng": torch.get_rng_state(),
+        })
+    return state
+
+
+def _held_copy(state: dict) -> dict:
+    """A best checkpoint state that training will not change: its weights copied."""
+    return {**state, "model": {name: tensor.detach().clone()
+                               for name, tensor in state["model"].items()}}
 
 
 def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> None:
     """Write the run's state now as the `kind` ("last" or "best") checkpoint."""
-    _write_checkpoint(folder, kind, _checkpoint_state(run, progress), emit)
+    _write_checkpoint(folder, kind, _checkpoint_state(run, progress, kind), emit)
 
 
 def _save_held_best(run: _Run, folder: RunFolder, emit) -> None:

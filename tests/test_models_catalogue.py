@@ -325,14 +325,16 @@ def test_validation_r2_and_mae_match_scikit_learn():
 
 
 def test_step_metrics_are_each_steps_own():
-    from core.trainer import _step_sums, r2_score
+    from core.trainer import _read_steps, r2_score
 
+    losses = [torch.tensor(0.5), torch.tensor(0.25)]
     outputs = [torch.tensor([[2.0, 1.0], [0.0, 1.0]]), torch.tensor([[3.0, 0.0]])]
     targets = [torch.tensor([0, 0]), torch.tensor([1])]
-    assert _step_sums(outputs, targets, regression=False).tolist() == [[1.0], [0.0]]
+    read_losses, hits = _read_steps(losses, outputs, targets, regression=False)
+    assert read_losses == [0.5, 0.25] and hits.tolist() == [[1.0], [0.0]]
     predictions = [torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [0.0], [3.0]])]
     values = [torch.tensor([[1.0], [3.0]]), torch.tensor([[1.0], [-1.0], [3.0]])]
-    sums = _step_sums(predictions, values, regression=True).tolist()
+    sums = _read_steps(losses, predictions, values, regression=True)[1].tolist()
     assert sums == [[1.0, 4.0, 10.0], [2.0, 3.0, 11.0]]
     assert r2_score(*sums[0], 2) == pytest.approx(1 - 1.0 / 2.0)
     assert r2_score(*sums[1], 3) == pytest.approx(1 - 2.0 / (11 - 9 / 3))

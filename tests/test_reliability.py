@@ -116,27 +116,38 @@ def test_early_stopping_ends_the_run_and_keeps_the_best_weights(tmp_path, monkey
 
 def test_checkpoints_are_written_at_most_every_checkpoint_every_s(tmp_path):
     saved: list[tuple[int, str]] = []
-    on_disk_after_epoch: dict[int, int] = {}
+    on_disk_at_epoch_end: dict[int, int] = {}
 
-    def slow_second_epoch(event) -> None:
+    class SlowSecondEpoch(RunControl):
+        """Epoch 2 takes more than checkpoint_every_s (2 s): one of its steps waits 2.1 s."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def checkpoint(self, before_pause=None) -> None:
+            self.calls += 1
+            if self.calls == 12 + 5:  # 12 steps an epoch
+                time.sleep(2.1)
+            super().checkpoint(before_pause)
+
+    def watch(event) -> None:
         if isinstance(event, EpochEnd):
-            if event.epoch == 2:
-                time.sleep(2.1)  # this epoch ends more than checkpoint_every_s after the start
-            summary_file = tmp_path.glob("*/summary.json")
-            on_disk_after_epoch[event.epoch] = json.loads(next(summary_file).read_text())[
+            summary_file = next(tmp_path.glob("*/summary.json"))
+            on_disk_at_epoch_end[event.epoch] = json.loads(summary_file.read_text())[
                 "epochs_completed"]
         elif isinstance(event, CheckpointSaved):
             saved.append((event.epoch, event.kind))
 
     summary = train(mlp_config("training.epochs=4", "training.checkpoint_every_s=2"),
-                    runs_dir=tmp_path, listeners=[slow_second_epoch])
+                    runs_dir=tmp_path, listeners=[watch], control=SlowSecondEpoch())
     best = summary["best_epoch"]
     last_saves = [epoch for epoch, kind in saved if kind == "last"]
     assert last_saves == [2, 4]
     assert [epoch for epoch, kind in saved if kind == "best"][-1] == best
-    # summary.json describes the run as far as last.pt holds it (read at each epoch's end,
-    # before that epoch's save)
-    assert on_disk_after_epoch == {1: 0, 2: 0, 3: 2, 4: 2}
+    # summary.json describes the run as far as last.pt holds it (read as each epoch's end
+    # is reported, which is before that epoch's checkpoint)
+    assert on_disk_at_epoch_end == {1: 0, 2: 0, 3: 2, 4: 2}
     assert summary_of(Path(summary["run_dir"]))["epochs_completed"] == 4
     assert checkpoint(Path(summary["run_dir"]), "best")["progress"]["best_epoch"] == best
 
