@@ -44,10 +44,6 @@ def main() -> int:
     args = parser.parse_args()
     import importlib
 
-    from core.allocator import keep_freed_memory
-
-    keep_freed_memory()  # as traindesk's entry points do at start (core/allocator.py)
-
     results = {"machine": machine(), "rows": []}
     print(f"machine: {results['machine']}")
     for name in args.only or list(SUITES):

@@ -14,7 +14,6 @@ import sys
 import threading
 from pathlib import Path
 
-from core.allocator import keep_freed_memory
 from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
 
@@ -58,7 +57,6 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    keep_freed_memory()  # before the heap takes shape: see core/allocator.py
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":

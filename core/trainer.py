@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from core.allocator import keep_freed_memory, release_free_memory
 from core.catalog import DATASETS, OPTIMIZERS, SCHEDULERS
 from core.config import RunConfig
 from core.control import RunControl, StopRequested
@@ -79,7 +78,6 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     import torch
 
     control = control or RunControl()
-    keep_freed_memory()  # the entry points did this already; in a library caller, now
     if resume_dir is not None:
         folder = RunFolder.open_existing(Path(resume_dir))
         previous = folder.read_summary()
@@ -163,7 +161,6 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     except OSError:  # the disk is full or gone: the events still tell the user
         pass
     folder.close()
-    release_free_memory()
     if status == "failed":
         emit(RunFailed(error, dict(summary), details))
         raise TrainingFailed(error)

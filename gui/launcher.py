@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from core.allocator import keep_freed_memory
-
 
 def main(argv: list[str] | None = None) -> int:
-    keep_freed_memory()  # before the heap takes shape: see core/allocator.py
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "self-test":
         from gui.selftest import run_self_test
