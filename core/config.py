@@ -50,6 +50,10 @@ TRAINING_PARAMS = (
     Param("precision", "choice", "fp32", "fp32, or mixed precision on a CUDA GPU: bf16, or "
           "fp16 with loss scaling; faster and lighter on memory where the GPU supports it.",
           choices=("fp32", "bf16", "fp16")),
+    Param("fast", "bool", False, "Train faster on an NVIDIA (CUDA) GPU: a memory layout "
+          "that suits convolutions (channels_last), mixed precision when precision is fp32, "
+          "and torch.compile where it is available (not in the installed app). On the CPU "
+          "only the layout. Each run lists what it applied."),
 )
 FINETUNE_PARAMS = (
     Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
@@ -94,6 +98,7 @@ class TrainingSettings:
     early_stopping_min_delta: float = 0.0
     checkpoint_every_s: int = 10  # write checkpoints at most this often; 0 = every epoch
     precision: str = "fp32"  # "fp32", or on CUDA "bf16" / "fp16"
+    fast: bool = False  # channels_last, mixed precision, torch.compile (core/fast.py)
 
 
 @dataclass

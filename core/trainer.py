@@ -113,7 +113,7 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
         "trainable_params": trainable, "total_params": total,
         "init_notes": list(run.init_notes), "data_notes": list(run.data_notes),
         "run_dir": str(folder.path), "best_metric": config.training.best_metric,
-        "precision": config.training.precision,
+        "precision": run.precision,
         # who is training it: a run left "running" by a process that is gone was killed
         "pid": os.getpid(), "host": socket.gethostname(),
     }
@@ -193,6 +193,7 @@ class _Run:
     # the model was fitted to it, in readable lines
     autocast_dtype: object = None  # torch.bfloat16 or torch.float16 with mixed precision
     scaler: object = None  # torch.amp.GradScaler for fp16
+    precision: str = "fp32"  # as trained: the setting, or what [training] fast chose
     # A best epoch's checkpoint state not yet written (checkpoint_every_s had not passed)
     held_best: dict | None = None
 
@@ -221,7 +222,8 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     device = resolve_device(config.training.device)
-    autocast_dtype, scaler = _mixed_precision(config.training.precision, device)
+    precision = config.training.precision
+    autocast_dtype, scaler = _mixed_precision(precision, device)
     data = DATASETS.get(config.data.name).build(config.data.params, seed)
     n_train = len(data.train_y)
     batch_size = config.training.batch_size
@@ -237,6 +239,12 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
                                           config.finetune.load_matching_only)
     finetuning = prepare_finetune(model, config.finetune, config.training.epochs)
     model.to(device)
+    if config.training.fast:  # channels_last, mixed precision, torch.compile: core/fast.py
+        from core.fast import apply_fast
+
+        data, precision, fast_notes = apply_fast(model, data, device, precision)
+        autocast_dtype, scaler = _mixed_precision(precision, device)
+        model_notes = [*model_notes, *fast_notes]
     # Frozen parameters are not given to the optimizer (no state, no weight decay on them),
     # except those gradual unfreezing releases later (see Finetuning.optimizer_groups).
     groups = finetuning.optimizer_groups()
@@ -253,7 +261,7 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
     return _Run(device, data.to(device), model, optimizer, scheduler, bool(per_epoch),
                 per_epoch == "val_loss", loss_fn, steps_per_epoch, finetuning,
                 lr_group, init_notes, "r2" if data.task == "regression" else "accuracy",
-                [*data.notes, *model_notes], autocast_dtype, scaler)
+                [*data.notes, *model_notes], autocast_dtype, scaler, precision=precision)
 
 
 def _mixed_precision(precision: str, device):
