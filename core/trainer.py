@@ -196,6 +196,7 @@ class _Run:
     precision: str = "fp32"  # as trained: the setting, or what [training] fast chose
     # A best epoch's checkpoint state not yet written (checkpoint_every_s had not passed)
     held_best: dict | None = None
+    best_buffers: dict | None = None  # the tensors held_best's weights are copied into
 
     def autocast(self):
         """The forward pass's context: autocast for mixed precision, else nothing."""
@@ -453,7 +454,7 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
                 if save_now:
                     _save(run, progress, folder, "best", emit)
                 else:
-                    run.held_best = _held_copy(_checkpoint_state(run, progress, "best"))
+                    _hold_best(run, progress)
             if stopping_early:
                 _restore_best_weights(run, progress, folder)
             if save_now:
@@ -607,7 +608,7 @@ def _checkpoint_state(run: _Run, progress: Progress, kind: str) -> dict:
     """The run's state as plain types (loadable with weights_only=True). "last" holds what a
     resume needs; "best" only the best weights and where they were (evaluation, export and
     fine-tuning read those; a resume never starts from best.pt). The tensors are the live
-    ones: see _held_copy."""
+    ones: see _hold_best."""
     import torch
 
     state = {"model": run.model.state_dict(), "progress": dict(vars(progress)),
@@ -622,10 +623,20 @@ def _checkpoint_state(run: _Run, progress: Progress, kind: str) -> dict:
     return state
 
 
-def _held_copy(state: dict) -> dict:
-    """A best checkpoint state that training will not change: its weights copied."""
-    return {**state, "model": {name: tensor.detach().clone()
-                               for name, tensor in state["model"].items()}}
+def _hold_best(run: _Run, progress: Progress) -> None:
+    """Keep the best epoch's checkpoint in memory until the next write. Its weights are
+    copied into the same buffers each time: allocating a fresh copy at every best epoch
+    measurably slowed the steps after it (docs/performance.md)."""
+    state = _checkpoint_state(run, progress, "best")
+    weights, buffers = state["model"], run.best_buffers
+    if buffers is None or any(name not in buffers or buffers[name].shape != tensor.shape
+                              for name, tensor in weights.items()):
+        buffers = run.best_buffers = {name: tensor.detach().clone()
+                                      for name, tensor in weights.items()}
+    else:
+        for name, tensor in weights.items():
+            buffers[name].copy_(tensor)
+    run.held_best = {**state, "model": buffers}
 
 
 def _save(run: _Run, progress: Progress, folder: RunFolder, kind: str, emit) -> None:
