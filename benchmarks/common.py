@@ -37,22 +37,25 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
-def training_parts(config):
-    """(data, model, optimizer, loss) built from `config` as TrainDesk builds them, with
-    TrainDesk's thread count and seed, for the hand-written loops the engine is held to."""
+def training_parts(config, fused: bool = False):
+    """(data, model, optimizer, loss) for the hand-written loops the engine is held to: data,
+    model and loss built from `config` as TrainDesk builds them, with its thread count and
+    seed; the optimizer (adam) as a script writes it, `torch.optim.Adam(model.parameters(),
+    lr=...)`, or with `fused`, with the fused kernels TrainDesk picks (core/optimizers.py)."""
     import torch
 
-    from core.catalog import DATASETS, OPTIMIZERS
+    from core.catalog import DATASETS
     from core.losses import build_loss
     from core.models import build_model
     from core.trainer import cpu_threads
 
+    assert config.optimizer.name == "adam", "the hand-written loops use Adam, as the article"
     torch.set_num_threads(cpu_threads(config.training.threads))
     torch.manual_seed(config.training.seed)
     data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
     model, _ = build_model(config.model.name, config.model.params, data, config.loss.name)
-    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params,
-                                                            list(model.parameters()))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.optimizer.params["lr"],
+                                 **({"fused": True} if fused else {}))
     loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
     return data, model, optimizer, loss_fn
 

@@ -53,7 +53,7 @@ def main() -> int:
             print(f"\n{row['benchmark']}  (median, min-max over {args.repeats} repeats)")
             for key, value in row.items():
                 if key != "benchmark":
-                    print(f"  {key:<34} {format_cell(value)}")
+                    print(f"  {key:<40} {format_cell(value)}")
     args.out.write_text(json.dumps(results, indent=2))
     return 0
 

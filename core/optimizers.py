@@ -12,6 +12,20 @@ LR = Param("lr", "float", 0.001, "Learning rate: step size of each update.",
            minimum=1e-8, maximum=10.0)
 WEIGHT_DECAY = Param("weight_decay", "float", 0.0, "L2 penalty on weights (a cure for "
                      "overfitting).", minimum=0.0, maximum=1.0)
+# Devices whose fused optimizer kernels we use: the whole update of a tensor in one kernel
+# instead of several per tensor. Measured on the CPU (docs/performance.md): Adam 1.25x the
+# training speed of an mlp on digits and 1.14x of simple_cnn, same accuracy; torch's own
+# default (not fused) is what a hand-written loop gets.
+FUSED_DEVICES = ("cpu", "cuda")
+
+
+def fused(groups) -> dict:
+    """{"fused": True} when every parameter is a floating-point tensor on a device in
+    FUSED_DEVICES, else {} (torch's default kernels). `groups`: parameters or groups."""
+    tensors = [p for g in groups for p in (g["params"] if isinstance(g, dict) else [g])]
+    ok = tensors and all(p.is_floating_point() and p.device.type in FUSED_DEVICES
+                         for p in tensors)
+    return {"fused": True} if ok else {}
 
 
 @OPTIMIZERS.register(
@@ -30,7 +44,8 @@ def sgd(params: dict, groups):
 
     nesterov = params["nesterov"] and params["momentum"] > 0
     return torch.optim.SGD(groups, lr=params["lr"], momentum=params["momentum"],
-                           nesterov=nesterov, weight_decay=params["weight_decay"])
+                           nesterov=nesterov, weight_decay=params["weight_decay"],
+                           **fused(groups))
 
 
 BETAS = (
@@ -47,7 +62,7 @@ def adam(params: dict, groups):
     import torch
 
     return torch.optim.Adam(groups, lr=params["lr"], betas=(params["beta1"], params["beta2"]),
-                            weight_decay=params["weight_decay"])
+                            weight_decay=params["weight_decay"], **fused(groups))
 
 
 @OPTIMIZERS.register(
@@ -59,7 +74,7 @@ def adamw(params: dict, groups):
     import torch
 
     return torch.optim.AdamW(groups, lr=params["lr"], betas=(params["beta1"], params["beta2"]),
-                             weight_decay=params["weight_decay"])
+                             weight_decay=params["weight_decay"], **fused(groups))
 
 
 @OPTIMIZERS.register(
@@ -83,7 +98,8 @@ def rmsprop(params: dict, groups):
 def adagrad(params: dict, groups):
     import torch
 
-    return torch.optim.Adagrad(groups, lr=params["lr"], weight_decay=params["weight_decay"])
+    return torch.optim.Adagrad(groups, lr=params["lr"], weight_decay=params["weight_decay"],
+                               **fused(groups))
 
 
 # Schedulers step after every optimisation step (smooth curves), except those registered

@@ -274,3 +274,37 @@ def test_stratified_split_refuses_a_class_too_small_to_split():
     train, val = stratified_split(np.array([0] * 10 + [1] * 10), 0.3, 0)
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(20))
     assert math.isclose(len(val), 6)
+
+
+@pytest.mark.parametrize("name, fused", [("sgd", True), ("adam", True), ("adamw", True),
+                                         ("adagrad", True), ("rmsprop", None)])
+def test_optimizers_use_fused_kernels_where_torch_has_them(name, fused):
+    import torch
+
+    entry = CATALOGUES["optimizer"].get(name)
+    weights = [torch.nn.Parameter(torch.ones(3, 2)), torch.nn.Parameter(torch.zeros(2))]
+    optimizer = entry.build(entry.defaults(), [{"params": weights, "lr_multiplier": 1.0}])
+    assert optimizer.param_groups[0].get("fused") == fused
+    # one update with fused kernels gives torch's default update, to rounding
+    plain = getattr(torch.optim, type(optimizer).__name__)(
+        [torch.nn.Parameter(w.detach().clone()) for w in weights],
+        **{k: v for k, v in optimizer.defaults.items()
+           if k not in ("fused", "foreach", "decoupled_weight_decay")})  # AdamW sets that
+    for group in (optimizer.param_groups[0]["params"], plain.param_groups[0]["params"]):
+        for w in group:
+            w.grad = torch.full_like(w, 0.5)
+    optimizer.step()
+    plain.step()
+    for mine, theirs in zip(optimizer.param_groups[0]["params"], plain.param_groups[0]["params"]):
+        assert torch.allclose(mine, theirs, atol=1e-7)
+
+
+def test_fused_kernels_are_not_asked_for_tensors_they_cannot_update():
+    import torch
+
+    from core.optimizers import fused
+
+    assert fused([torch.nn.Parameter(torch.ones(2))]) == {"fused": True}
+    assert fused([torch.ones(2, dtype=torch.int64)]) == {}
+    assert fused([{"params": [torch.ones(2, device="meta")]}]) == {}
+    assert fused([]) == {}
