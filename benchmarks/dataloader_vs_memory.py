@@ -30,9 +30,10 @@ def write_digits_as_mnist(root: Path) -> tuple[float, float]:
     mean and std on the 0-1 scale, for Normalize."""
     import numpy as np
 
-    from core.catalog import DATASETS
+    from core.catalog import load_all
 
-    data = DATASETS.get("digits").build(DATASETS.get("digits").defaults(), 0)
+    digits = load_all()["data"].get("digits")
+    data = digits.build(digits.defaults(), 0)
     stats = data.preprocessing
 
     def pixels(x):  # undo the stored normalisation: back to 0..255 grey
@@ -81,8 +82,9 @@ def tensor_loader(config, batch_size: int):
     from torch.utils.data import DataLoader, TensorDataset
 
     data = training_parts(config)[0]
-    return DataLoader(TensorDataset(data.train_x, data.train_y), batch_size=batch_size,
-                      shuffle=True)
+    # the images normalised once, up front: no per-sample work left but the DataLoader's
+    inputs = data.prepare(data.train_x, False)
+    return DataLoader(TensorDataset(inputs, data.train_y), batch_size=batch_size, shuffle=True)
 
 
 def run(repeats: int = 3, epochs: int = 5) -> list[dict]:
