@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import struct
 import time
+from pathlib import Path
 
 
 def summarize(values: list[float]) -> dict:
@@ -81,3 +83,38 @@ def window_set_for(runs_dir, model: str, epochs: int):
     raw["training"].update(epochs=epochs, device="cpu")
     window.setup_panel.set_config(RunConfig.from_dict(raw))
     return app, window
+
+
+def digit_pixels(n_train: int | None = None, n_val: int | None = None):
+    """(train images, train labels, val images, val labels): the bundled digits' split as
+    TrainDesk makes it, images as uint8 (N, 28, 28) grey, light ink on black, labels uint8;
+    each split repeated to n_train / n_val images when given. For the benchmarks that feed
+    the digits through other datasets' file formats (MNIST's, CIFAR-10's)."""
+    import numpy as np
+
+    from core.catalog import load_all
+
+    digits = load_all()["data"].get("digits")
+    data = digits.build(digits.defaults(), 0)
+    stats = data.preprocessing
+
+    def pixels(x):  # undo the stored normalisation: back to 0..255 grey
+        values = x[:, 0].numpy() * stats["std"][0] + stats["mean"][0]
+        return np.clip(np.rint(values * 255), 0, 255).astype(np.uint8)
+
+    def repeat(x, y, n):
+        index = np.resize(np.arange(len(y)), len(y) if n is None else n)
+        return pixels(x)[index], y.numpy().astype(np.uint8)[index]
+
+    return (*repeat(data.train_x, data.train_y, n_train), *repeat(data.val_x, data.val_y, n_val))
+
+
+def write_mnist(root: Path, train_x, train_y, val_x, val_y) -> None:
+    """MNIST's four IDX files, unzipped, under root/MNIST/raw (torchvision's layout)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, x, y in (("train", train_x, train_y), ("t10k", val_x, val_y)):
+        for part, array in (("images", x), ("labels", y)):
+            header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+            header += struct.pack(f">{array.ndim}I", *array.shape)
+            (raw / f"{prefix}-{part}-idx{array.ndim}-ubyte").write_bytes(header + array.tobytes())

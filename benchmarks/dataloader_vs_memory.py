@@ -15,41 +15,20 @@ Samples per second over training steps, same model, batch size, seed and thread 
 
 from __future__ import annotations
 
-import struct
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import summarize, training_parts
+from benchmarks.common import digit_pixels, summarize, training_parts, write_mnist
 from benchmarks.engine_vs_raw import traindesk_loop
 
 
 def write_digits_as_mnist(root: Path) -> tuple[float, float]:
-    """The digits' training and validation splits as MNIST's four IDX files under
-    root/MNIST/raw (unzipped, as torchvision keeps them); returns the training pixels'
-    mean and std on the 0-1 scale, for Normalize."""
-    import numpy as np
-
-    from core.catalog import load_all
-
-    digits = load_all()["data"].get("digits")
-    data = digits.build(digits.defaults(), 0)
-    stats = data.preprocessing
-
-    def pixels(x):  # undo the stored normalisation: back to 0..255 grey
-        values = x[:, 0].numpy() * stats["std"][0] + stats["mean"][0]
-        return np.clip(np.rint(values * 255), 0, 255).astype(np.uint8)
-
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, x, y in (("train", data.train_x, data.train_y), ("t10k", data.val_x, data.val_y)):
-        for part, array in (("images", pixels(x)), ("labels", y.numpy().astype(np.uint8))):
-            header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-            header += struct.pack(f">{array.ndim}I", *array.shape)
-            name = f"{prefix}-{part}-idx{array.ndim}-ubyte"
-            (raw / name).write_bytes(header + array.tobytes())
-    train_pixels = pixels(data.train_x) / 255.0
-    return float(train_pixels.mean()), float(train_pixels.std())
+    """The digits' training and validation splits as MNIST's four IDX files under root;
+    returns the training pixels' mean and std on the 0-1 scale, for Normalize."""
+    train_x, train_y, val_x, val_y = digit_pixels()
+    write_mnist(root, train_x, train_y, val_x, val_y)
+    return float((train_x / 255.0).mean()), float((train_x / 255.0).std())
 
 
 def loader_loop(config, loader, epochs: int) -> float:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.common import digit_pixels, write_mnist
 
 BATCH_SIZE = 256
 MODELS = ("simple_cnn", "resnet18")
@@ -32,39 +33,6 @@ MODELS = ("simple_cnn", "resnet18")
 FULL = {"train": 16384, "val": 2048, "epochs": 3}
 QUICK = {"train": 512, "val": 256, "epochs": 1}
 INPUTS = (("28x28 grey, MNIST files", "mnist"), ("32x32 colour, CIFAR-10 files", "cifar10"))
-
-
-def digit_pixels(n_train: int, n_val: int):
-    """The digits' training and validation images as uint8 (N, 28, 28), light ink on
-    black, each split repeated to n images, with their labels as uint8."""
-    import numpy as np
-
-    from core.catalog import load_all
-
-    digits = load_all()["data"].get("digits")
-    data = digits.build(digits.defaults(), 0)
-    stats = data.preprocessing
-
-    def pixels(x):  # undo the stored normalisation: back to 0..255 grey
-        values = x[:, 0].numpy() * stats["std"][0] + stats["mean"][0]
-        return np.clip(np.rint(values * 255), 0, 255).astype(np.uint8)
-
-    def repeat(x, y, n):
-        index = np.resize(np.arange(len(y)), n)
-        return pixels(x)[index], y.numpy().astype(np.uint8)[index]
-
-    return (*repeat(data.train_x, data.train_y, n_train), *repeat(data.val_x, data.val_y, n_val))
-
-
-def write_mnist(root: Path, train_x, train_y, val_x, val_y) -> None:
-    """MNIST's four IDX files, unzipped, under root/MNIST/raw (torchvision's layout)."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for prefix, x, y in (("train", train_x, train_y), ("t10k", val_x, val_y)):
-        for part, array in (("images", x), ("labels", y)):
-            header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-            header += struct.pack(f">{array.ndim}I", *array.shape)
-            (raw / f"{prefix}-{part}-idx{array.ndim}-ubyte").write_bytes(header + array.tobytes())
 
 
 def write_cifar10(root: Path, train_x, train_y, val_x, val_y) -> None:

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 import traceback
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -309,7 +310,7 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
     total_steps = run.steps_per_epoch * epochs
     regression = data.task == "regression"
     # Steps not yet read back from the device, (step, epoch, loss, logits, labels, lr, t),
-    # and the ends of epochs among them (_EpochScores), in order. Reading back is worth
+    # and the ends of epochs among them (EpochEnd, training figures to fill in), in order. Reading back is worth
     # doing in bursts, not once an epoch: each read costs a fixed few hundred microseconds,
     # which epochs of a few milliseconds would pay every time (docs/performance.md).
     pending: list = []
@@ -322,14 +323,14 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
         nonlocal last_log
         items = pending[:]
         pending.clear()  # taken, so a listener that fails leaves nothing to report twice
-        steps = [p for p in items if not isinstance(p, _EpochScores)]
+        steps = [p for p in items if not isinstance(p, EpochEnd)]
         if steps:
             losses, sums = _read_steps([p[2] for p in steps], [p[3] for p in steps],
                                        [p[4] for p in steps], regression)
             read = iter(zip(losses, sums.tolist()))
         for item in items:
-            if isinstance(item, _EpochScores):
-                emit(_epoch_end(item, progress, regression))
+            if isinstance(item, EpochEnd):
+                emit(_with_training_figures(item, progress, regression))
                 continue
             (step, epoch, _, _, y, lr, t), (loss, row) = item, next(read)
             if not math.isfinite(loss):
@@ -434,11 +435,12 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
             progress.final_val_mae = val_mae
             progress.epoch, progress.batch = epoch + 1, 0
             progress.elapsed_s = time.perf_counter() - run_start
-            # reported with the training loss and metric once its last steps are read back
-            pending.append(_EpochScores(
-                epoch, epochs, progress.step, val_loss, val_accuracy,
+            # sent with the training loss and metric once its last steps are read back
+            pending.append(EpochEnd(
+                epoch, epochs, progress.step, math.nan, math.nan, val_loss, val_accuracy,
                 optimizer.param_groups[run.lr_group]["lr"], progress.elapsed_s,
-                progress.samples_seen / max(progress.train_seconds, 1e-9), is_best, val_mae))
+                progress.samples_seen / max(progress.train_seconds, 1e-9), is_best,
+                val_mae=val_mae))
             stopping_early = bool(training.early_stopping_patience and epoch < epochs and
                                   progress.epochs_without_improvement
                                   >= training.early_stopping_patience)
@@ -469,26 +471,9 @@ def _fit(run: _Run, config: RunConfig, progress: Progress, folder: RunFolder,
         flush()  # at the end, and when stopping or failing: every step taken is reported
 
 
-@dataclass(frozen=True)
-class _EpochScores:
-    """An epoch's end as the trainer knows it when validation is done: its EpochEnd,
-    but for the training loss and metric, which need the epoch's last steps read back."""
-
-    epoch: int
-    epochs: int
-    step: int
-    val_loss: float
-    val_accuracy: float
-    lr: float
-    elapsed_s: float
-    samples_per_s: float
-    is_best: bool
-    val_mae: float | None
-
-
-def _epoch_end(scores: _EpochScores, progress: Progress, regression: bool) -> EpochEnd:
-    """The EpochEnd of `scores`, with the training figures from the epoch's sums (every
-    step of the epoch is read back by now), which then start again for the next epoch."""
+def _with_training_figures(end: EpochEnd, progress: Progress, regression: bool) -> EpochEnd:
+    """`end` with its training loss and metric from the epoch's sums (every step of the
+    epoch is read back by now), which then start again for the next epoch."""
     samples = max(progress.epoch_samples, 1)
     train_loss = progress.epoch_loss_sum / samples
     train_metric = (r2_score(progress.epoch_sq_error, progress.epoch_target_sum,
@@ -496,9 +481,7 @@ def _epoch_end(scores: _EpochScores, progress: Progress, regression: bool) -> Ep
                     else progress.epoch_correct / samples)
     progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = 0.0, 0, 0
     progress.epoch_sq_error = progress.epoch_target_sum = progress.epoch_target_sq_sum = 0.0
-    return EpochEnd(scores.epoch, scores.epochs, scores.step, train_loss, train_metric,
-                    scores.val_loss, scores.val_accuracy, scores.lr, scores.elapsed_s,
-                    scores.samples_per_s, scores.is_best, val_mae=scores.val_mae)
+    return dataclasses.replace(end, train_loss=train_loss, train_accuracy=train_metric)
 
 
 def _count_early_stopping(progress: Progress, value: float, higher_is_better: bool,
