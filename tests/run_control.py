@@ -1,10 +1,11 @@
-"""Helpers shared by the trainer tests: a small run config, the run folders made, and a
-RunControl that stops after N steps."""
+"""Helpers shared by the trainer tests: a small run config, the run folders made, a
+RunControl that stops after N steps, and an mlp whose training outputs go non-finite."""
 
 from pathlib import Path
 
 from core.config import RunConfig
 from core.control import RunControl
+from core.networks import MLP
 
 
 def mlp_config(*overrides: str) -> RunConfig:
@@ -30,3 +31,20 @@ class StopAfter(RunControl):
         if self.calls > self.steps:
             self.stop()
         super().checkpoint(before_pause)
+
+
+def non_finite_from(monkeypatch, step: int, value: float = float("nan")) -> None:
+    """The mlp's training outputs become `value` (nan or inf) from its `step`-th training
+    forward pass on, as a diverging run's would; evaluation passes are left alone."""
+    original = MLP.forward
+    calls = {"n": 0}
+
+    def forward(self, x):
+        out = original(self, x)
+        if self.training:
+            calls["n"] += 1
+            if calls["n"] >= step:
+                out = out * value
+        return out
+
+    monkeypatch.setattr(MLP, "forward", forward)

@@ -26,7 +26,7 @@ from core.networks import MLP
 from core.runfolder import (METRIC_COLUMNS, RunFolder, effective_status, process_alive,
                             read_history, read_metrics)
 from core.trainer import train
-from run_control import StopAfter, mlp_config, run_dirs
+from run_control import StopAfter, mlp_config, non_finite_from, run_dirs
 
 
 def checkpoint(run_dir: Path, kind: str = "last") -> dict:
@@ -291,18 +291,7 @@ def test_an_exception_while_building_the_model_fails_before_a_run_folder(tmp_pat
 
 
 def test_a_non_finite_loss_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    original = MLP.forward
-    calls = {"n": 0}
-
-    def forward(self, x):
-        out = original(self, x)
-        if self.training:
-            calls["n"] += 1
-            if calls["n"] >= 15:  # epoch 2, step 15
-                out = out * float("inf")
-        return out
-
-    monkeypatch.setattr(MLP, "forward", forward)
+    non_finite_from(monkeypatch, 15, float("inf"))  # epoch 2, step 15
     with pytest.raises(TrainingFailed, match=r"at step 15 \(epoch 2\)"):
         train(mlp_config("training.epochs=3", "training.checkpoint_every_s=0"),
               runs_dir=tmp_path)
@@ -314,15 +303,7 @@ def test_a_non_finite_loss_keeps_the_last_good_checkpoint(tmp_path, monkeypatch)
 
 
 def test_a_failed_run_writes_the_best_epoch_it_held_in_memory(tmp_path, monkeypatch):
-    original = MLP.forward
-    calls = {"n": 0}
-
-    def forward(self, x):
-        calls["n"] += 1 if self.training else 0
-        out = original(self, x)
-        return out * float("inf") if self.training and calls["n"] >= 15 else out
-
-    monkeypatch.setattr(MLP, "forward", forward)
+    non_finite_from(monkeypatch, 15, float("inf"))  # epoch 2, step 15
     with pytest.raises(TrainingFailed, match=r"at step 15 \(epoch 2\)"):
         train(mlp_config("training.epochs=3"), runs_dir=tmp_path)  # checkpoints every 10 s
     (run_dir,) = run_dirs(tmp_path)

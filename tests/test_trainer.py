@@ -19,7 +19,7 @@ from core.events import (BatchEnd, CheckpointSaved, EpochEnd, RunFailed, RunFini
                          RunStarted)
 from core.networks import MLP
 from core.trainer import train
-from run_control import StopAfter, mlp_config, run_dirs
+from run_control import StopAfter, mlp_config, non_finite_from, run_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "digits_cnn.toml"
@@ -261,23 +261,8 @@ def test_stop_wakes_a_paused_run(tmp_path):
 # ---------------------------------------------------------------- failures
 
 
-def _nan_after(monkeypatch, bad_call: int):
-    original = MLP.forward
-    calls = {"n": 0}
-
-    def forward(self, x):
-        out = original(self, x)
-        if self.training:
-            calls["n"] += 1
-            if calls["n"] >= bad_call:
-                out = out * float("nan")
-        return out
-
-    monkeypatch.setattr(MLP, "forward", forward)
-
-
 def test_non_finite_loss_fails_naming_the_step(tmp_path, monkeypatch):
-    _nan_after(monkeypatch, bad_call=5)
+    non_finite_from(monkeypatch, 5)
     events: list = []
     with pytest.raises(TrainingFailed) as info:
         train(mlp_config("optimizer.lr=0.05"), runs_dir=tmp_path, listeners=[events.append])
