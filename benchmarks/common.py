@@ -46,10 +46,10 @@ def training_parts(config, fused: bool = False):
     lr=...)`, or with `fused`, with the fused kernels TrainDesk picks (core/optimizers.py)."""
     import torch
 
-    from core.catalog import DATASETS
-    from core.losses import build_loss
-    from core.models import build_model
-    from core.trainer import cpu_threads
+    from core.catalog import CATALOGUES, DATASETS
+    from core.train.losses import build_loss
+    from core.models.build import build_model
+    from core.train.loop import cpu_threads
 
     assert config.optimizer.name == "adam", "the hand-written loops use Adam, as the article"
     torch.set_num_threads(cpu_threads(config.training.threads))
@@ -92,9 +92,9 @@ def digit_pixels(n_train: int | None = None, n_val: int | None = None):
     the digits through other datasets' file formats (MNIST's, CIFAR-10's)."""
     import numpy as np
 
-    from core.catalog import load_all
+    from core.catalog import CATALOGUES
 
-    digits = load_all()["data"].get("digits")
+    digits = CATALOGUES["data"].get("digits")
     data = digits.build(digits.defaults(), 0)
     stats = data.preprocessing
 

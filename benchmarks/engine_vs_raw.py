@@ -23,7 +23,7 @@ def raw_loop(config, epochs: int, validate: bool = False, fused: bool = False) -
     Adam uses the fused kernels TrainDesk picks, which isolates the engine's own cost."""
     import torch
 
-    from core.trainer import evaluate
+    from core.train.loop import evaluate
 
     data, model, optimizer, loss_fn = training_parts(config, fused)
     batch_size, n = config.training.batch_size, len(data.train_y)
@@ -62,7 +62,7 @@ class GuiLikeListener:
 def traindesk_loop(config, epochs: int) -> tuple[float, float]:
     """(samples per second over training steps, whole-run wall seconds): TrainDesk's own
     figure (summary's samples_per_s), timed as the raw loop is, from step to step."""
-    from core.trainer import train
+    from core.train.loop import train
 
     config.training.epochs = epochs
     with tempfile.TemporaryDirectory() as runs:

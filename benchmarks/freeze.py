@@ -18,7 +18,7 @@ def epoch_ms(freeze: list[str], epochs: int) -> tuple[float, int]:
     """(milliseconds of training steps per epoch, trainable parameters) of one run."""
     from core.config import RunConfig
     from core.events import RunStarted
-    from core.trainer import train
+    from core.train.loop import train
 
     config = RunConfig.from_dict({
         "model": {"name": "simple_cnn"}, "data": {"name": "digits"},

@@ -71,7 +71,7 @@ def last_epoch_rate(epoch_ends: list, n_train: int) -> float | None:
 def measure(config, runs_dir: Path, n_train: int) -> dict:
     """One configuration: an untimed 1-epoch warm-up run, then the timed run."""
     from core.events import EpochEnd
-    from core.trainer import train
+    from core.train.loop import train
 
     start = time.perf_counter()
     train(config.with_overrides(["training.epochs=1"]), runs_dir=runs_dir)
@@ -118,7 +118,7 @@ def format_table(rows: list[dict]) -> str:
 def environment(device: str) -> dict:
     import torch
 
-    from core.fast import c_toolchain_found, triton_works
+    from core.train.fast import c_toolchain_found, triton_works
 
     facts = {"torch": torch.__version__, "cuda": torch.version.cuda, "device": device,
              "python": sys.version.split()[0]}

@@ -20,7 +20,7 @@ def rss_mb() -> float:
 def measure(model: str, epochs: int) -> dict:
     from core.config import RunConfig
     from core.events import EpochEnd
-    from core.trainer import train
+    from core.train.loop import train
 
     samples: list[tuple[int, float]] = []
 

@@ -1,209 +1,30 @@
-"""Catalogues: every model, dataset, optimizer, scheduler and loss is a registered entry.
+"""The five catalogues: every model, dataset, optimizer, scheduler and loss TrainDesk knows.
 
-An entry has a name, a one-line help text and typed parameters. The GUI builds its
-forms from these, the command line lists them (`traindesk catalog`), and run files are
-checked against them, so adding a model is one function and one `register` call.
+An entry has a name, a one-line help text and typed parameters (core/entries.py). The GUI
+builds its forms from these, the command line lists them (`traindesk catalog`), and run
+files are checked against them, so adding a model is one builder function registered in
+its module. This module is the one registry: it names the modules whose entries make up
+each catalogue, in the order forms list them (digits, simple_cnn, adam come first).
+Those modules import torch only inside their builders, so importing this is fast and
+torch-free, and the GUI builds its forms before torch is loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from core.data import digits, images, tables, text
+from core.entries import Catalogue
+from core.models import builders
+from core.train import losses, optimizers
 
-from core.errors import BadInput
+MODELS = Catalogue.joined("model", builders.MODELS)
+DATASETS = Catalogue.joined("dataset", digits.DATASETS, images.DATASETS, tables.DATASETS,
+                            text.DATASETS)
+OPTIMIZERS = Catalogue.joined("optimizer", optimizers.OPTIMIZERS)
+SCHEDULERS = Catalogue.joined("scheduler", optimizers.SCHEDULERS)
+LOSSES = Catalogue.joined("loss", losses.LOSSES)
 
-# Parameter kinds and the Python values they hold.
-KINDS = ("int", "float", "bool", "choice", "str", "path", "dir", "int_list", "str_list",
-         "float_map")
-
-
-@dataclass(frozen=True)
-class Param:
-    """One typed parameter of a catalogue entry.
-
-    `minimum`/`maximum` bound int and float values (inclusive); `choices` lists the
-    accepted strings of a "choice" parameter; lists hold ints or strings.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    zero_means: str = ""  # for an int whose 0 is a setting of its own, e.g. "auto", "never"
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"parameter {self.name}: unknown kind {self.kind!r}")
-        if self.kind == "choice" and self.default not in self.choices:
-            raise ValueError(f"parameter {self.name}: default not among choices")
-
-    def check(self, value: Any, where: str) -> Any:
-        """Return `value` converted to this parameter's type, or raise BadInput naming `where`."""
-        kind = self.kind
-        if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        expected = {
-            "int": int, "float": float, "bool": bool, "choice": str, "str": str,
-            "path": str, "dir": str, "int_list": list, "str_list": list, "float_map": dict,
-        }[kind]
-        if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
-            raise BadInput(
-                f"{where} = {value!r}: expected {self.describe_type()}, got {type(value).__name__}"
-            )
-        if kind in ("int_list", "str_list"):
-            item_type = int if kind == "int_list" else str
-            for item in value:
-                if not isinstance(item, item_type) or isinstance(item, bool):
-                    raise BadInput(f"{where} = {value!r}: expected {self.describe_type()}")
-            value = list(value)
-            items = value
-        elif kind == "float_map":
-            for key, item in value.items():
-                if isinstance(item, bool) or not isinstance(item, (int, float)):
-                    raise BadInput(f"{where}.{key} = {item!r}: expected a number")
-            value = {key: float(item) for key, item in value.items()}
-            items = list(value.values())
-        else:
-            items = [value]
-        if kind in ("int", "float", "int_list", "float_map"):
-            for item in items:
-                if self.minimum is not None and item < self.minimum:
-                    raise BadInput(f"{where} = {value!r}: must be {self.describe_range()}")
-                if self.maximum is not None and item > self.maximum:
-                    raise BadInput(f"{where} = {value!r}: must be {self.describe_range()}")
-        if kind == "choice" and value not in self.choices:
-            raise BadInput(f"{where} = {value!r}: choose one of {', '.join(self.choices)}")
-        return value
-
-    def describe_type(self) -> str:
-        return {
-            "int": "a whole number", "float": "a number", "bool": "true or false",
-            "choice": "one of " + ", ".join(self.choices), "str": "text",
-            "path": "a file path (text)", "dir": "a folder path (text)",
-            "int_list": "a list of whole numbers, e.g. [1, 2]",
-            "str_list": 'a list of names, e.g. ["a", "b"]',
-            "float_map": "a table of names and numbers, e.g. { conv1 = 0.1, fc2 = 1.0 }",
-        }[self.kind]
-
-    def describe_range(self) -> str:
-        if self.minimum is not None and self.maximum is not None:
-            return f"between {self.minimum:g} and {self.maximum:g}"
-        if self.minimum is not None:
-            return f"at least {self.minimum:g}"
-        if self.maximum is not None:
-            return f"at most {self.maximum:g}"
-        return "any value"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "kind": self.kind, "default": self.default, "help": self.help,
-            "minimum": self.minimum, "maximum": self.maximum, "choices": list(self.choices),
-            "zero_means": self.zero_means,
-        }
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A catalogue entry: `build` receives the checked parameters plus kind-specific arguments."""
-
-    name: str
-    help: str
-    params: tuple[Param, ...]
-    build: Callable[..., Any]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def param(self, name: str) -> Param | None:
-        return next((p for p in self.params if p.name == name), None)
-
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
-
-    def check_params(self, values: dict[str, Any], section: str) -> dict[str, Any]:
-        """Return all parameters, defaults filled in and in catalogue order, or raise BadInput."""
-        unknown = [key for key in values if self.param(key) is None]
-        if unknown:
-            accepted = ", ".join(p.name for p in self.params) or "none"
-            raise BadInput(
-                f"[{section}] unknown key {unknown[0]!r} for {self.name}; accepted keys: "
-                f"name, {accepted}"
-            )
-        return {
-            p.name: p.check(values[p.name], f"[{section}] {p.name}") if p.name in values
-            else _copy(p.default)
-            for p in self.params
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "help": self.help, "params": [p.to_json() for p in self.params]}
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, (list, dict)):
-        return type(value)(value)
-    return value
-
-
-class Catalogue:
-    """The registered entries of one kind (models, datasets, ...), in registration order."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self._entries: dict[str, Entry] = {}
-
-    def register(self, name: str, help: str, params: tuple[Param, ...] = (), **extra: Any):
-        """Decorator: register the decorated builder function under `name`."""
-
-        def decorate(build: Callable[..., Any]) -> Callable[..., Any]:
-            if name in self._entries:
-                raise ValueError(f"{self.kind} {name!r} registered twice")
-            self._entries[name] = Entry(name, help, tuple(params), build, dict(extra))
-            return build
-
-        return decorate
-
-    def get(self, name: str, section: str | None = None) -> Entry:
-        try:
-            return self._entries[name]
-        except KeyError:
-            where = f"[{section}] name = {name!r}" if section else f"{self.kind} {name!r}"
-            raise BadInput(
-                f"{where}: unknown {self.kind}; choose one of {', '.join(self._entries)}"
-            ) from None
-
-    def names(self) -> list[str]:
-        return list(self._entries)
-
-    def entries(self) -> list[Entry]:
-        return list(self._entries.values())
-
-
-MODELS = Catalogue("model")
-DATASETS = Catalogue("dataset")
-OPTIMIZERS = Catalogue("optimizer")
-SCHEDULERS = Catalogue("scheduler")
-LOSSES = Catalogue("loss")
-
+# By run-file section.
 CATALOGUES = {
     "model": MODELS, "data": DATASETS, "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS, "loss": LOSSES,
 }
-
-
-def load_all() -> dict[str, Catalogue]:
-    """Import the modules that register entries and return the catalogues.
-
-    Registration modules import torch only inside their builders, so this is fast and
-    the GUI can build its forms before torch is loaded.
-    """
-    import core.datasets  # noqa: F401  (registers datasets: digits first, the default)
-    import core.data_images  # noqa: F401
-    import core.data_tables  # noqa: F401
-    import core.data_text  # noqa: F401
-    import core.losses  # noqa: F401
-    import core.models  # noqa: F401
-    import core.optimizers  # noqa: F401
-
-    return CATALOGUES

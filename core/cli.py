@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     from core.config import load_config
-    from core.trainer import train
+    from core.train.loop import train
 
     if args.resume and (args.run_file or args.overrides):
         raise BadInput("--resume continues a run with its own settings; give only the run "
@@ -163,9 +163,9 @@ class ConsolePrinter:
 
 
 def _catalog(as_json: bool) -> int:
-    from core.catalog import load_all
+    from core.catalog import CATALOGUES
 
-    catalogues = load_all()
+    catalogues = CATALOGUES
     if as_json:
         print(json.dumps({section: [e.to_json() for e in cat.entries()]
                           for section, cat in catalogues.items()}, indent=2))
@@ -186,7 +186,7 @@ def _catalog(as_json: bool) -> int:
 def _export(args) -> int:
     """Export, check, and print where the files are and how the check went; 1 when the
     exported model does not reproduce the trained one (or the exporter fails)."""
-    from core.export import FORMATS, export_model
+    from core.inference.export import FORMATS, export_model
 
     if not args.run_dir.is_dir():
         raise BadInput(f"run folder {args.run_dir} does not exist; check the path")

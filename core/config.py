@@ -15,7 +15,8 @@ from typing import Any
 
 import tomli_w
 
-from core.catalog import Param, load_all
+from core.catalog import CATALOGUES
+from core.entries import Param
 from core.errors import BadInput
 from core.files import write_text_atomic
 
@@ -85,43 +86,62 @@ class Component:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def _default(params: tuple[Param, ...], name: str):
+    """A settings field whose default is its Param's: each default is declared once."""
+    param = next(p for p in params if p.name == name)
+    return field(default_factory=param.default_value)
+
+
+# What a run file that names nothing trains: the article's network on the bundled digits.
+DEFAULT_CHOICES = {"model": "simple_cnn", "data": "digits", "optimizer": "adam",
+                   "scheduler": "none", "loss": "cross_entropy"}
+
+
+def _default_component(section: str):
+    """A component field that defaults to the section's default choice, all parameters filled."""
+    def build() -> Component:
+        name = DEFAULT_CHOICES[section]
+        return Component(name, CATALOGUES[section].get(name, section).defaults())
+    return field(default_factory=build)
+
+
 @dataclass
 class TrainingSettings:
-    epochs: int = 10
-    batch_size: int = 64
-    device: str = "auto"
-    seed: int = 0
-    threads: int = 0
-    best_metric: str = "val_loss"  # "val_loss" (lowest) or "val_metric" (highest)
-    grad_clip: float = 0.0  # max total gradient norm; 0 = off
-    early_stopping_patience: int = 0  # epochs without improvement; 0 = off
-    early_stopping_min_delta: float = 0.0
-    checkpoint_every_s: int = 10  # write checkpoints at most this often; 0 = every epoch
-    precision: str = "fp32"  # "fp32", or on CUDA "bf16" / "fp16"
-    fast: bool = False  # channels_last, mixed precision, torch.compile (core/fast.py)
+    epochs: int = _default(TRAINING_PARAMS, "epochs")
+    batch_size: int = _default(TRAINING_PARAMS, "batch_size")
+    device: str = _default(TRAINING_PARAMS, "device")
+    seed: int = _default(TRAINING_PARAMS, "seed")
+    threads: int = _default(TRAINING_PARAMS, "threads")
+    best_metric: str = _default(TRAINING_PARAMS, "best_metric")
+    grad_clip: float = _default(TRAINING_PARAMS, "grad_clip")
+    early_stopping_patience: int = _default(TRAINING_PARAMS, "early_stopping_patience")
+    early_stopping_min_delta: float = _default(TRAINING_PARAMS, "early_stopping_min_delta")
+    checkpoint_every_s: int = _default(TRAINING_PARAMS, "checkpoint_every_s")
+    precision: str = _default(TRAINING_PARAMS, "precision")
+    fast: bool = _default(TRAINING_PARAMS, "fast")
 
 
 @dataclass
 class FinetuneSettings:
-    init_from: str = ""
-    load_matching_only: bool = False
-    freeze: list[str] = field(default_factory=list)
-    train_only: list[str] = field(default_factory=list)
-    lr_multipliers: dict[str, float] = field(default_factory=dict)
-    unfreeze_every: int = 0
-    lora_targets: list[str] = field(default_factory=list)
-    lora_rank: int = 8
-    lora_alpha: float = 16.0
-    lora_dropout: float = 0.0
+    init_from: str = _default(FINETUNE_PARAMS, "init_from")
+    load_matching_only: bool = _default(FINETUNE_PARAMS, "load_matching_only")
+    freeze: list[str] = _default(FINETUNE_PARAMS, "freeze")
+    train_only: list[str] = _default(FINETUNE_PARAMS, "train_only")
+    lr_multipliers: dict[str, float] = _default(FINETUNE_PARAMS, "lr_multipliers")
+    unfreeze_every: int = _default(FINETUNE_PARAMS, "unfreeze_every")
+    lora_targets: list[str] = _default(FINETUNE_PARAMS, "lora_targets")
+    lora_rank: int = _default(FINETUNE_PARAMS, "lora_rank")
+    lora_alpha: float = _default(FINETUNE_PARAMS, "lora_alpha")
+    lora_dropout: float = _default(FINETUNE_PARAMS, "lora_dropout")
 
 
 @dataclass
 class RunConfig:
-    model: Component = field(default_factory=lambda: Component("simple_cnn"))
-    data: Component = field(default_factory=lambda: Component("digits"))
-    optimizer: Component = field(default_factory=lambda: Component("adam"))
-    scheduler: Component = field(default_factory=lambda: Component("none"))
-    loss: Component = field(default_factory=lambda: Component("cross_entropy"))
+    model: Component = _default_component("model")
+    data: Component = _default_component("data")
+    optimizer: Component = _default_component("optimizer")
+    scheduler: Component = _default_component("scheduler")
+    loss: Component = _default_component("loss")
     training: TrainingSettings = field(default_factory=TrainingSettings)
     finetune: FinetuneSettings = field(default_factory=FinetuneSettings)
 
@@ -131,20 +151,18 @@ class RunConfig:
 
         Raises BadInput naming the section and key for any unknown or invalid entry.
         """
-        catalogues = load_all()
         unknown = [key for key in raw if key not in SECTIONS]
         if unknown:
             raise BadInput(
                 f"unknown section [{unknown[0]}]; accepted sections: {', '.join(SECTIONS)}"
             )
-        default = cls()
         resolved: dict[str, Any] = {}
         for section in COMPONENT_SECTIONS:
             values = dict(_section(raw, section))
-            name = values.pop("name", getattr(default, section).name)
+            name = values.pop("name", DEFAULT_CHOICES[section])
             if not isinstance(name, str):
                 raise BadInput(f"[{section}] name = {name!r}: expected text, a catalogue name")
-            entry = catalogues[section].get(name, section)
+            entry = CATALOGUES[section].get(name, section)
             resolved[section] = Component(name, entry.check_params(values, section))
         training = _check_plain(_section(raw, "training"), TRAINING_PARAMS, "training")
         if not DEVICE_PATTERN.match(training["device"]):
@@ -245,6 +263,6 @@ def _check_plain(values: dict[str, Any], params: tuple[Param, ...], section: str
             )
     return {
         p.name: p.check(values[p.name], f"[{section}] {p.name}") if p.name in values
-        else (type(p.default)(p.default) if isinstance(p.default, (list, dict)) else p.default)
+        else p.default_value()
         for p in params
     }

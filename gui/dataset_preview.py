@@ -2,7 +2,7 @@
 with their labels, the samples per class, or the first rows of a table or text file.
 
 The data is loaded off the GUI thread (a folder of images or CIFAR takes seconds), by
-core.data_preview, the same builders the trainer uses, so the preview shows exactly what
+core.data.preview, the same builders the trainer uses, so the preview shows exactly what
 training will see, notes included (skipped files, dropped rows).
 """
 
@@ -21,7 +21,7 @@ GRID_COLUMNS = 8
 
 
 class PreviewLoader(QThread):
-    loaded = Signal(object)  # core.data_preview.DataPreview
+    loaded = Signal(object)  # core.data.preview.DataPreview
     failed = Signal(str)
 
     def __init__(self, name: str, params: dict, seed: int) -> None:
@@ -29,7 +29,7 @@ class PreviewLoader(QThread):
         self.name, self.params, self.seed = name, params, seed
 
     def run(self) -> None:
-        from core.data_preview import preview_data
+        from core.data.preview import preview_data
 
         try:
             self.loaded.emit(preview_data(self.name, self.params, self.seed))

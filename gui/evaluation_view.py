@@ -3,7 +3,7 @@ confusion matrix (click a cell to see its samples, the most confident mistakes f
 images or table rows) and each class's precision and recall; for a regression, predicted
 against true values with MAE, RMSE and R2.
 
-core.evaluation does the work, in a background thread (it loads torch, the data and the
+core.inference.evaluation does the work, in a background thread (it loads torch, the data and the
 model); this view only shows the result.
 """
 
@@ -45,8 +45,8 @@ class EvaluationView(QWidget):
         self.status = QLabel("Choose a run and press Evaluate.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.loaded = None  # core.evaluation.LoadedRun of the result shown
-        self.result = None  # core.evaluation.Evaluation
+        self.loaded = None  # core.inference.evaluation.LoadedRun of the result shown
+        self.result = None  # core.inference.evaluation.Evaluation
         self.tasks = TaskRunner()
 
         self.matrix = QTableWidget()
@@ -145,7 +145,7 @@ class EvaluationView(QWidget):
         self.status.setText(f"Evaluating the {checkpoint} checkpoint of {path.name}…")
 
         def work():
-            from core.evaluation import evaluate_run, load_run
+            from core.inference.evaluation import evaluate_run, load_run
 
             loaded = load_run(path, checkpoint)
             return loaded, evaluate_run(loaded)
@@ -245,7 +245,7 @@ class EvaluationView(QWidget):
         result, loaded = self.result, self.loaded
         if result is None or result.task != "classification":
             return
-        from core.evaluation import sample_image, sample_row
+        from core.inference.evaluation import sample_image, sample_row
 
         self.matrix.setCurrentCell(true_class, predicted_class)
         names = result.class_names

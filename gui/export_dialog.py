@@ -1,5 +1,5 @@
 """ExportDialog: save a run's trained model as TorchScript, ONNX, safetensors or a
-state_dict, with its preprocessing JSON beside it. core.export writes the file and checks
+state_dict, with its preprocessing JSON beside it. core.inference.export writes the file and checks
 at once that the exported model reproduces the trained one; the dialog says how close."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from core.export import FORMATS, available_formats, default_export_path
+from core.inference.export import FORMATS, available_formats, default_export_path
 from gui.background import TaskRunner
 
 FORMAT_ORDER = ("torchscript", "onnx", "safetensors", "pt")
@@ -24,7 +24,7 @@ FORMAT_HELP = {
 
 
 class ExportDialog(QDialog):
-    exported = Signal(object)  # core.export.ExportResult (also when the check failed)
+    exported = Signal(object)  # core.inference.export.ExportResult (also when the check failed)
     finished_export = Signal()  # an export ended, whatever the outcome
 
     def __init__(self, run_dir: Path, parent: QWidget | None = None) -> None:
@@ -101,7 +101,7 @@ class ExportDialog(QDialog):
         self.status.setText(f"Exporting {FORMATS[fmt][0]} and checking it…")
 
         def work():
-            from core.export import ExportCheckFailed, export_model
+            from core.inference.export import ExportCheckFailed, export_model
 
             try:
                 return export_model(self.run_dir, fmt, checkpoint, out)

@@ -1,6 +1,6 @@
 """The Layers panel: the model's modules as a tree, ticked when they train.
 
-A summary of the model (core.model_summary) is built off the GUI thread whenever the
+A summary of the model (core.models.summary) is built off the GUI thread whenever the
 model or the data changes and the panel is on screen, never before torch is loaded. The
 panel's state is the set of trainable parameter names: it is derived from the run's
 [finetune] freeze / train_only by the engine's own rule, and a click writes it back as
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from core.config import FinetuneSettings, RunConfig
 from core.errors import BadInput
-from core.model_summary import (Layer, ModelSummary, freeze_prefixes, head_layer,
+from core.models.summary import (Layer, ModelSummary, freeze_prefixes, head_layer,
                                 parameters_up_to, summarize_model, trainable_parameters)
 
 NAME, TYPE, SHAPE, PARAMS = range(4)

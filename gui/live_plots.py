@@ -26,8 +26,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QMenu, QSlider, QToolButton, QVBoxLayout, QWidget)
 
-from core.curve_hints import curve_hints
-from core.curves import RunCurves, Smoother, epoch_positions, smooth
+from core.runs.hints import curve_hints
+from core.runs.curves import RunCurves, Smoother, epoch_positions, smooth
 from core.events import BatchEnd, EpochEnd, RunStarted
 from core.files import write_atomic, write_text_atomic
 

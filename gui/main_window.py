@@ -21,7 +21,7 @@ import core
 from core.config import load_config, save_config
 from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
-from core.runfolder import RunFolder, default_runs_dir
+from core.runs.folder import RunFolder, default_runs_dir
 from gui.device_probe import DeviceProbe
 from gui.evaluation_view import EvaluationView
 from gui.export_dialog import ExportDialog

@@ -2,7 +2,7 @@
 one), or for a table paste a row of comma-separated values (a text for a text model), and
 see the most likely classes with their probabilities, or the predicted value.
 
-The image is prepared as the run's training images were (core.evaluation.prepare_image:
+The image is prepared as the run's training images were (core.inference.evaluation.prepare_image:
 grey or colour, cut and resized like the scans, inverted when its background is the
 opposite, normalised with the training statistics). Loading the run and predicting run in
 a background thread.
@@ -35,9 +35,9 @@ class PredictView(QWidget):
         self.setAcceptDrops(True)
         self.picker = RunPicker(runs_dir)
         self.picker.changed.connect(self._run_changed)
-        self.loaded = None  # core.evaluation.LoadedRun for (path, checkpoint) in _loaded_key
+        self.loaded = None  # core.inference.evaluation.LoadedRun for (path, checkpoint) in _loaded_key
         self._loaded_key: tuple | None = None
-        self.prediction = None  # core.evaluation.Prediction shown
+        self.prediction = None  # core.inference.evaluation.Prediction shown
         self.tasks = TaskRunner()
 
         self.drop_area = QLabel("Drop an image here\nor open one")
@@ -136,7 +136,7 @@ class PredictView(QWidget):
                 Qt.TransformationMode.SmoothTransformation))
 
         def predict(loaded):
-            from core.evaluation import predict_image
+            from core.inference.evaluation import predict_image
 
             return predict_image(loaded, Path(path), TOP_K)
 
@@ -146,7 +146,7 @@ class PredictView(QWidget):
         text = self.row_edit.text()
 
         def predict(loaded):
-            from core.evaluation import predict_values
+            from core.inference.evaluation import predict_values
 
             return predict_values(loaded, text, TOP_K)
 
@@ -163,7 +163,7 @@ class PredictView(QWidget):
                             f"Loading {path.name} and predicting on {what}…")
 
         def work():
-            from core.evaluation import load_run
+            from core.inference.evaluation import load_run
 
             loaded = cached or load_run(*key)
             return loaded, key, predict(loaded)
@@ -178,7 +178,7 @@ class PredictView(QWidget):
         key = (path, self.picker.checkpoint())
 
         def work():
-            from core.evaluation import load_run
+            from core.inference.evaluation import load_run
 
             return load_run(*key), key
 
@@ -210,7 +210,7 @@ class PredictView(QWidget):
             self.columns_label.setText("Type or paste a text:")
             self.row_edit.setPlaceholderText("a text to classify")
         elif not images:
-            from core.evaluation import input_columns
+            from core.inference.evaluation import input_columns
 
             columns = input_columns(pre)
             self.columns_label.setText("Type one row of values, separated by commas, in this "

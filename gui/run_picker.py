@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from core.runs import list_runs
+from core.runs.history import list_runs
 
 
 class RunPicker(QWidget):

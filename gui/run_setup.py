@@ -14,11 +14,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
-from core.catalog import Catalogue, load_all
+from core.catalog import CATALOGUES
+from core.entries import Catalogue
 from core.config import (COMPONENT_SECTIONS, FINETUNE_PARAMS, TRAINING_PARAMS, Component,
                          RunConfig)
 from core.errors import BadInput
-from core.runfolder import default_runs_dir
+from core.runs.folder import default_runs_dir
 from gui.dataset_preview import DataPreviewDialog
 from gui.param_form import ChoiceField, ParamForm
 from gui.start_weights import StartWeightsField
@@ -86,7 +87,7 @@ class RunSetupPanel(QWidget):
 
     def __init__(self, runs_dir: Path | None = None) -> None:
         super().__init__()
-        catalogues = load_all()
+        catalogues = CATALOGUES
         self.pickers = {section: ComponentPicker(section, catalogues[section])
                         for section in COMPONENT_SECTIONS}
         self.device_field = ChoiceField(INITIAL_DEVICES)
@@ -149,7 +150,7 @@ class RunSetupPanel(QWidget):
     def _match_loss_to_data(self) -> None:
         """Picking a regression dataset with a classification loss (or the reverse) switches
         the loss to the usual one for the dataset's task: mse or cross_entropy."""
-        catalogues = load_all()
+        catalogues = CATALOGUES
         task = catalogues["data"].get(self.pickers["data"].combo.currentText()).extra.get("task")
         loss = self.pickers["loss"].combo
         if task in ("classification", "regression") and \

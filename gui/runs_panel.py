@@ -1,4 +1,4 @@
-"""The Runs tab: every run in the runs folder (core.runs reads them from disk, so the list
+"""The Runs tab: every run in the runs folder (core.runs.history reads them from disk, so the list
 survives restarts and includes runs started from the command line), sortable and
 filterable, with what a user does to a past run: rename, note, delete, open its folder,
 load its settings, run it again, resume it, copy its command line, evaluate or export it.
@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBox
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from core.config import load_config
-from core.curves import RunCurves, read_curves
+from core.runs.curves import RunCurves, read_curves
 from core.errors import BadInput
-from core.runs import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
+from core.runs.history import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
 from gui.live_plots import ComparePlots, run_colors
 from gui.run_progress import format_duration
 

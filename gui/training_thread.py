@@ -1,4 +1,4 @@
-"""TrainingThread: runs core.trainer.train off the GUI thread and turns its events into
+"""TrainingThread: runs core.train.loop.train off the GUI thread and turns its events into
 Qt signals. Steps are batched into at most MAX_BATCH_SIGNALS_PER_S signals a second;
 every other event is sent at once. Stop, pause and resume are RunControl flags that the
 training loop checks between batches: a thread busy training has no event loop for a
@@ -17,8 +17,8 @@ from core.config import RunConfig
 from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
 from core.events import BatchEnd, EpochEnd, RunFailed, RunFinished, RunStarted
-from core.runfolder import read_history
-from core.trainer import train  # imports torch only when a run starts
+from core.runs.folder import read_history
+from core.train.loop import train  # imports torch only when a run starts
 
 MAX_BATCH_SIGNALS_PER_S = 30
 

@@ -65,7 +65,7 @@ def make_cases(tmp: Path) -> dict[str, Case]:
     """Build every case's files under `tmp`; the names are docs/reliability.md's rows."""
     import torch
 
-    from core.networks import SimpleCNN
+    from core.models.networks import SimpleCNN
 
     def run(name: str, text: str) -> Path:
         path = tmp / f"{name.replace(' ', '_')}.toml"

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from core.config import RunConfig
-from core.trainer import train
+from core.train.loop import train
 
 QUICK = ["training.device=cpu", "model.name=mlp", "model.hidden_sizes=[32]"]
 RUNS = {  # name: overrides of a quick mlp on digits

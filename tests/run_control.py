@@ -5,7 +5,7 @@ from pathlib import Path
 
 from core.config import RunConfig
 from core.control import RunControl
-from core.networks import MLP
+from core.models.networks import MLP
 
 
 def mlp_config(*overrides: str) -> RunConfig:

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from core.catalog import KINDS, Catalogue, Param, load_all
+from core.catalog import CATALOGUES
+from core.entries import KINDS, Catalogue, Param
 from core.cli import main as cli_main
 from core.errors import BadInput
 
-CATALOGUES = load_all()
 ALL_ENTRIES = [(section, entry) for section, cat in CATALOGUES.items() for entry in cat.entries()]
 
 
@@ -109,7 +109,7 @@ def test_catalog_text_lists_every_entry(capsys):
 
 
 def test_loading_the_catalogues_does_not_import_torch():
-    code = ("import sys; from core.catalog import load_all; cats = load_all(); "
+    code = ("import sys; from core.catalog import CATALOGUES; cats = CATALOGUES; "
             "assert 'digits' in cats['data'].names(); "
             "print(sorted(m for m in ('torch', 'torchvision', 'PySide6') "
             "if m in sys.modules))")
@@ -267,7 +267,7 @@ def test_digits_subset_keeps_the_right_images():
 def test_stratified_split_refuses_a_class_too_small_to_split():
     import numpy as np
 
-    from core.datasets import stratified_split
+    from core.data.memory import stratified_split
 
     with pytest.raises(BadInput, match="class 1 has only 1 samples"):
         stratified_split(np.array([0, 0, 0, 0, 1]), 0.2, 0)
@@ -302,7 +302,7 @@ def test_optimizers_use_fused_kernels_where_torch_has_them(name, fused):
 def test_fused_kernels_are_not_asked_for_tensors_they_cannot_update():
     import torch
 
-    from core.optimizers import fused
+    from core.train.optimizers import fused
 
     assert fused([torch.nn.Parameter(torch.ones(2))]) == {"fused": True}
     assert fused([torch.ones(2, dtype=torch.int64)]) == {}

@@ -91,7 +91,7 @@ def _bad_input_cases(tmp: Path) -> dict[str, tuple[list[str], list[str]]]:
     torch.save({"model": Opaque()}, opaque)
     pickled = tmp / "pickled.pkl"
     pickled.write_bytes(pickle.dumps(Opaque()))
-    from core.networks import MLP
+    from core.models.networks import MLP
     other = tmp / "mlp_weights.pt"
     torch.save(MLP(784, [32], "relu", 0.0, 10).state_dict(), other)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import (FinetuneSettings, RunConfig, TrainingSettings, apply_overrides,
                          load_config, save_config)
 from core.errors import BadInput
@@ -96,7 +96,7 @@ def test_filled_in_list_defaults_are_copies_not_the_catalogue_default():
     second = RunConfig.from_dict({"model": {"name": "mlp"}})
     assert second.model.params["hidden_sizes"] == [256, 128]
     assert second.finetune.freeze == []
-    assert load_all()["model"].get("mlp").param("hidden_sizes").default == [256, 128]
+    assert CATALOGUES["model"].get("mlp").param("hidden_sizes").default == [256, 128]
 
 
 # ---------------------------------------------------------------- errors
@@ -207,7 +207,7 @@ def test_set_new_catalogue_name_starts_from_that_entrys_defaults():
     base = load_config(EXAMPLE, ["optimizer.beta1=0.5"])
     assert base.optimizer.params["beta1"] == 0.5
     switched = base.with_overrides(['optimizer.name="sgd"'])
-    sgd_defaults = load_all()["optimizer"].get("sgd").defaults()
+    sgd_defaults = CATALOGUES["optimizer"].get("sgd").defaults()
     assert switched.optimizer.name == "sgd"
     assert switched.optimizer.params == sgd_defaults
     assert base.optimizer.name == "adam"  # with_overrides returns a copy

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from core.curve_hints import curve_hints, is_overfitting, is_underfitting
-from core.curves import Smoother, epoch_positions, read_curves, smooth
+from core.runs.hints import curve_hints, is_overfitting, is_underfitting
+from core.runs.curves import Smoother, epoch_positions, read_curves, smooth
 
 
 def tensorboard_smooth(values, weight):
@@ -139,7 +139,7 @@ def test_a_non_finite_loss_says_to_lower_the_learning_rate():
 def test_the_trainers_own_divergence_message_is_recognised(tmp_path):
     from core.config import RunConfig
     from core.errors import TrainingFailed
-    from core.trainer import train
+    from core.train.loop import train
 
     config = RunConfig().with_overrides([
         "model.name=mlp", "optimizer.name=sgd", "optimizer.lr=10.0",

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-import core.data_images
-from core.catalog import load_all
+import core.data.images
+from core.catalog import CATALOGUES
 from core.config import RunConfig
 from core.errors import BadInput
-from core.image_batches import ImageBatches
-from core.trainer import train
+from core.data.image_batches import ImageBatches
+from core.train.loop import train
 
-DATASETS = load_all()["data"]
+DATASETS = CATALOGUES["data"]
 
 
 def build(name: str, seed: int = 0, **params):
@@ -157,7 +157,7 @@ def test_a_failed_download_is_reported_with_the_manual_way(tmp_path, monkeypatch
         attempts.append((source.name, root))
         raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
 
-    monkeypatch.setattr(core.data_images, "_download", offline)
+    monkeypatch.setattr(core.data.images, "_download", offline)
     with pytest.raises(BadInput) as caught:
         build("cifar10", data_dir=str(tmp_path))  # download defaults to true
     message = str(caught.value)
@@ -168,7 +168,7 @@ def test_a_failed_download_is_reported_with_the_manual_way(tmp_path, monkeypatch
 
 
 def test_a_download_that_brings_the_files_is_used(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.data_images, "_download",
+    monkeypatch.setattr(core.data.images, "_download",
                         lambda source, root: write_mnist(root, "FashionMNIST"))
     assert len(build("fashion_mnist", data_dir=str(tmp_path)).train_y) == 120
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import RunConfig
 from core.errors import BadInput
-from core.trainer import train
+from core.train.loop import train
 
-DATASETS = load_all()["data"]
+DATASETS = CATALOGUES["data"]
 
 
 def build(name: str, seed: int = 0, **params):

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import RunConfig
-from core.data_text import PAD, UNKNOWN, build_vocabulary, encode, tokenize
+from core.data.text import PAD, UNKNOWN, build_vocabulary, encode, tokenize
 from core.errors import BadInput
-from core.trainer import train
+from core.train.loop import train
 
-DATASETS = load_all()["data"]
+DATASETS = CATALOGUES["data"]
 GOOD = ["great", "lovely", "wonderful", "superb", "enjoyable"]
 BAD = ["awful", "boring", "dreadful", "terrible", "dull"]
 FILLER = ["the", "film", "was", "a", "plot", "and", "acting", "really", "quite"]

@@ -14,10 +14,10 @@ from PIL import Image
 
 from core.config import RunConfig
 from core.errors import BadInput
-from core.evaluation import (evaluate_run, input_columns, load_run, predict_image,
+from core.inference.evaluation import (evaluate_run, input_columns, load_run, predict_image,
                              predict_values, prepare_image, prepare_row, sample_image,
                              sample_row)
-from core.trainer import train
+from core.train.loop import train
 
 
 def _train(runs_dir: Path, *overrides: str) -> Path:

@@ -1,4 +1,4 @@
-"""Export: each format reproduces the trained model's outputs (checked by core.export and
+"""Export: each format reproduces the trained model's outputs (checked by core.inference.export and
 again here, loading the file as a user would), the preprocessing JSON beside it, LoRA runs
 exported merged, and `traindesk export` with its exit codes."""
 
@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import export as export_module
+from core.inference import export as export_module
 from core.config import RunConfig
 from core.errors import BadInput
-from core.evaluation import load_run
-from core.export import (ExportCheckFailed, available_formats, default_export_path,
+from core.inference.evaluation import load_run
+from core.inference.export import (ExportCheckFailed, available_formats, default_export_path,
                          export_model)
-from core.models import build_model
-from core.trainer import train
+from core.models.build import build_model
+from core.train.loop import train
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,16 +13,16 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-import core.fast
-import core.trainer
+import core.train.fast
+import core.train.loop
 from core.config import RunConfig
-from core.datasets import InMemoryData
+from core.data.memory import InMemoryData
 from core.errors import BadInput
 from core.events import RunStarted
-from core.fast import FastPlan, apply_plan, convolves_images, plan_fast
-from core.image_batches import ImageBatches
-from core.models import build_model
-from core.trainer import train
+from core.train.fast import FastPlan, apply_plan, convolves_images, plan_fast
+from core.data.image_batches import ImageBatches
+from core.models.build import build_model
+from core.train.loop import train
 from run_control import mlp_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,7 +168,7 @@ def test_compiling_in_place_keeps_the_state_dict_keys(monkeypatch):
     apply_plan(FastPlan(False, "fp32", True, ()), model, data)
     assert model._compiled_call_impl is not None
     assert list(model.state_dict()) == keys
-    assert torch._dynamo.config.recompile_limit == core.fast.COMPILE_CACHE_ENTRIES
+    assert torch._dynamo.config.recompile_limit == core.train.fast.COMPILE_CACHE_ENTRIES
 
 
 # ---------------------------------------------------------------- runs on the CPU
@@ -209,8 +209,8 @@ def test_a_fast_mlp_run_on_the_cpu_says_it_changes_nothing(tmp_path):
 
 def test_the_precision_fast_chooses_is_the_one_the_run_trains_in(tmp_path, monkeypatch):
     """The CUDA plan's fp16 on the CPU's own autocast: the run keeps a GradScaler's state."""
-    monkeypatch.setattr(core.trainer, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
-    monkeypatch.setattr(core.fast, "plan_fast", lambda *args, **kwargs: FastPlan(
+    monkeypatch.setattr(core.train.loop, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(core.train.fast, "plan_fast", lambda *args, **kwargs: FastPlan(
         False, "fp16", False, ("fast: mixed precision fp16 with loss scaling",)))
     summary = train(mlp_config("training.epochs=1", "training.fast=true"),
                     runs_dir=tmp_path / "runs")

@@ -10,12 +10,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import FinetuneSettings
 from core.errors import BadInput
-from core.finetune import (apply_freezing, count_params, freeze_modules, load_initial_weights,
+from core.finetune.freezing import (apply_freezing, count_params, freeze_modules, load_initial_weights,
                            load_weights_file, output_layer, prepare_finetune, top_level_blocks)
-from core.lora import (LoRAConv2d, LoRALinear, apply_lora, lora_candidates, merge_lora,
+from core.finetune.lora import (LoRAConv2d, LoRALinear, apply_lora, lora_candidates, merge_lora,
                        merged_state_dict)
 
 
@@ -45,12 +45,12 @@ class Opaque:
 
 
 def _simple_cnn(num_classes=10):
-    entry = load_all()["model"].get("simple_cnn")
+    entry = CATALOGUES["model"].get("simple_cnn")
     return entry.build(entry.check_params({}, "model"), (1, 28, 28), num_classes)
 
 
 def _mlp(**params):
-    entry = load_all()["model"].get("mlp")
+    entry = CATALOGUES["model"].get("mlp")
     return entry.build(entry.check_params(params, "model"), (1, 28, 28), 10)
 
 
@@ -131,7 +131,7 @@ def test_only_the_output_layer_misfitting_replaces_the_head(tmp_path, start_clas
 def test_mlp_output_layer_is_its_last_linear(tmp_path):
     path = tmp_path / "start.pt"
     torch.save(_mlp(hidden_sizes=[8, 8]).state_dict(), path)
-    entry = load_all()["model"].get("mlp")
+    entry = CATALOGUES["model"].get("mlp")
     model = entry.build(entry.check_params({"hidden_sizes": [8, 8]}, "model"), (1, 28, 28), 3)
     assert output_layer(model) == "layers.5"
     assert load_initial_weights(model, path) == [

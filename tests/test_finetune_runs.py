@@ -13,14 +13,14 @@ import pytest
 import torch
 from torch import nn
 
-from core.catalog import MODELS, load_all
+from core.catalog import MODELS
 from core.cli import ConsolePrinter
 from core.config import RunConfig
 from core.errors import BadInput
 from core.events import BatchEnd, CheckpointSaved, EpochEnd, LayersUnfrozen, RunStarted
-from core.lora import apply_lora, merge_lora
-from core.networks import MLP, SimpleCNN
-from core.trainer import train
+from core.finetune.lora import apply_lora, merge_lora
+from core.models.networks import MLP, SimpleCNN
+from core.train.loop import train
 from run_control import StopAfter, run_dirs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,7 +107,6 @@ class NormNet(nn.Module):
 @pytest.fixture
 def norm_net():
     """`test_norm_net` in the model catalogue for one test (a test model, not a product one)."""
-    load_all()
     name = "test_norm_net"
     MODELS.register(name, "Test model with BatchNorm.")(
         lambda params, input_shape, classes, info=None: NormNet(classes))

@@ -15,7 +15,7 @@ import pytest
 import torch
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from core.networks import MLP
+from core.models.networks import MLP
 from test_gui_training import RUN_TIMEOUT_MS, choose_quick_run, click, run_summaries
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
-from core.curves import RunCurves, smooth
+from core.runs.curves import RunCurves, smooth
 from core.events import BatchEnd, EpochEnd, RunStarted
 from gui.live_plots import ComparePlots, LivePlots, run_colors
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtWidgets import QFileDialog, QTableWidget
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import RunConfig
 from core.events import EpochEnd, RunStarted
 from gui.live_plots import LivePlots
@@ -111,7 +111,7 @@ def test_data_paths_have_file_and_folder_pickers(qtbot, tmp_path, monkeypatch):
 
 
 def test_every_dataset_but_the_users_own_files_needs_no_path():
-    datasets = load_all()["data"]
+    datasets = CATALOGUES["data"]
     own_files = {"csv", "text_csv", "image_folder"}
     for entry in datasets.entries():
         paths = [p for p in entry.params if p.kind in ("path", "dir")]

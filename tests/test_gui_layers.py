@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 from torch import nn
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import RunConfig
-from core.model_summary import summarize_module
+from core.models.summary import summarize_module
 from gui.layers_panel import LayersPanel
 from gui.run_setup import RunSetupPanel
 from gui.start_weights import run_checkpoints
@@ -65,7 +65,7 @@ def set_config(window, qtbot, raw: dict) -> None:
 
 def test_unticked_layers_keep_their_weights_in_a_run(window, qtbot, tmp_path):
     # Start weights saved from a fresh simple_cnn, so frozen layers can be compared bit for bit.
-    entry = load_all()["model"].get("simple_cnn")
+    entry = CATALOGUES["model"].get("simple_cnn")
     torch.manual_seed(12345)
     start = entry.build(entry.check_params({}, "model"), (1, 28, 28), 10).state_dict()
     start_file = tmp_path / "start.pt"

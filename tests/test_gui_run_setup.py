@@ -4,7 +4,7 @@ form -> config -> form -> run file -> form unchanged."""
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import RunConfig
 from gui import param_form
 from gui.main_window import MainWindow
@@ -34,7 +34,7 @@ CUSTOM_RUN = {
 def test_every_catalogue_entry_gets_a_generated_form(qtbot):
     panel = RunSetupPanel()
     qtbot.addWidget(panel)
-    for section, catalogue in load_all().items():
+    for section, catalogue in CATALOGUES.items():
         picker = panel.pickers[section]
         assert [picker.combo.itemText(i) for i in range(picker.combo.count())] == \
             catalogue.names()
@@ -59,7 +59,7 @@ def test_choosing_an_entry_shows_only_its_form(qtbot):
     picker = panel.pickers["model"]
     picker.combo.setCurrentIndex(picker.combo.findText("mlp"))
     assert picker.forms["mlp"].isVisible() and not picker.forms["simple_cnn"].isVisible()
-    assert picker.help_label.text() == load_all()["model"].get("mlp").help
+    assert picker.help_label.text() == CATALOGUES["model"].get("mlp").help
     assert panel.config().model.name == "mlp"
 
 

@@ -11,7 +11,7 @@ from finished_runs import copy_runs, make_runs
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
-from core.runs import read_run
+from core.runs.history import read_run
 from gui.live_plots import run_colors
 from gui.runs_panel import METRIC, NAME, STATUS, RunsPanel
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from core.config import RunConfig
 from core.errors import BadInput
-from core.model_summary import (freeze_prefixes, head_layer, parameters_up_to,
+from core.models.summary import (freeze_prefixes, head_layer, parameters_up_to,
                                 summarize_model, summarize_module, trainable_count,
                                 trainable_parameters)
 

@@ -11,15 +11,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.catalog import load_all
+from core.catalog import CATALOGUES
 from core.config import RunConfig
-from core.datasets import DataInfo
+from core.data.memory import DataInfo
 from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
-from core.trainer import train
+from core.train.loop import train
 from run_control import StopAfter
 
-CATALOGUES = load_all()
 MODELS = CATALOGUES["model"]
 
 # Small widths so that one epoch of each pair takes a second or less on one thread.
@@ -209,7 +208,7 @@ def test_colour_images_big_enough_are_left_alone():
 @pytest.fixture
 def offline_hub(tmp_path, monkeypatch):
     """A private torch hub cache and a downloader that fails as it would offline."""
-    import core.models
+    import core.models.builders
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     attempts = []
@@ -218,7 +217,7 @@ def offline_hub(tmp_path, monkeypatch):
         attempts.append((url, path))
         raise OSError("[Errno 101] Network is unreachable")
 
-    monkeypatch.setattr(core.models, "_download_weights", offline)
+    monkeypatch.setattr(core.models.builders, "_download_weights", offline)
     return tmp_path / "torch-home" / "hub" / "checkpoints", attempts
 
 
@@ -309,7 +308,7 @@ def test_mlp_regression_on_diabetes_beats_the_mean_and_reports_r2(tmp_path):
 def test_validation_r2_and_mae_match_scikit_learn():
     from sklearn.metrics import mean_absolute_error, r2_score
 
-    from core.trainer import evaluate
+    from core.train.loop import evaluate
 
     torch.manual_seed(0)
     x = torch.randn(300, 3)
@@ -325,7 +324,7 @@ def test_validation_r2_and_mae_match_scikit_learn():
 
 
 def test_step_metrics_are_each_steps_own():
-    from core.trainer import _read_steps, r2_score
+    from core.train.loop import _read_steps, r2_score
 
     losses = [torch.tensor(0.5), torch.tensor(0.25)]
     outputs = [torch.tensor([[2.0, 1.0], [0.0, 1.0]]), torch.tensor([[3.0, 0.0]])]

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.trainer
+import core.train.loop
 from core.control import RunControl
-from core.datasets import InMemoryData
+from core.data.memory import InMemoryData
 from core.errors import BadInput, TrainingFailed
 from core.events import BatchEnd, CheckpointSaved, EpochEnd, RunFailed
-from core.networks import MLP
-from core.runfolder import (METRIC_COLUMNS, RunFolder, effective_status, process_alive,
+from core.models.networks import MLP
+from core.runs.folder import (METRIC_COLUMNS, RunFolder, effective_status, process_alive,
                             read_history, read_metrics)
-from core.trainer import train
+from core.train.loop import train
 from run_control import StopAfter, mlp_config, non_finite_from, run_dirs
 
 
@@ -50,7 +50,7 @@ def scripted_evaluation(monkeypatch, losses: list[float], metrics: list[float]) 
             seen[key] = (loss, metric, None)
         return seen[key]
 
-    monkeypatch.setattr(core.trainer, "evaluate", evaluate)
+    monkeypatch.setattr(core.train.loop, "evaluate", evaluate)
 
 
 # ---------------------------------------------------------------- best checkpoint, early stop
@@ -209,7 +209,7 @@ def test_mixed_precision_without_a_cuda_gpu_is_bad_input(tmp_path, precision):
 def test_mixed_precision_code_path_trains_and_resumes(tmp_path, monkeypatch, precision):
     """The CUDA path's logic, run on the CPU's own autocast (bf16, fp16 with a GradScaler):
     it trains, clips, saves the scaler's state and resumes exactly."""
-    monkeypatch.setattr(core.trainer, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(core.train.loop, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
     config = mlp_config(f"training.precision={precision!r}", "training.grad_clip=1.0")
     whole = train(config, runs_dir=tmp_path / "whole")
     assert whole["status"] == "completed" and whole["precision"] == precision
@@ -494,7 +494,7 @@ class PauseAt(RunControl):
 
 
 def test_a_paused_run_reports_every_step_taken_before_it_waits(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.trainer, "LOG_INTERVAL_S", 3600.0)  # only flushes report
+    monkeypatch.setattr(core.train.loop, "LOG_INTERVAL_S", 3600.0)  # only flushes report
     control = PauseAt(7)
     events: list = []
     thread = threading.Thread(target=lambda: train(mlp_config(), runs_dir=tmp_path,

@@ -15,8 +15,8 @@ import torch
 
 from bad_inputs import MLP_RUN, make_cases
 from core.config import load_config
-from core.runfolder import effective_status, read_metrics
-from core.trainer import train
+from core.runs.folder import effective_status, read_metrics
+from core.train.loop import train
 from test_cli import REPO, _env, assert_one_error_line, cli, read_summary, run_folders
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")

@@ -14,8 +14,8 @@ import torch
 from core.config import RunConfig, load_config
 from core.errors import BadInput
 from core.files import write_atomic, write_json_atomic, write_text_atomic
-from core.runfolder import METRIC_COLUMNS, RunFolder, default_runs_dir, read_metrics
-from core.trainer import train
+from core.runs.folder import METRIC_COLUMNS, RunFolder, default_runs_dir, read_metrics
+from core.train.loop import train
 
 SUMMARY_KEYS = {"status", "epochs_completed", "best_epoch", "best_val_loss",
                 "best_val_accuracy", "final_val_loss", "duration_s", "samples_per_s", "device",

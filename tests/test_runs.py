@@ -11,9 +11,9 @@ import pytest
 
 from core.config import RunConfig
 from core.errors import BadInput
-from core.runs import (NOTES_FILE, UNREADABLE, command_line, delete_run, list_runs, read_run,
+from core.runs.history import (NOTES_FILE, UNREADABLE, command_line, delete_run, list_runs, read_run,
                        set_notes, settings_rows)
-from core.trainer import train
+from core.train.loop import train
 
 
 def _config(*overrides: str) -> RunConfig:

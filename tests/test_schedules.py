@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.trainer
-from core.catalog import SCHEDULERS, load_all
-from core.runfolder import read_metrics
+import core.train.loop
+from core.catalog import SCHEDULERS
+from core.runs.folder import read_metrics
 from core.config import RunConfig
 from core.events import BatchEnd, EpochEnd
-from core.trainer import train
+from core.train.loop import train
 from run_control import StopAfter
-
-load_all()
 STEPS_PER_EPOCH = 12  # ceil(1438 / 128)
 
 
@@ -147,7 +145,7 @@ def test_reduce_on_plateau_lowers_the_rate_when_the_validation_loss_stalls(tmp_p
                                                                            monkeypatch):
     """The trainer passes each epoch's validation loss: here it falls, then stalls."""
     losses = iter([1.0, 0.5, 0.6, 0.55, 0.7])
-    monkeypatch.setattr(core.trainer, "evaluate",
+    monkeypatch.setattr(core.train.loop, "evaluate",
                         lambda *args, **kwargs: (next(losses), 0.5, None))
     events: list = []
     train(mlp_config("training.epochs=5", "scheduler.name=reduce_on_plateau",

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.trainer
+import core.train.loop
 from core.config import RunConfig, load_config
 from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
 from core.events import (BatchEnd, CheckpointSaved, EpochEnd, RunFailed, RunFinished,
                          RunStarted)
-from core.networks import MLP
-from core.trainer import train
+from core.models.networks import MLP
+from core.train.loop import train
 from run_control import StopAfter, mlp_config, non_finite_from, run_dirs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ def test_same_seed_gives_identical_metrics(tmp_path):
 
 
 def test_stop_from_a_listener_mid_epoch(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.trainer, "LOG_INTERVAL_S", 0.0)  # every step is reported at once
+    monkeypatch.setattr(core.train.loop, "LOG_INTERVAL_S", 0.0)  # every step is reported at once
     control = RunControl()
     events: list = []
 
@@ -180,7 +180,7 @@ def test_keyboard_interrupt_ends_interrupted_with_a_checkpoint(tmp_path):
 
 def test_interrupt_flag_ends_interrupted_between_batches(tmp_path, monkeypatch):
     """What Ctrl-C does on the command line: the loop ends at the next batch boundary."""
-    monkeypatch.setattr(core.trainer, "LOG_INTERVAL_S", 0.0)
+    monkeypatch.setattr(core.train.loop, "LOG_INTERVAL_S", 0.0)
     control = RunControl()
 
     def listener(event):
@@ -344,7 +344,7 @@ def test_per_epoch_schedule_changes_lr_between_epochs(tmp_path):
 
 
 def test_frozen_layers_stay_bit_for_bit_unchanged(tmp_path):
-    from core.networks import SimpleCNN
+    from core.models.networks import SimpleCNN
 
     torch.manual_seed(7)
     start = SimpleCNN(1, 28, 28, 10).state_dict()

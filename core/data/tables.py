@@ -13,9 +13,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.catalog import DATASETS, Param
-from core.datasets import VAL_SPLIT, InMemoryData, random_split, stratified_split
+from core.entries import Catalogue, Param
+from core.data.memory import VAL_SPLIT, InMemoryData, random_split, stratified_split
 from core.errors import BadInput
+
+DATASETS = Catalogue("dataset")
 
 PREVIEW_ROWS = 50
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
@@ -251,7 +253,7 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
         target_scale, target_offset = 1.0, 0.0
 
     # Features, with statistics from the training rows only; `encoding` records them so a
-    # new row can be encoded alike (core.evaluation.prepare_row).
+    # new row can be encoded alike (core.inference.evaluation.prepare_row).
     parts, names, constant, encoding = [], [], [], []
     for c in columns:
         cells = [row[c] for row in rows]

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from core.catalog import DATASETS, Param
-from core.data_tables import PREVIEW_ROWS, _is_missing, read_csv
-from core.datasets import VAL_SPLIT, InMemoryData, stratified_split
+from core.entries import Catalogue, Param
+from core.data.tables import PREVIEW_ROWS, _is_missing, read_csv
+from core.data.memory import VAL_SPLIT, InMemoryData, stratified_split
 from core.errors import BadInput
+
+DATASETS = Catalogue("dataset")
 
 PAD, UNKNOWN = 0, 1
 TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")

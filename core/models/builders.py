@@ -10,9 +10,11 @@ from __future__ import annotations
 from functools import partial
 from math import prod
 
-from core.catalog import MODELS, Param
-from core.datasets import DataInfo, kind_of_shape
+from core.entries import Catalogue, Param
+from core.data.memory import DataInfo, kind_of_shape
 from core.errors import BadInput
+
+MODELS = Catalogue("model")
 
 DROPOUT = Param("dropout", "float", 0.0, "Share of activations zeroed while training "
                 "(a cure for overfitting).", minimum=0.0, maximum=0.95)
@@ -50,7 +52,7 @@ def _require_image(name: str, info: DataInfo, minimum: int, instead: str) -> tup
 )
 def simple_cnn(params: dict, input_shape: tuple[int, ...], num_classes: int,
                info: DataInfo | None = None):
-    from core.networks import SimpleCNN
+    from core.models.networks import SimpleCNN
 
     info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image(
@@ -71,7 +73,7 @@ def simple_cnn(params: dict, input_shape: tuple[int, ...], num_classes: int,
 )
 def mlp(params: dict, input_shape: tuple[int, ...], num_classes: int,
         info: DataInfo | None = None):
-    from core.networks import MLP
+    from core.models.networks import MLP
 
     info = _info(input_shape, num_classes, info)
     if info.kind == "tokens":
@@ -93,7 +95,7 @@ def mlp(params: dict, input_shape: tuple[int, ...], num_classes: int,
 )
 def lenet5(params: dict, input_shape: tuple[int, ...], num_classes: int,
            info: DataInfo | None = None):
-    from core.networks import LeNet5
+    from core.models.networks import LeNet5
 
     info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image("lenet5", info, 12, "small_cnn, mlp or "
@@ -115,7 +117,7 @@ def lenet5(params: dict, input_shape: tuple[int, ...], num_classes: int,
 )
 def small_cnn(params: dict, input_shape: tuple[int, ...], num_classes: int,
               info: DataInfo | None = None):
-    from core.networks import SmallCNN
+    from core.models.networks import SmallCNN
 
     info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image("small_cnn", info, 1, "mlp for a table, "
@@ -145,7 +147,7 @@ RECURRENT_HELP = {
 
 def recurrent(cell: str, params: dict, input_shape: tuple[int, ...], num_classes: int,
               info: DataInfo | None = None):
-    from core.networks import RecurrentClassifier
+    from core.models.networks import RecurrentClassifier
 
     info = _info(input_shape, num_classes, info)
     _require_sequence(cell, info)
@@ -189,7 +191,7 @@ for _cell, _help in RECURRENT_HELP.items():
 )
 def transformer(params: dict, input_shape: tuple[int, ...], num_classes: int,
                 info: DataInfo | None = None):
-    from core.networks import TransformerClassifier
+    from core.models.networks import TransformerClassifier
 
     info = _info(input_shape, num_classes, info)
     _require_sequence("transformer", info)
@@ -240,7 +242,7 @@ def torchvision_model(name: str, params: dict, input_shape: tuple[int, ...], num
     import torchvision
     from torch import nn
 
-    from core.networks import InputAdapter
+    from core.models.networks import InputAdapter
 
     help_text, head, smallest = TORCHVISION_MODELS[name]
     info = _info(input_shape, num_classes, info)
@@ -323,7 +325,7 @@ def _pretrained_state(name: str):
     import torch
     import torchvision
 
-    from core.finetune import load_weights_file
+    from core.finetune.freezing import load_weights_file
 
     weights = torchvision.models.get_model_weights(name).DEFAULT
     path = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
@@ -342,7 +344,7 @@ def _pretrained_state(name: str):
 def _weights_file_state(name: str, path_text: str):
     from pathlib import Path
 
-    from core.finetune import load_weights_file
+    from core.finetune.freezing import load_weights_file
 
     if not path_text:
         raise BadInput(f"[model] weights = \"file\" but weights_file is empty: choose a {name} "
@@ -370,16 +372,3 @@ def _load_exactly(model, state: dict, name: str, origin: str) -> None:
 
 for _name, (_help, _head, _smallest) in TORCHVISION_MODELS.items():
     MODELS.register(_name, _help, TORCHVISION_PARAMS)(partial(torchvision_model, _name))
-
-
-def build_model(name: str, params: dict, data, loss_name: str = "cross_entropy"):
-    """The catalogue model `name` fitted to `data` (an InMemoryData) as the trainer builds it:
-    its outputs sized for the task and the loss (one logit for bce_with_logits). Returns
-    (model, notes), the notes saying how the model was fitted to the data."""
-    from core.catalog import LOSSES
-
-    info = data.info()
-    if LOSSES.get(loss_name, "loss").extra.get("outputs") == 1:
-        info.num_classes = 1
-    model = MODELS.get(name, "model").build(params, info.input_shape, info.num_classes, info=info)
-    return model, info.notes

@@ -25,7 +25,7 @@ from core.control import RunControl, StopRequested
 from core.errors import BadInput, TrainingFailed
 from core.events import (BatchEnd, CheckpointSaved, EpochEnd, LayersUnfrozen, Listener,
                          RunFailed, RunFinished, RunStarted)
-from core.runfolder import RunFolder, default_runs_dir, process_alive
+from core.runs.folder import RunFolder, default_runs_dir, process_alive
 
 # Mixed precision (bf16, fp16) runs on these device types only.
 MIXED_PRECISION_DEVICES = ("cuda",)
@@ -186,7 +186,7 @@ class _Run:
     scheduler_on_val_loss: bool  # reduce_on_plateau: steps on the validation loss
     loss_fn: object
     steps_per_epoch: int
-    finetuning: object  # core.finetune.Finetuning: unfreezing, frozen norms, LoRA
+    finetuning: object  # core.finetune.freezing.Finetuning: unfreezing, frozen norms, LoRA
     lr_group: int  # the optimizer group whose lr is reported (multiplier 1.0 if any)
     init_notes: list  # what the start weights did not fill, in readable lines
     metric: str = "accuracy"  # the task's metric: "accuracy" or "r2" (regression)
@@ -215,9 +215,9 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
     import torch
 
     from core.device import resolve_device
-    from core.finetune import load_initial_weights, prepare_finetune
-    from core.losses import build_loss
-    from core.models import build_model
+    from core.finetune.freezing import load_initial_weights, prepare_finetune
+    from core.train.losses import build_loss
+    from core.models.build import build_model
 
     seed = config.training.seed
     torch.set_num_threads(cpu_threads(config.training.threads))
@@ -242,7 +242,7 @@ def _build(config: RunConfig, resuming: bool = False) -> _Run:
     finetuning = prepare_finetune(model, config.finetune, config.training.epochs)
     model.to(device)
     if config.training.fast:  # channels_last, mixed precision, torch.compile: core/fast.py
-        from core.fast import apply_fast
+        from core.train.fast import apply_fast
 
         data, precision, fast_notes = apply_fast(model, data, device, precision)
         autocast_dtype, scaler = _mixed_precision(precision, device)
@@ -650,7 +650,7 @@ def _write_checkpoint(folder: RunFolder, kind: str, state: dict, emit) -> None:
 
 def _save_merged(run: _Run, progress: Progress, folder: RunFolder, emit) -> None:
     """Write a LoRA run's merged weights: a plain state_dict with the model's own names."""
-    from core.lora import merged_state_dict
+    from core.finetune.lora import merged_state_dict
 
     path = folder.merged_checkpoint
     try:

@@ -94,7 +94,7 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
     JSON says so)."""
     import torch
 
-    from core.evaluation import load_run
+    from core.inference.evaluation import load_run
 
     if fmt not in FORMATS:
         raise BadInput(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -178,7 +178,7 @@ def _description(loaded, result: ExportResult, width: int) -> dict:
 
 def _plain_model(loaded):
     """A fresh model of the run's architecture without adapters (as a user builds it)."""
-    from core.models import build_model
+    from core.models.build import build_model
 
     config = loaded.config
     params = dict(config.model.params)

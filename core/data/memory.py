@@ -1,6 +1,6 @@
-"""Dataset catalogue: the shared pieces (InMemoryData, DataInfo, splits, the data folder)
-and the bundled digits. Tables, torchvision image sets, image folders and text live in
-data_tables.py, data_images.py and data_text.py; `catalog.load_all` imports them all.
+"""What every dataset builder shares: InMemoryData, DataInfo, the splits, the data folder
+and the common parameters. The builders themselves live beside this module (digits.py,
+images.py, tables.py, text.py) and register with `core.catalog.DATASETS`.
 
 Each builder gets its checked parameters and the run's seed and returns an InMemoryData:
 tensors for both splits, batched later by index slicing.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from core.catalog import DATASETS, Param
+from core.entries import Param
 from core.errors import BadInput
 
 VAL_SPLIT = Param("val_split", "float", 0.2, "Share of samples held out for validation.",
@@ -84,7 +84,7 @@ class InMemoryData:
     preview_rows: list[list[str]] = field(default_factory=list)
     # How a raw input becomes a model input, as plain values, where the tensors alone do not
     # say (images stored normalised, table columns, a vocabulary): for predicting on new
-    # inputs and for exported models (core.evaluation.preprocessing_of completes it).
+    # inputs and for exported models (core.inference.evaluation.preprocessing_of completes it).
     preprocessing: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,7 +124,7 @@ class InMemoryData:
 
 def image_batches(params: dict, mean, std, scale: float = 255.0, fill: float = 0.0):
     """The batch transform for these parameters: normalisation plus chosen augmentation."""
-    from core.image_batches import ImageBatches
+    from core.data.image_batches import ImageBatches
 
     return ImageBatches(mean, std, scale, params["random_crop"], params["flip"],
                         params["rotation"], fill)
@@ -173,49 +173,3 @@ def random_split(n: int, val_split: float, seed: int):
     if n_val >= n:
         raise BadInput(f"only {n} samples: too few to hold out a validation share; add samples")
     return order[n_val:], order[:n_val]
-
-
-@DATASETS.register(
-    "digits",
-    "Handwritten digits bundled with scikit-learn: 1,797 real 8x8 scans, resized to 28x28. "
-    "Works offline.",
-    (
-        VAL_SPLIT,
-        Param("classes", "int_list", [], "Keep only these digits (empty: all ten), e.g. [5, 6, 7].",
-              minimum=0, maximum=9),
-        *AUGMENT,
-    ),
-    task="classification",
-)
-def digits(params: dict, seed: int) -> InMemoryData:
-    import numpy as np
-    import torch
-    from sklearn.datasets import load_digits
-    from torch.nn import functional as F
-
-    bunch = load_digits()
-    images = bunch.images.astype(np.float32) / 16.0  # scans hold 0..16 ink levels
-    labels = bunch.target.astype(np.int64)
-    keep = sorted(set(params["classes"])) or list(range(10))
-    mask = np.isin(labels, keep)
-    images, labels = images[mask], labels[mask]
-    # Labels become 0..k-1 in the order of `keep`, so a subset trains a k-way classifier.
-    labels = np.searchsorted(np.array(keep), labels)
-
-    train_idx, val_idx = stratified_split(labels, params["val_split"], seed)
-    x = torch.from_numpy(images).unsqueeze(1)
-    x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
-    mean, std = x[train_idx].mean(), x[train_idx].std()  # from training samples only
-    x = (x - mean) / std
-    y = torch.from_numpy(labels)
-    # Stored normalised; augmentation, when asked for, fills the border with blank paper.
-    augment = image_batches(params, [0.0], [1.0], scale=1.0, fill=float(-mean / std))
-    # A new image reaches these inputs as the scans did: the digit cut to fill its box, as
-    # a 32x32 bitmap, counted into 8x8 ink levels (light ink on a dark ground, 0..1),
-    # enlarged to 28x28, normalised.
-    preprocessing = {"source_size": [8, 8], "crop_to_ink": True, "scan_size": 32,
-                     "mean": [float(mean)], "std": [float(std)], "background": 0.0}
-    return InMemoryData(x[train_idx].contiguous(), y[train_idx], x[val_idx].contiguous(),
-                        y[val_idx], [str(d) for d in keep], kind="image",
-                        batch_transform=augment if augment.augments else None,
-                        preprocessing=preprocessing)

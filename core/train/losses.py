@@ -8,9 +8,11 @@ classifier's single logit) rather than one per class.
 
 from __future__ import annotations
 
-from core.catalog import LOSSES, Param
-from core.datasets import DataInfo
+from core.entries import Catalogue, Param
+from core.data.memory import DataInfo
 from core.errors import BadInput
+
+LOSSES = Catalogue("loss")
 
 CLASS_WEIGHTS_HELP = ("none: every sample counts the same; balanced: weigh each class by "
                       "the inverse of its share of the training samples")
@@ -67,7 +69,7 @@ def class_weights(params: dict, info: DataInfo | None) -> list[float] | None:
     task="classification", outputs=1,
 )
 def bce_with_logits(params: dict, info: DataInfo | None = None):
-    from core.loss_functions import BinaryCrossEntropy
+    from core.train.loss_functions import BinaryCrossEntropy
 
     if info is not None and len(info.class_names) != 2:
         raise BadInput(f"[loss] bce_with_logits is for two classes; this dataset has "

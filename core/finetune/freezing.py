@@ -311,7 +311,7 @@ def prepare_finetune(model, settings, epochs: int) -> Finetuning:
     `settings` is a FinetuneSettings. Raises BadInput, before changing the model, for an
     unknown name, freeze and train_only together, or settings under which nothing trains.
     """
-    from core.lora import apply_lora, check_lora_targets
+    from core.finetune.lora import apply_lora, check_lora_targets
 
     _check_freezing(model, settings.freeze, settings.train_only)
     check_names(model, settings.lr_multipliers, "lr_multipliers")
@@ -347,6 +347,6 @@ def _norm_frozen(name: str, module, settings) -> bool:
 
 
 def _lora_bases(model) -> set[int]:
-    from core.lora import lora_base_parameters
+    from core.finetune.lora import lora_base_parameters
 
     return lora_base_parameters(model)

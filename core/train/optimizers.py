@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import math
 
-from core.catalog import OPTIMIZERS, SCHEDULERS, Param
+from core.entries import Catalogue, Param
+
+OPTIMIZERS = Catalogue("optimizer")
+SCHEDULERS = Catalogue("scheduler")
 
 LR = Param("lr", "float", 0.001, "Learning rate: step size of each update.",
            minimum=1e-8, maximum=10.0)

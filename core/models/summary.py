@@ -1,8 +1,8 @@
 """Model summary: the layers of the network a run would train, as plain data.
 
-`summarize_model` builds the model exactly as the trainer does (core.models.build_model on
+`summarize_model` builds the model exactly as the trainer does (core.models.build.build_model on
 the run's dataset), runs two real samples through it and records every module's output
-shape and parameter counts. Which parameters train is decided by core.finetune's own
+shape and parameter counts. Which parameters train is decided by core.finetune.freezing's own
 freezing on that built model, so a view of the summary counts exactly what the trainer
 will count. torch is imported only inside the functions.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from core.catalog import DATASETS, load_all
+from core.catalog import DATASETS
 from core.config import RunConfig
 
 SAMPLE_BATCH = 2  # two samples, so layers that need more than one (BatchNorm) work too
@@ -86,9 +86,7 @@ def summarize_model(config: RunConfig) -> ModelSummary:
     as training batches are) and runs one forward pass in eval mode without gradients.
     Raises BadInput for a model that does not fit the data, as the trainer would.
     """
-    from core.models import build_model
-
-    load_all()
+    from core.models.build import build_model
     data = DATASETS.get(config.data.name).build(config.data.params, config.training.seed)
     model, _ = build_model(config.model.name, config.model.params, data, config.loss.name)
     samples = data.prepare(data.train_x[:SAMPLE_BATCH], False)
@@ -141,11 +139,11 @@ def trainable_parameters(summary: ModelSummary, freeze: list[str],
                          train_only: list[str]) -> set[str]:
     """Names of the parameters the trainer would train with these [finetune] settings.
 
-    Applies core.finetune's freezing to the summary's model (and undoes it), so the rule
+    Applies core.finetune.freezing's freezing to the summary's model (and undoes it), so the rule
     is the engine's own. Raises BadInput as the trainer would: for a prefix that names no
     layer, or both lists given.
     """
-    from core.finetune import apply_freezing
+    from core.finetune.freezing import apply_freezing
 
     model = summary.model
     as_built = [(param, param.requires_grad) for param in model.parameters()]
@@ -183,9 +181,9 @@ def freeze_prefixes(summary: ModelSummary, trainable: set[str]) -> list[str]:
 
 
 def head_layer(summary: ModelSummary) -> Layer | None:
-    """The model's output layer as the engine sees it (core.finetune.output_layer: the last
+    """The model's output layer as the engine sees it (core.finetune.freezing.output_layer: the last
     module holding parameters of its own); None for a model without parameters."""
-    from core.finetune import output_layer
+    from core.finetune.freezing import output_layer
 
     name = output_layer(summary.model)
     return summary.layer(name) if name is not None else None

@@ -15,10 +15,12 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.catalog import DATASETS, Param
-from core.datasets import (AUGMENT, VAL_SPLIT, InMemoryData, data_dir, image_batches,
+from core.entries import Catalogue, Param
+from core.data.memory import (AUGMENT, VAL_SPLIT, InMemoryData, data_dir, image_batches,
                            stratified_split)
 from core.errors import BadInput
+
+DATASETS = Catalogue("dataset")
 
 DATA_DIR = Param("data_dir", "dir", "", "Folder holding the dataset's files (empty: the "
                  "TrainDesk data folder, TRAINDESK_HOME/data or the user data folder).")
@@ -216,7 +218,7 @@ def build_torchvision_set(name: str, params: dict, seed: int) -> InMemoryData:
     import numpy as np
     import torch
 
-    from core.image_batches import channel_stats
+    from core.data.image_batches import channel_stats
 
     train_x, train_y, test_x, test_y, class_names = _load_source(name, params)
     num_classes = int(max(train_y.max(), test_y.max())) + 1
@@ -288,7 +290,7 @@ def image_folder(params: dict, seed: int) -> InMemoryData:
     import numpy as np
     import torch
 
-    from core.image_batches import channel_stats
+    from core.data.image_batches import channel_stats
 
     if not params["folder"]:
         raise BadInput("[data] folder is empty: choose the folder that holds one subfolder of "

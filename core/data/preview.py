@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.catalog import DATASETS, load_all
+from core.catalog import DATASETS
 
 SAMPLE_IMAGES = 32
 
@@ -35,8 +35,6 @@ def preview_data(name: str, params: dict, seed: int = 0,
     """Build the dataset `name` with `params` (checked here) and describe it; BadInput as
     training would raise it."""
     import torch
-
-    load_all()
     entry = DATASETS.get(name, "data")
     data = entry.build(entry.check_params(params, "data"), seed)
     classification = data.task == "classification"

@@ -47,11 +47,11 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     config or the checkpoint cannot be used."""
     import torch
 
-    from core.catalog import DATASETS, load_all
-    from core.finetune import prepare_finetune
-    from core.lora import lora_layers, merge_lora
-    from core.models import build_model
-    from core.runfolder import RunFolder
+    from core.catalog import DATASETS
+    from core.finetune.freezing import prepare_finetune
+    from core.finetune.lora import lora_layers, merge_lora
+    from core.models.build import build_model
+    from core.runs.folder import RunFolder
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -66,7 +66,6 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     weights = state.get("model", state) if isinstance(state, dict) else None
     if not isinstance(weights, dict):
         raise BadInput(f"checkpoint {path} holds no model weights")
-    load_all()
     torch.manual_seed(config.training.seed)
     data = DATASETS.get(config.data.name, "data").build(config.data.params, config.training.seed)
     params = dict(config.model.params)
@@ -118,7 +117,7 @@ def preprocessing_of(data, config) -> dict:
         channels, height, width = data.input_shape
         transform = data.batch_transform
         if "mean" not in described and transform is not None and hasattr(transform, "mean"):
-            # stored as 8-bit pixels, normalised batch by batch (core.image_batches)
+            # stored as 8-bit pixels, normalised batch by batch (core.data.image_batches)
             described.update(mean=list(transform.mean), std=list(transform.std))
         if "background" not in described and channels == 1 and str(data.train_x.dtype) == \
                 "torch.uint8":
@@ -263,7 +262,7 @@ def class_probabilities(outputs):
 
 def sample_image(loaded: LoadedRun, index: int):
     """Validation sample `index` as a uint8 picture to show ((H, W) or (H, W, 3))."""
-    from core.data_preview import display_image
+    from core.data.preview import display_image
 
     return display_image(loaded.data.val_x[index])
 
@@ -478,7 +477,7 @@ def prepare_text(text: str, pre: dict):
     """A text as token ids (1, L) with the run's vocabulary. Returns (tensor, notes)."""
     import torch
 
-    from core.data_text import encode, tokenize
+    from core.data.text import encode, tokenize
 
     tokens = tokenize(text, pre.get("lowercase", True))
     if not tokens:

@@ -77,7 +77,7 @@ def list_runs(runs_dir: Path) -> list[RunRecord]:
 def read_run(path: Path) -> RunRecord:
     """The record of one run folder; problems with its files make it UNREADABLE, with the
     reason in `error`."""
-    from core.runfolder import effective_status
+    from core.runs.folder import effective_status
 
     path = Path(path)
     notes = read_notes(path)
