@@ -146,8 +146,8 @@ class ConsolePrinter:
                   f"{event.trainable_params:,} parameters trainable now", flush=True)
         elif isinstance(event, EpochEnd):
             print(f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} "
-                  f"{self.metric} {event.train_accuracy:.3f}  val loss {event.val_loss:.4f} "
-                  f"{self.metric} {event.val_accuracy:.3f}"
+                  f"{self.metric} {event.train_metric:.3f}  val loss {event.val_loss:.4f} "
+                  f"{self.metric} {event.val_metric:.3f}"
                   f"{'' if event.val_mae is None else f'  mae {event.val_mae:.4g}'}  "
                   f"{event.samples_per_s:,.0f} samples/s  "
                   f"{event.elapsed_s:.1f}s{'  *best' if event.is_best else ''}", flush=True)

@@ -25,7 +25,7 @@ class RunStarted:
     # Readable lines about the start weights, e.g. "fc2 replaced: start weights have 10
     # classes, this dataset 5"; empty when everything loaded or the run starts fresh.
     notes: list[str] = field(default_factory=list)
-    # The task's metric in BatchEnd.accuracy, EpochEnd.train_accuracy and val_accuracy:
+    # The task's metric in BatchEnd.metric, EpochEnd.train_metric and val_metric:
     # "accuracy" (a share, 0..1) for a classification, "r2" for a regression.
     metric_name: str = "accuracy"
     # Readable lines about the data and how the model was fitted to it, e.g. "3 unreadable
@@ -45,7 +45,7 @@ class BatchEnd:
     epoch: int  # 1-based
     total_steps: int
     loss: float
-    accuracy: float  # the run's metric (RunStarted.metric_name): accuracy, or R2
+    metric: float  # the run's metric (RunStarted.metric_name): accuracy, or R2
     lr: float
     elapsed_s: float
     samples_per_s: float
@@ -57,9 +57,9 @@ class EpochEnd:
     epochs: int
     step: int
     train_loss: float
-    train_accuracy: float
+    train_metric: float  # the run's metric (RunStarted.metric_name): accuracy, or R2
     val_loss: float
-    val_accuracy: float
+    val_metric: float
     lr: float
     elapsed_s: float
     samples_per_s: float

@@ -31,3 +31,14 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def traindesk_home() -> Path:
+    """TrainDesk's own folder, holding `runs` and `data`: TRAINDESK_HOME when set, else the
+    platform's user data folder."""
+    home = os.environ.get("TRAINDESK_HOME")
+    if home:
+        return Path(home).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("TrainDesk", appauthor=False))

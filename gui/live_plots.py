@@ -452,8 +452,8 @@ class LivePlots(CurvePlots):
     def add_epoch(self, event: EpochEnd) -> None:
         scale = self._metric_scale
         values = {"val_loss": event.val_loss, "train_loss": event.train_loss,
-                  "val_accuracy": scale * event.val_accuracy,
-                  "train_accuracy": scale * event.train_accuracy}
+                  "val_accuracy": scale * event.val_metric,
+                  "train_accuracy": scale * event.train_metric}
         for name, value in values.items():
             self.epoch_series[name].extend([event.epoch], [value])
         self.epoch_steps.extend([event.epoch], [event.step])

@@ -90,7 +90,7 @@ class RunProgress(QWidget):
                  f"{event.samples_per_s:,.0f} samples/s",
                  f"{format_duration(seconds_left)} left"]
         if self._last_epoch is not None:
-            parts.append(format_scores(self._last_epoch.val_accuracy, None, self._metric))
+            parts.append(format_scores(self._last_epoch.val_metric, None, self._metric))
         self.label.setText(" · ".join(parts))
 
     def show_epoch(self, event: EpochEnd) -> None:

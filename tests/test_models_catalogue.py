@@ -296,7 +296,7 @@ def test_mlp_regression_on_diabetes_beats_the_mean_and_reports_r2(tmp_path):
     # the diabetes target spans 25..346: an error in its units, not in standard deviations
     assert 20 < summary["final_val_mae"] < 80
     epochs = [e for e in events if isinstance(e, EpochEnd)]
-    assert epochs[-1].val_accuracy == summary["final_val_metric"]
+    assert epochs[-1].val_metric == summary["final_val_metric"]
     assert epochs[-1].val_mae == summary["final_val_mae"]
     run_dir = Path(summary["run_dir"])
     with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:

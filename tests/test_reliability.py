@@ -465,9 +465,9 @@ def test_history_of_a_resumed_run_redraws_its_earlier_points(tmp_path):
     assert [e.epoch for e in epoch_ends] == [1, 2]
     for mine, theirs in zip(epoch_ends, live_epochs):
         assert mine.is_best == theirs.is_best
-        assert (mine.train_loss, mine.train_accuracy, mine.val_loss, mine.val_accuracy) == \
-            pytest.approx((theirs.train_loss, theirs.train_accuracy, theirs.val_loss,
-                           theirs.val_accuracy), rel=1e-5)
+        assert (mine.train_loss, mine.train_metric, mine.val_loss, mine.val_metric) == \
+            pytest.approx((theirs.train_loss, theirs.train_metric, theirs.val_loss,
+                           theirs.val_metric), rel=1e-5)
 
 
 # ---------------------------------------------------------------- pause

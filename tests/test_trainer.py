@@ -400,7 +400,7 @@ def test_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path):
                 b["optimizer"]["state"][index][key])), (index, key)
 
     def epoch_values(events, first):
-        return [(e.epoch, e.step, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy,
+        return [(e.epoch, e.step, e.train_loss, e.train_metric, e.val_loss, e.val_metric,
                  e.lr, e.is_best) for e in events if isinstance(e, EpochEnd) and e.epoch >= first]
 
     # the epoch that was cut in two reports the whole epoch's training loss

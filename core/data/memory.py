@@ -8,13 +8,13 @@ tensors for both splits, batched later by index slicing.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from core.entries import Param
 from core.errors import BadInput
+from core.files import traindesk_home
 
 VAL_SPLIT = Param("val_split", "float", 0.2, "Share of samples held out for validation.",
                   minimum=0.05, maximum=0.9)
@@ -133,12 +133,7 @@ def image_batches(params: dict, mean, std, scale: float = 255.0, fill: float = 0
 def default_data_dir() -> Path:
     """Where datasets are read from and downloaded to by default: TRAINDESK_HOME/data when
     set, else `data` in the platform's user data folder (beside `runs`)."""
-    home = os.environ.get("TRAINDESK_HOME")
-    if home:
-        return Path(home).expanduser() / "data"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("TrainDesk", appauthor=False)) / "data"
+    return traindesk_home() / "data"
 
 
 def data_dir(params: dict) -> Path:

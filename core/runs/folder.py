@@ -20,19 +20,14 @@ from typing import Any
 from core.config import RunConfig, load_config, save_config
 from core.errors import BadInput
 from core.events import BatchEnd, EpochEnd
-from core.files import write_atomic, write_json_atomic
+from core.files import traindesk_home, write_atomic, write_json_atomic
 
 METRIC_COLUMNS = ("step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
 
 
 def default_runs_dir() -> Path:
     """TRAINDESK_HOME/runs when set, else the platform's user data folder."""
-    home = os.environ.get("TRAINDESK_HOME")
-    if home:
-        return Path(home).expanduser() / "runs"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("TrainDesk", appauthor=False)) / "runs"
+    return traindesk_home() / "runs"
 
 
 class RunFolder:
@@ -116,10 +111,10 @@ class RunFolder:
     def record(self, event: Any) -> None:
         """Listener: append training steps and validation epochs to metrics.csv."""
         if isinstance(event, BatchEnd):
-            row = (event.step, event.epoch, "train", event.loss, event.accuracy, event.lr,
+            row = (event.step, event.epoch, "train", event.loss, event.metric, event.lr,
                    event.elapsed_s)
         elif isinstance(event, EpochEnd):
-            row = (event.step, event.epoch, "val", event.val_loss, event.val_accuracy,
+            row = (event.step, event.epoch, "val", event.val_loss, event.val_metric,
                    event.lr, event.elapsed_s)
         else:
             return

@@ -481,7 +481,7 @@ def _with_training_figures(end: EpochEnd, progress: Progress, regression: bool) 
                     else progress.epoch_correct / samples)
     progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = 0.0, 0, 0
     progress.epoch_sq_error = progress.epoch_target_sum = progress.epoch_target_sq_sum = 0.0
-    return dataclasses.replace(end, train_loss=train_loss, train_accuracy=train_metric)
+    return dataclasses.replace(end, train_loss=train_loss, train_metric=train_metric)
 
 
 def _count_early_stopping(progress: Progress, value: float, higher_is_better: bool,

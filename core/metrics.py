@@ -1,0 +1,63 @@
+"""A run's metric, decided once: which metric a task has, how it is computed from sums, how
+it is named and shown, and when an epoch counts as better than the best so far.
+
+Torch-free and Qt-free: the trainer, evaluation, the run history, the command line and the
+window all take these rules from here.
+"""
+
+from __future__ import annotations
+
+import math
+
+# The metric of each task: the share of right answers, or the coefficient of determination.
+METRIC_OF_TASK = {"classification": "accuracy", "regression": "r2"}
+
+# Below this spread of the targets (sum of squared deviations from their mean) R2 is
+# undefined (every target alike); it is reported as 0, "no better than the mean".
+R2_MIN_SPREAD = 1e-12
+
+
+def metric_of_task(task: str) -> str:
+    """"accuracy" for a classification, "r2" for a regression."""
+    return METRIC_OF_TASK[task]
+
+
+def r2_from_sums(sq_error: float, target_sum: float, target_sq_sum: float, n: int) -> float:
+    """R2 from sums over n samples: 1 - squared errors / squared deviations of the targets
+    from their mean (0 when the targets do not vary)."""
+    spread = target_sq_sum - target_sum * target_sum / max(n, 1)
+    return 1 - sq_error / spread if spread > R2_MIN_SPREAD else 0.0
+
+
+def metric_label(name: str) -> str:
+    """The metric's name as people read it: "accuracy" or "R2"."""
+    return "accuracy" if name == "accuracy" else name.upper() if name == "r2" else name
+
+
+def metric_scale(name: str) -> float:
+    """What a stored value is multiplied by for display: accuracy in percent, R2 as it is."""
+    return 100.0 if name == "accuracy" else 1.0
+
+
+def metric_axis_label(name: str) -> str:
+    """A plot axis: "accuracy (%)" or "R2"."""
+    return "accuracy (%)" if name == "accuracy" else metric_label(name)
+
+
+def format_metric(name: str, value: float | None) -> str:
+    """"97.5%" for an accuracy (a share), "0.512" for R2, "-" when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.1%}" if name == "accuracy" else f"{value:.3f}"
+
+
+def is_improvement(value: float, best: float | None, higher_is_better: bool,
+                   min_delta: float = 0.0) -> bool:
+    """Whether `value` beats `best` by more than `min_delta`, in the direction that is
+    better (a loss falls, a metric rises). With no best yet, any finite value is better.
+    The one rule behind best.pt, early stopping and the best epoch of a run's history."""
+    if not math.isfinite(value):
+        return False
+    if best is None or not math.isfinite(best):
+        return True
+    return value - best > min_delta if higher_is_better else best - value > min_delta
