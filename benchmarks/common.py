@@ -43,10 +43,10 @@ def training_parts(config, fused: bool = False):
     """(data, model, optimizer, loss) for the hand-written loops the engine is held to: data,
     model and loss built from `config` as TrainDesk builds them, with its thread count and
     seed; the optimizer (adam) as a script writes it, `torch.optim.Adam(model.parameters(),
-    lr=...)`, or with `fused`, with the fused kernels TrainDesk picks (core/optimizers.py)."""
+    lr=...)`, or with `fused`, with the fused kernels TrainDesk picks (core/train/optimizers.py)."""
     import torch
 
-    from core.catalog import CATALOGUES, DATASETS
+    from core.catalog import DATASETS
     from core.train.losses import build_loss
     from core.models.build import build_model
     from core.train.loop import cpu_threads

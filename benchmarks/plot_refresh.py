@@ -17,7 +17,7 @@ def measure(points: int, repeats: int) -> list[float]:
     from PySide6.QtWidgets import QApplication
 
     from core.events import BatchEnd
-    from gui.live_plots import LivePlots
+    from gui.plots import LivePlots
 
     app = QApplication.instance() or QApplication([])
     plots = LivePlots()

@@ -29,7 +29,7 @@ def ready(*_):
     app.quit()
 window.show()
 QTimer.singleShot(0, shown)  # runs once the first show and paint are through
-window.device_probe.devices_found.connect(ready)
+window.device_probe.outcome.connect(ready)  # the probe job reports found or failed
 QTimer.singleShot(120_000, app.quit)
 app.exec()
 print(json.dumps(times))

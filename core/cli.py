@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from core.control import RunControl
-from core.errors import BadInput, TrainingFailed
+from core.errors import BadInput, ExportFailed, TrainingFailed
 
 EXIT_INTERRUPTED = 130
 
@@ -90,19 +90,19 @@ def _train(args) -> int:
         if not resume_dir.is_dir():
             raise BadInput(f"run folder {resume_dir} does not exist; check the path")
     elif args.run_file:
-        config, resume_dir = load_config(args.run_file, args.overrides), None
+        config, resume_dir = load_config(args.run_file, args.overrides, read_data=True), None
     else:
         raise BadInput("give a run file, e.g. traindesk train examples/digits_cnn.toml, "
                        "or --resume RUN_DIR")
     control = RunControl()
-    with _ctrl_c_interrupts(control):
+    with ctrl_c_interrupts(control):
         summary = train(config, runs_dir=args.runs_dir, listeners=[ConsolePrinter()],
                         control=control, resume_dir=resume_dir)
     return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
 
 
 @contextlib.contextmanager
-def _ctrl_c_interrupts(control):
+def ctrl_c_interrupts(control):
     """While training, the first Ctrl-C asks the loop to stop between batches (it saves and
     the run can be resumed exactly); a second one raises KeyboardInterrupt at once."""
     if threading.current_thread() is not threading.main_thread():
@@ -124,10 +124,11 @@ class ConsolePrinter:
     """Listener that prints one line per epoch, the run's start and end, what the start
     weights did not fill, notes about the data and the layers gradual unfreezing releases."""
 
-    metric = "acc"  # how epoch lines name the run's metric (RunStarted.metric_name)
+    metric = "accuracy"  # the run's metric (RunStarted.metric_name): accuracy or r2
 
     def __call__(self, event) -> None:
         from core.events import EpochEnd, LayersUnfrozen, RunFinished, RunStarted
+        from core.metrics import format_metric, metric_label
 
         if isinstance(event, RunStarted):
             print(f"run folder {event.run_dir}\ndevice {event.device}, {event.train_samples} "
@@ -140,26 +141,26 @@ class ConsolePrinter:
                 print(f"start weights: {note}", flush=True)
             for note in event.data_notes:
                 print(f"note: {note}", flush=True)
-            self.metric = "acc" if event.metric_name == "accuracy" else event.metric_name
+            self.metric = event.metric_name
         elif isinstance(event, LayersUnfrozen):
             print(f"unfrozen {', '.join(event.names)} for epoch {event.epoch}; "
                   f"{event.trainable_params:,} parameters trainable now", flush=True)
         elif isinstance(event, EpochEnd):
+            label = metric_label(self.metric)
             print(f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} "
-                  f"{self.metric} {event.train_metric:.3f}  val loss {event.val_loss:.4f} "
-                  f"{self.metric} {event.val_metric:.3f}"
+                  f"{label} {format_metric(self.metric, event.train_metric)}  val loss "
+                  f"{event.val_loss:.4f} {label} {format_metric(self.metric, event.val_metric)}"
                   f"{'' if event.val_mae is None else f'  mae {event.val_mae:.4g}'}  "
                   f"{event.samples_per_s:,.0f} samples/s  "
                   f"{event.elapsed_s:.1f}s{'  *best' if event.is_best else ''}", flush=True)
         elif isinstance(event, RunFinished):
             s = event.summary
-            best = s.get("best_val_metric")
-            metric = s.get("metric", "accuracy").replace("r2", "R2")
+            metric = s.get("metric", "accuracy")
             early = (f" (stopped early; the weights of epoch {s.get('best_epoch')} kept)"
                      if s.get("stopped_early") else "")
-            print(f"{s['status']}: {s['epochs_completed']} epochs{early}, best val {metric} "
-                  f"{best if best is None else f'{best:.4f}'} (epoch {s.get('best_epoch')}), "
-                  f"{s['duration_s']:.1f}s", flush=True)
+            print(f"{s['status']}: {s['epochs_completed']} epochs{early}, best val "
+                  f"{metric_label(metric)} {format_metric(metric, s.get('best_val_metric'))} "
+                  f"(epoch {s.get('best_epoch')}), {s['duration_s']:.1f}s", flush=True)
 
 
 def _catalog(as_json: bool) -> int:
@@ -192,9 +193,9 @@ def _export(args) -> int:
         raise BadInput(f"run folder {args.run_dir} does not exist; check the path")
     try:
         result = export_model(args.run_dir, args.format, args.checkpoint, args.out)
-    except TrainingFailed as exc:
+    except ExportFailed as exc:
         print(f"export failed: {exc}", file=sys.stderr)
-        return TrainingFailed.exit_code
+        return ExportFailed.exit_code
     epoch = f", epoch {result.epoch}" if result.epoch else ""
     print(f"exported {result.path} ({FORMATS[result.format][0]}, {args.checkpoint} "
           f"checkpoint{epoch})")

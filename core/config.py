@@ -19,6 +19,7 @@ from core.catalog import CATALOGUES
 from core.entries import Param
 from core.errors import BadInput
 from core.files import write_text_atomic
+from core.train.losses import loss_for_task
 
 COMPONENT_SECTIONS = ("model", "data", "optimizer", "scheduler", "loss")
 SECTIONS = ("model", "data", "optimizer", "scheduler", "loss", "training", "finetune")
@@ -146,9 +147,12 @@ class RunConfig:
     finetune: FinetuneSettings = field(default_factory=FinetuneSettings)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+    def from_dict(cls, raw: dict[str, Any], read_data: bool = False) -> RunConfig:
         """Check `raw` (as parsed from TOML) against the catalogues; fill in every default.
 
+        Without a [loss] name the loss fits the dataset's task; `read_data` lets a dataset
+        that tells its task only from its file (a csv table with task = "auto") be read to
+        find it (run files do; the window's forms never read data to resolve a config).
         Raises BadInput naming the section and key for any unknown or invalid entry.
         """
         unknown = [key for key in raw if key not in SECTIONS]
@@ -158,18 +162,21 @@ class RunConfig:
             )
         resolved: dict[str, Any] = {}
         for section in COMPONENT_SECTIONS:
-            values = dict(_section(raw, section))
-            name = values.pop("name", DEFAULT_CHOICES[section])
-            if not isinstance(name, str):
-                raise BadInput(f"[{section}] name = {name!r}: expected text, a catalogue name")
-            entry = CATALOGUES[section].get(name, section)
-            resolved[section] = Component(name, entry.check_params(values, section))
+            if section == "loss" and "name" not in _section(raw, "loss"):
+                continue  # chosen below, to fit the dataset's task
+            resolved[section] = _component(_section(raw, section), section)
         training = _check_plain(_section(raw, "training"), TRAINING_PARAMS, "training")
         if not DEVICE_PATTERN.match(training["device"]):
             raise BadInput(
                 f"[training] device = {training['device']!r}: choose auto, cpu, cuda, cuda:N or mps"
             )
         resolved["training"] = TrainingSettings(**training)
+        if "loss" not in resolved:
+            # A run file that names no loss gets the one that fits its data (mse for a
+            # regression), as the window switches it when a dataset is picked.
+            task = _data_task(resolved["data"], training["seed"], read_data)
+            name = loss_for_task(DEFAULT_CHOICES["loss"], task)
+            resolved["loss"] = _component({**_section(raw, "loss"), "name": name}, "loss")
         resolved["finetune"] = FinetuneSettings(
             **_check_plain(_section(raw, "finetune"), FINETUNE_PARAMS, "finetune")
         )
@@ -230,8 +237,11 @@ def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, An
     return raw
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """Load and check a run file; raises BadInput for a missing, unreadable or invalid file."""
+def load_config(path: str | Path, overrides: list[str] | None = None,
+                read_data: bool = False) -> RunConfig:
+    """Load and check a run file; raises BadInput for a missing, unreadable or invalid file.
+    `read_data`: see RunConfig.from_dict (`traindesk train` reads; opening a run file in the
+    window does not, so a run file whose data is wrong still opens to be fixed)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -240,11 +250,33 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read run file {path}: {exc}") from None
     raw = parse_toml(text, f"run file {path}")
-    return RunConfig.from_dict(apply_overrides(raw, overrides or []))
+    return RunConfig.from_dict(apply_overrides(raw, overrides or []), read_data)
 
 
 def save_config(config: RunConfig, path: str | Path) -> None:
     write_text_atomic(Path(path), config.to_toml())
+
+
+def _component(values: dict[str, Any], section: str) -> Component:
+    """A component section checked against its catalogue, every parameter filled in."""
+    values = dict(values)
+    name = values.pop("name", DEFAULT_CHOICES[section])
+    if not isinstance(name, str):
+        raise BadInput(f"[{section}] name = {name!r}: expected text, a catalogue name")
+    entry = CATALOGUES[section].get(name, section)
+    return Component(name, entry.check_params(values, section))
+
+
+def _data_task(data: Component, seed: int, read_data: bool) -> str | None:
+    """The task of the dataset `data` names: as its catalogue entry or its own `task`
+    setting says, or, for one that tells from its file (a csv table with task = "auto"),
+    as the data says once read when `read_data` (BadInput, as training would give, when it
+    cannot be), else None (not known yet)."""
+    entry = CATALOGUES["data"].get(data.name, "data")
+    task = data.params.get("task", entry.extra.get("task"))
+    if task in ("classification", "regression"):
+        return task
+    return entry.build(data.params, seed).task if read_data else None
 
 
 def _section(raw: dict[str, Any], section: str) -> dict[str, Any]:

@@ -39,10 +39,6 @@ class RunControl:
         self._running.set()
 
     @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    @property
     def interrupted(self) -> bool:
         return self._interrupted
 

@@ -3,12 +3,17 @@
 Listeners are callables taking one event. The GUI's training thread turns events into
 Qt signals, the command line prints them, the run folder records them. Events carry
 plain Python numbers only, so they can cross threads and, later, processes.
+
+A listener cannot break a run: one that raises is reported (ListenerFailed, and a line on
+stderr) and removed (Broadcast). The run folder's recorder is the exception: a run that
+cannot write its folder fails, as it must.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,43 @@ class RunFailed:
     details: str = ""  # the traceback, for an expandable "details" view
 
 
+@dataclass(frozen=True)
+class ListenerFailed:
+    """A listener raised and receives no more events; the run goes on."""
+
+    listener: str  # the listener's repr
+    error: str  # one readable line
+
+
 Event = Union[RunStarted, BatchEnd, EpochEnd, LayersUnfrozen, CheckpointSaved, RunFinished,
-              RunFailed]
+              RunFailed, ListenerFailed]
 Listener = Callable[[Event], None]
+
+
+class Broadcast:
+    """Sends each event to the `required` listeners, whose exceptions propagate (the run
+    folder's recorder: a run that cannot record itself fails), then to the others. One of
+    those that raises is removed and reported to the rest and on stderr, once."""
+
+    def __init__(self, required: Iterable[Listener], listeners: Iterable[Listener]) -> None:
+        self.required = list(required)
+        self.listeners = list(listeners)
+
+    def __call__(self, event: Event) -> None:
+        for listener in self.required:
+            listener(event)
+        for listener in list(self.listeners):
+            if listener not in self.listeners:
+                continue  # removed while this event was being sent
+            try:
+                listener(event)
+            except Exception as exc:  # a bug in the listener, not in the run
+                self._remove(listener, exc)
+
+    def _remove(self, listener: Listener, exc: Exception) -> None:
+        self.listeners.remove(listener)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        note = ListenerFailed(repr(listener), f"{type(exc).__name__}: {first_line}".rstrip(": "))
+        print(f"traindesk: listener {note.listener} removed after it raised {note.error}",
+              file=sys.stderr)
+        self(note)

@@ -8,39 +8,20 @@ training will see, notes included (skipped files, dropped rows).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QLabel,
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QLabel,
                                QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from core.errors import BadInput
+from gui.background import runner
 from gui.thumbnails import pixmap_of
 
 GRID_COLUMNS = 8
 
 
-class PreviewLoader(QThread):
-    loaded = Signal(object)  # core.data.preview.DataPreview
-    failed = Signal(str)
-
-    def __init__(self, name: str, params: dict, seed: int) -> None:
-        super().__init__()
-        self.name, self.params, self.seed = name, params, seed
-
-    def run(self) -> None:
-        from core.data.preview import preview_data
-
-        try:
-            self.loaded.emit(preview_data(self.name, self.params, self.seed))
-        except BadInput as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # a bug or a broken file: say so, keep the window
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-
-
 class DataPreviewDialog(QDialog):
-    """Opens at once and fills in when the data has loaded; closing waits for the loader."""
+    """Opens at once and fills in when the data has loaded (on the background runner;
+    closed before that, the load's result is dropped)."""
 
     def __init__(self, name: str, params: dict, seed: int = 0,
                  parent: QWidget | None = None) -> None:
@@ -62,18 +43,18 @@ class DataPreviewDialog(QDialog):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
-        self.loader = PreviewLoader(name, params, seed)
-        self.loader.loaded.connect(self.show_preview)
-        self.loader.failed.connect(self.show_failure)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.loader.wait)
-        self.loader.start()
+
+        def load():
+            from core.data.preview import preview_data
+
+            return preview_data(name, params, seed)
+
+        runner().submit(self, load, self.show_preview, self.show_failure)
 
     def is_loading(self) -> bool:
-        return self.loader.isRunning()
+        return runner().is_busy(self)
 
-    def show_failure(self, message: str) -> None:
+    def show_failure(self, message: str, details: str = "") -> None:
         self.summary_label.setText(f"Cannot load this data: {message}")
         self.summary_label.setStyleSheet("QLabel { color: #58151c; }")
 
@@ -102,10 +83,6 @@ class DataPreviewDialog(QDialog):
             self.tabs.addTab(self.counts_table, "Classes")
         self.tabs.show()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.loader.wait()  # a QThread destroyed while running aborts the process
-        super().closeEvent(event)
-
 
 def _image_grid(images: list, labels: list[str]) -> QWidget:
     grid = QWidget()
@@ -123,7 +100,6 @@ def _image_grid(images: list, labels: list[str]) -> QWidget:
         cell_layout.addWidget(caption)
         layout.addWidget(cell, index // GRID_COLUMNS, index % GRID_COLUMNS)
     return grid
-
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> QTableWidget:

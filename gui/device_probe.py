@@ -1,25 +1,23 @@
-"""DeviceProbe: imports torch off the GUI thread, once the window is up, and lists the
+"""The device probe: imports torch off the GUI thread, once the window is up, and lists the
 training devices. Importing torch takes seconds; the window must not wait for it."""
 
 from __future__ import annotations
 
-import traceback
+from typing import Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject
 
 from core.device import available_devices
+from gui.background import Job, runner
 
 
-class DeviceProbe(QThread):
-    devices_found = Signal(object)  # list[str], "auto" and "cpu" first
-    failed = Signal(str, str)  # one readable line, traceback
+def probe_devices(owner: QObject, on_found: Callable[[list], None],
+                  on_failed: Callable[[str, str], None]) -> Job:
+    """List the devices ("auto" and "cpu" first) on the background runner; a broken PyTorch
+    install reaches `on_failed` as one readable line and its traceback."""
 
-    def run(self) -> None:
-        try:
-            devices = available_devices()
-        except Exception as exc:  # a broken PyTorch install: say so in the window
-            self.failed.emit(f"PyTorch could not be loaded ({type(exc).__name__}: {exc}); "
-                             "training will not work until it is reinstalled",
-                             traceback.format_exc())
-            return
-        self.devices_found.emit(devices)
+    def failed(message: str, details: str) -> None:
+        on_failed(f"PyTorch could not be loaded ({message}); training will not work until "
+                  "it is reinstalled", details)
+
+    return runner().submit(owner, available_devices, on_found, failed, name="devices")

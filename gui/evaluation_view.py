@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from gui.background import TaskRunner
+from gui.background import runner
 from gui.run_picker import RunPicker
 from gui.thumbnails import THUMBNAIL_PX, pixmap_of
 
@@ -34,6 +34,9 @@ def _percent(value: float | None) -> str:
 
 
 class EvaluationView(QWidget):
+    """The Evaluation tab: a checkpoint's scores on its validation split, computed on the
+    background runner."""
+
     evaluated = Signal()  # a result is on screen (or its failure)
 
     def __init__(self, runs_dir: Path) -> None:
@@ -47,7 +50,6 @@ class EvaluationView(QWidget):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loaded = None  # core.inference.evaluation.LoadedRun of the result shown
         self.result = None  # core.inference.evaluation.Evaluation
-        self.tasks = TaskRunner()
 
         self.matrix = QTableWidget()
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -150,12 +152,9 @@ class EvaluationView(QWidget):
             loaded = load_run(path, checkpoint)
             return loaded, evaluate_run(loaded)
 
-        self.tasks.start(work, self._show_result, self._show_failure)
+        runner().submit(self, work, self._show_result, self._show_failure)
 
-    def wait(self) -> None:
-        self.tasks.wait()
-
-    def _show_failure(self, message: str) -> None:
+    def _show_failure(self, message: str, details: str = "") -> None:
         self.evaluate_button.setEnabled(True)
         self.status.setText(f"Cannot evaluate: {message}")
         self.evaluated.emit()

@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from core.inference.export import FORMATS, available_formats, default_export_path
-from gui.background import TaskRunner
+from gui.background import runner
 
 FORMAT_ORDER = ("torchscript", "onnx", "safetensors", "pt")
 FORMAT_HELP = {
@@ -24,6 +23,8 @@ FORMAT_HELP = {
 
 
 class ExportDialog(QDialog):
+    """Export a run's model to a file and check it, on the background runner."""
+
     exported = Signal(object)  # core.inference.export.ExportResult (also when the check failed)
     finished_export = Signal()  # an export ended, whatever the outcome
 
@@ -33,7 +34,6 @@ class ExportDialog(QDialog):
         self.result = None
         self.setWindowTitle(f"Export model: {self.run_dir.name}")
         self.resize(640, 260)
-        self.tasks = TaskRunner()
         self.format_combo = QComboBox()
         for fmt, missing in ((f, available_formats()[f]) for f in FORMAT_ORDER):
             self.format_combo.addItem(f"{FORMATS[fmt][0]}: {FORMAT_HELP[fmt]}", fmt)
@@ -74,9 +74,6 @@ class ExportDialog(QDialog):
         layout.addWidget(self.buttons)
         self._suggest_path()
 
-    def set_format(self, fmt: str) -> None:
-        self.format_combo.setCurrentIndex(self.format_combo.findData(fmt))
-
     def _suggest_path(self) -> None:
         fmt, checkpoint = self.format_combo.currentData(), self.checkpoint_combo.currentData()
         if fmt and checkpoint:
@@ -108,7 +105,7 @@ class ExportDialog(QDialog):
             except ExportCheckFailed as exc:
                 return str(exc)
 
-        self.tasks.start(work, self._show_result, self._show_failure)
+        runner().submit(self, work, self._show_result, self._show_failure)
 
     def _show_result(self, result) -> None:
         self.export_button.setEnabled(True)
@@ -123,16 +120,9 @@ class ExportDialog(QDialog):
         self.exported.emit(result)
         self.finished_export.emit()
 
-    def _show_failure(self, message: str) -> None:
+    def _show_failure(self, message: str, details: str = "") -> None:
         self.export_button.setEnabled(True)
         self.status.setStyleSheet("QLabel { color: #b02a37; }")
         self.status.setText(f"✗ {message}")
         self.finished_export.emit()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.tasks.wait()  # a QThread destroyed while running aborts the process
-        super().closeEvent(event)
-
-    def done(self, result: int) -> None:
-        self.tasks.wait()
-        super().done(result)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
@@ -20,6 +20,7 @@ from core.config import FinetuneSettings, RunConfig
 from core.errors import BadInput
 from core.models.summary import (Layer, ModelSummary, freeze_prefixes, head_layer,
                                 parameters_up_to, summarize_model, trainable_parameters)
+from gui.background import describe_error, runner
 
 NAME, TYPE, SHAPE, PARAMS = range(4)
 REFRESH_DELAY_MS = 250  # typing a hidden size rebuilds once, after the typing stops
@@ -28,30 +29,9 @@ COLUMN_PADDING = 24  # pixels beyond each column's widest text, so columns read 
 NAME_ROLE = Qt.ItemDataRole.UserRole  # a row's parameters: the layer's dotted name
 
 
-class SummaryBuilder(QThread):
-    """Builds a model summary off the GUI thread: the dataset loads, the model runs once."""
-
-    built = Signal(object, object)  # ModelSummary, the key it was built for
-    failed = Signal(str, object)  # one readable line, the key
-
-    def __init__(self, config: RunConfig, key: tuple) -> None:
-        super().__init__()
-        self.config, self.key = config, key
-
-    def run(self) -> None:
-        try:
-            summary = summarize_model(self.config)
-        except BadInput as exc:
-            self.failed.emit(str(exc), self.key)
-        except Exception as exc:  # a model that breaks on its own data: say so, keep going
-            line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            self.failed.emit(f"the model could not run on this data ({type(exc).__name__}: "
-                             f"{line})", self.key)
-        else:
-            self.built.emit(summary, self.key)
-
-
 class LayersPanel(QWidget):
+    """The model's layers as a tree of tick boxes, from a summary built in the background."""
+
     freeze_chosen = Signal(object)  # list[str]: the new [finetune] freeze, train_only cleared
 
     def __init__(self, config_source: Callable[[], RunConfig]) -> None:
@@ -63,7 +43,7 @@ class LayersPanel(QWidget):
         self._row_parameters: dict[str, tuple[str, ...]] = {}  # what each such row stands for
         self._summary_key: tuple | None = None
         self._build_error = ""
-        self._builder: SummaryBuilder | None = None
+        self._building: tuple | None = None  # the key of the summary being built
         self._torch_ready = False
         self._updating = False  # set while the panel itself changes check states
 
@@ -151,8 +131,6 @@ class LayersPanel(QWidget):
         self._timer.stop()
         if not self._torch_ready or not self.isVisible():
             return
-        if self._builder is not None:
-            return  # refreshed again when that build ends
         try:
             config = self._config_source()
         except BadInput as exc:
@@ -160,6 +138,8 @@ class LayersPanel(QWidget):
             return
         key = (config.model.name, config.model.params, config.data.name, config.data.params,
                config.loss.name)
+        if key == self._building:
+            return  # refreshed again when that build ends
         if key != self._summary_key:
             self._start_build(config, key)
         elif self._build_error:
@@ -170,34 +150,38 @@ class LayersPanel(QWidget):
     @property
     def busy(self) -> bool:
         """A summary is being built, or a look at changed settings is due."""
-        return self._builder is not None or self._timer.isActive()
-
-    def wait(self) -> None:
-        """Block until a summary being built is done (before the window closes)."""
-        if self._builder is not None:
-            self._builder.wait()
+        return self._building is not None or self._timer.isActive()
 
     def _start_build(self, config: RunConfig, key: tuple) -> None:
+        """Build the summary in the background: the dataset loads, the model runs once. A
+        build for older settings still running is superseded; its summary is dropped."""
         self._show_message(f"Building {config.model.name} on {config.data.name}…")
-        builder = SummaryBuilder(config, key)
-        builder.built.connect(self._on_built)
-        builder.failed.connect(self._on_build_failed)
-        builder.finished.connect(self._on_builder_finished)
-        self._builder = builder
-        builder.start()
+        self._building = key
 
-    def _on_built(self, summary: ModelSummary, key: tuple) -> None:
+        def build() -> tuple[ModelSummary, tuple]:
+            try:
+                return summarize_model(config), key
+            except BadInput:
+                raise
+            except Exception as exc:  # a model that breaks on its own data: say so
+                raise BadInput(f"the model could not run on this data ({describe_error(exc)})")
+
+        runner().submit(self, build, self._on_built,
+                        lambda message, _details: self._on_build_failed(message, key),
+                        name="summary")
+
+    def _on_built(self, built: tuple[ModelSummary, tuple]) -> None:
+        summary, key = built
         self.summary, self._summary_key, self._build_error = summary, key, ""
+        self._building = None
         self._fill_tree()
+        self.refresh()  # the settings may have changed while it was building
 
     def _on_build_failed(self, message: str, key: tuple) -> None:
         self.summary, self._summary_key = None, key
         self._build_error = f"This model cannot be built: {message}"
-
-    def _on_builder_finished(self) -> None:
-        self._builder.deleteLater()
-        self._builder = None
-        self.refresh()  # the settings may have changed while it was building
+        self._building = None
+        self.refresh()
 
     # Showing
 

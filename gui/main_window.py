@@ -3,7 +3,7 @@ the right side's Layers tab shows the model's layers and which of them train, th
 every past run (compare, resume, evaluate, export), Evaluation a checkpoint's confusion
 matrix or regression scatter, Predict a trained model on a new image or row.
 
-torch is not imported here: the window shows first, then a DeviceProbe loads torch off
+torch is not imported here: the window shows first, then the device probe loads torch off
 the GUI thread and fills in the device list.
 """
 
@@ -22,11 +22,12 @@ from core.config import load_config, save_config
 from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
 from core.runs.folder import RunFolder, default_runs_dir
-from gui.device_probe import DeviceProbe
+from gui.background import Job, runner
+from gui.device_probe import probe_devices
 from gui.evaluation_view import EvaluationView
 from gui.export_dialog import ExportDialog
 from gui.layers_panel import LayersPanel
-from gui.live_plots import LivePlots
+from gui.plots import LivePlots
 from gui.message_bar import MessageBar
 from gui.predict_view import PredictView
 from gui.run_progress import RunProgress
@@ -39,13 +40,16 @@ RUN_FILE_FILTER = "Run files (*.toml);;All files (*)"
 
 
 class MainWindow(QMainWindow):
+    """The window: run setup, controls and the tabs; closing it stops the run and waits
+    for the background jobs."""
+
     run_ended = Signal()  # a run's thread has finished, whatever the outcome
 
     def __init__(self, runs_dir: Path | None = None) -> None:
         super().__init__()
         self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
         self.training_thread: TrainingThread | None = None  # kept until it has finished
-        self.device_probe: DeviceProbe | None = None
+        self.device_probe: Job | None = None  # torch loading off the GUI thread
         self.last_summary: dict | None = None
         self.setWindowTitle("TrainDesk")
         self.setWindowIcon(QIcon(str(resource_path("traindesk.svg"))))
@@ -292,12 +296,15 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.device_probe is None:
-            self.device_probe = DeviceProbe()
-            self.device_probe.devices_found.connect(self.setup_panel.set_devices)
-            self.device_probe.devices_found.connect(self.layers_panel.set_torch_ready)
-            self.device_probe.failed.connect(self.message_bar.show_error)
-            self.device_probe.failed.connect(self.layers_panel.set_torch_failed)
-            self.device_probe.start()
+            self.device_probe = probe_devices(self, self._on_devices, self._on_torch_failed)
+
+    def _on_devices(self, devices: list[str]) -> None:
+        self.setup_panel.set_devices(devices)
+        self.layers_panel.set_torch_ready()
+
+    def _on_torch_failed(self, message: str, details: str) -> None:
+        self.message_bar.show_error(message, details)
+        self.layers_panel.set_torch_failed(message)
 
     # Run files
 
@@ -342,19 +349,18 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # A QThread destroyed while running aborts the process, and a run should end with its
         # checkpoint saved: ask it to stop, then wait (one batch, or torch still importing).
+        # Every other job (torch loading, a preview, a summary, an evaluation, an export
+        # being written) belongs to the background runner, which waits for them all.
         if self.training_thread is not None:
             self.training_thread.stop()
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            for thread in (self.training_thread, self.device_probe):
-                if thread is not None:
-                    thread.wait()
-            self.layers_panel.wait()
-            self.evaluation_view.wait()
-            self.predict_view.wait()
+            if self.training_thread is not None:
+                self.training_thread.wait()
             if self.export_dialog is not None:
-                self.export_dialog.close()  # waits for an export still being written
-            self.setup_panel.close_data_preview()  # waits for a preview still loading
+                self.export_dialog.close()
+            self.setup_panel.close_data_preview()
+            runner().wait_all()
         finally:
             QApplication.restoreOverrideCursor()
         super().closeEvent(event)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEd
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from gui.background import TaskRunner
+from gui.background import runner
 from gui.run_picker import RunPicker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
@@ -28,6 +28,9 @@ PREVIEW_PX = 160
 
 
 class PredictView(QWidget):
+    """The Predict tab: a trained model on a dropped image or a typed row; the model loads
+    and predicts on the background runner."""
+
     predicted = Signal()  # a prediction (or its failure) is on screen
 
     def __init__(self, runs_dir: Path) -> None:
@@ -38,7 +41,6 @@ class PredictView(QWidget):
         self.loaded = None  # core.inference.evaluation.LoadedRun for (path, checkpoint) in _loaded_key
         self._loaded_key: tuple | None = None
         self.prediction = None  # core.inference.evaluation.Prediction shown
-        self.tasks = TaskRunner()
 
         self.drop_area = QLabel("Drop an image here\nor open one")
         self.drop_area.setObjectName("dropArea")
@@ -104,9 +106,6 @@ class PredictView(QWidget):
         if self._loaded_key is None:
             self._run_changed()
 
-    def wait(self) -> None:
-        self.tasks.wait()
-
     # Drops
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -136,7 +135,7 @@ class PredictView(QWidget):
                 Qt.TransformationMode.SmoothTransformation))
 
         def predict(loaded):
-            from core.inference.evaluation import predict_image
+            from core.inference.predict import predict_image
 
             return predict_image(loaded, Path(path), TOP_K)
 
@@ -146,7 +145,7 @@ class PredictView(QWidget):
         text = self.row_edit.text()
 
         def predict(loaded):
-            from core.inference.evaluation import predict_values
+            from core.inference.predict import predict_values
 
             return predict_values(loaded, text, TOP_K)
 
@@ -168,7 +167,7 @@ class PredictView(QWidget):
             loaded = cached or load_run(*key)
             return loaded, key, predict(loaded)
 
-        self.tasks.start(work, self._show_prediction, self._show_failure)
+        runner().submit(self, work, self._show_prediction, self._show_failure)
 
     def _run_changed(self) -> None:
         """Show the inputs the chosen run takes: an image, or a row of named values."""
@@ -182,7 +181,7 @@ class PredictView(QWidget):
 
             return load_run(*key), key
 
-        self.tasks.start(work, self._show_loaded, self._show_failure)
+        runner().submit(self, work, self._show_loaded, self._show_failure)
 
     @property
     def shown_run(self) -> Path | None:
@@ -191,8 +190,6 @@ class PredictView(QWidget):
 
     def _show_loaded(self, outcome) -> None:
         loaded, key = outcome
-        if key != (self.picker.current_path(), self.picker.checkpoint()):
-            return  # another run was chosen while this one loaded; its load comes next
         self.loaded, self._loaded_key = loaded, key
         self._show_inputs()
         task = "a value" if self.loaded.task == "regression" else "classes"
@@ -210,14 +207,14 @@ class PredictView(QWidget):
             self.columns_label.setText("Type or paste a text:")
             self.row_edit.setPlaceholderText("a text to classify")
         elif not images:
-            from core.inference.evaluation import input_columns
+            from core.inference.predict import input_columns
 
             columns = input_columns(pre)
             self.columns_label.setText("Type one row of values, separated by commas, in this "
                                        f"order:<br><b>{', '.join(columns)}</b>")
             self.row_edit.setPlaceholderText(", ".join(columns))
 
-    def _show_failure(self, message: str) -> None:
+    def _show_failure(self, message: str, details: str = "") -> None:
         self.status.setText(f"Cannot predict: {message}")
         self.predicted.emit()
 

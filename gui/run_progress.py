@@ -4,9 +4,12 @@ after, and how to continue a run that stopped."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from core.events import BatchEnd, EpochEnd, RunStarted
+from core.metrics import format_metric, metric_label
 
 
 def format_duration(seconds: float) -> str:
@@ -19,10 +22,8 @@ def format_duration(seconds: float) -> str:
 def format_scores(metric: float | None, loss: float | None, metric_name: str = "accuracy") -> str:
     """"validation accuracy 97.5%" (a share shown as percent), or "validation R2 0.512"."""
     parts = []
-    if metric is not None and metric_name == "accuracy":
-        parts.append(f"validation accuracy {metric:.1%}")
-    elif metric is not None:
-        parts.append(f"validation {metric_name.replace('r2', 'R2')} {metric:.3f}")
+    if metric is not None:
+        parts.append(f"validation {metric_label(metric_name)} {format_metric(metric_name, metric)}")
     if loss is not None:
         parts.append(f"validation loss {loss:.4g}")
     return " · ".join(parts)
@@ -87,8 +88,9 @@ class RunProgress(QWidget):
         seconds_left = event.elapsed_s * (event.total_steps - event.step) / event.step
         parts = [f"Epoch {event.epoch}/{self._epochs}",
                  f"step {event.step:,}/{event.total_steps:,}",
-                 f"{event.samples_per_s:,.0f} samples/s",
                  f"{format_duration(seconds_left)} left"]
+        if math.isfinite(event.samples_per_s):  # a resumed run's history has no speed
+            parts.insert(2, f"{event.samples_per_s:,.0f} samples/s")
         if self._last_epoch is not None:
             parts.append(format_scores(self._last_epoch.val_metric, None, self._metric))
         self.label.setText(" · ".join(parts))

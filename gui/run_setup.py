@@ -20,6 +20,7 @@ from core.config import (COMPONENT_SECTIONS, FINETUNE_PARAMS, TRAINING_PARAMS, C
                          RunConfig)
 from core.errors import BadInput
 from core.runs.folder import default_runs_dir
+from core.train.losses import loss_for_task
 from gui.dataset_preview import DataPreviewDialog
 from gui.param_form import ChoiceField, ParamForm
 from gui.start_weights import StartWeightsField
@@ -129,7 +130,7 @@ class RunSetupPanel(QWidget):
         layout.addStretch(1)
         self._align_labels()
         self._watch_layers_settings()
-        self.set_config(RunConfig.from_dict({}))  # every default filled in
+        self.set_config(RunConfig())  # every default filled in
 
     def _watch_layers_settings(self) -> None:
         """Emit layers_settings_changed on any edit of what the Layers panel shows."""
@@ -149,13 +150,11 @@ class RunSetupPanel(QWidget):
 
     def _match_loss_to_data(self) -> None:
         """Picking a regression dataset with a classification loss (or the reverse) switches
-        the loss to the usual one for the dataset's task: mse or cross_entropy."""
-        catalogues = CATALOGUES
-        task = catalogues["data"].get(self.pickers["data"].combo.currentText()).extra.get("task")
+        the loss to the usual one for the dataset's task (core.train.losses.loss_for_task).
+        A csv table's task is known only once its file is read; its loss is left as it is."""
+        task = CATALOGUES["data"].get(self.pickers["data"].combo.currentText()).extra.get("task")
         loss = self.pickers["loss"].combo
-        if task in ("classification", "regression") and \
-                catalogues["loss"].get(loss.currentText()).extra.get("task") != task:
-            loss.setCurrentText("mse" if task == "regression" else "cross_entropy")
+        loss.setCurrentText(loss_for_task(loss.currentText(), task))
 
     def show_data_preview(self) -> None:
         """Open a preview of the chosen dataset with its current settings (one at a time)."""

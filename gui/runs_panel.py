@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBox
 from core.config import load_config
 from core.runs.curves import RunCurves, read_curves
 from core.errors import BadInput
+from core.metrics import format_metric, metric_label
 from core.runs.history import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
-from gui.live_plots import ComparePlots, run_colors
+from gui.plots import ComparePlots, run_colors
 from gui.run_progress import format_duration
 
 COLUMNS = ("Name", "Model", "Dataset", "Status", "Best metric", "Best val loss", "Epochs",
@@ -407,12 +408,10 @@ def _row(record: RunRecord) -> list[QStandardItem]:
             cell.setToolTip(tip)
         return cell
 
-    if record.best_metric is None:
-        metric = ""
-    elif record.metric == "accuracy":
-        metric = f"{record.best_metric:.1%}"
-    else:
-        metric = f"{record.metric.replace('r2', 'R2')} {record.best_metric:.3f}"
+    best = record.best_val_metric
+    metric = "" if best is None else format_metric(record.metric, best)
+    if metric and record.metric != "accuracy":
+        metric = f"{metric_label(record.metric)} {metric}"  # "97.5%" says accuracy; R2 is named
     epochs = "" if record.epochs_completed is None else (
         f"{record.epochs_completed}/{record.epochs}" if record.epochs else
         str(record.epochs_completed))
@@ -421,7 +420,7 @@ def _row(record: RunRecord) -> list[QStandardItem]:
             f"\n{record.folder}" if record.display_name != record.folder else "")),
         item(record.model), item(record.data),
         item(record.status, tip=record.error),
-        item(metric, -math.inf if record.best_metric is None else record.best_metric),
+        item(metric, -math.inf if record.best_val_metric is None else record.best_val_metric),
         item("" if record.best_val_loss is None else f"{record.best_val_loss:.4g}",
              math.inf if record.best_val_loss is None else record.best_val_loss),
         item(epochs, record.epochs_completed or 0),

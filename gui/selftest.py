@@ -55,6 +55,7 @@ def _train_through_window(runs_dir: Path) -> str:
     from gui.app import delete_window
 
     from core.config import RunConfig
+    from core.metrics import format_metric, metric_label
     from gui.main_window import MainWindow
 
     window = MainWindow(runs_dir=runs_dir)
@@ -79,12 +80,14 @@ def _train_through_window(runs_dir: Path) -> str:
             reason = window.message_bar.text() or f"status {summary and summary.get('status')}"
             raise SelfTestFailed(f"the run did not complete: {reason}")
         points = window.plots.train_point_count
+        metric = summary.get("metric", "accuracy")
         if points == 0:
             raise SelfTestFailed("the run completed but the loss plot got no points")
         return (f"self-test passed: trained {summary['model']} on {summary['data']} "
                 f"({summary['device']}) through the window in "
-                f"{time.perf_counter() - started:.1f} s, validation accuracy "
-                f"{summary['final_val_accuracy']:.1%}, {points} loss points plotted")
+                f"{time.perf_counter() - started:.1f} s, validation {metric_label(metric)} "
+                f"{format_metric(metric, summary.get('final_val_metric'))}, {points} loss points "
+                "plotted")
     finally:
         window.close()  # stops a run still going and waits for its thread
         delete_window(window)

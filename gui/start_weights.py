@@ -1,7 +1,7 @@
 """The [finetune] init_from field: a weights file typed, browsed for, or picked from the
 checkpoints of earlier runs (newest first), so fine-tuning a run's result is two clicks.
 
-Start weights load with weights_only=True (core.finetune.freezing), so picking a file runs no code.
+Start weights load with weights_only=True (core.finetune.weights), so picking a file runs no code.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ the plot shows every step taken before the pause."""
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from pathlib import Path
@@ -17,7 +18,8 @@ from core.config import RunConfig
 from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
 from core.events import BatchEnd, EpochEnd, RunFailed, RunFinished, RunStarted
-from core.runs.folder import read_history
+from core.runs.curves import RunCurves, read_curves
+from core.runs.folder import RunFolder
 from core.train.loop import train  # imports torch only when a run starts
 
 MAX_BATCH_SIGNALS_PER_S = 30
@@ -31,7 +33,8 @@ class TrainingThread(QThread):
     run_failed = Signal(str, str)  # one readable line; details (a traceback) or ""
     run_refused = Signal(str)  # bad input: the run did not start and wrote nothing
     # A resumed run's earlier points, read from its metrics.csv (list[BatchEnd],
-    # list[EpochEnd]); sent right after run_started, before any new step.
+    # list[EpochEnd], whose samples_per_s is NaN: not recorded); sent right after
+    # run_started, before any new step.
     history_loaded = Signal(object, object)
 
     def __init__(self, config: RunConfig | None, runs_dir: Path,
@@ -98,15 +101,36 @@ class TrainingThread(QThread):
             self.run_failed.emit(event.error, event.details)
 
     def _send_history(self, event: RunStarted) -> None:
+        run_dir = Path(event.run_dir)
         try:
-            batches, epochs = read_history(Path(event.run_dir), event.resumed_from_step,
-                                           event.train_samples)
+            training = RunFolder.open_existing(run_dir).config().training
+            curves = read_curves(run_dir, training.batch_size, event.train_samples)
         except (OSError, ValueError, BadInput):  # the plot starts empty; training goes on
             return
-        self.history_loaded.emit(batches, epochs)
+        self.history_loaded.emit(*history_events(curves.up_to_step(event.resumed_from_step),
+                                                 event, training.best_metric))
 
     def _send_batches(self) -> None:
         if self._pending_batches:
             self.batches_ended.emit(self._pending_batches)
             self._pending_batches = []
             self._last_batch_signal = time.monotonic()
+
+
+def history_events(curves: RunCurves, started: RunStarted, best_metric: str
+                   ) -> tuple[list[BatchEnd], list[EpochEnd]]:
+    """A resumed run's earlier curves as the events the plots take. Throughput is not in
+    metrics.csv: samples_per_s is NaN, not a number that was never measured."""
+    total_steps = started.epochs * started.steps_per_epoch
+    batches = [BatchEnd(int(step), int(epoch), total_steps, loss, metric, lr, elapsed, math.nan)
+               for step, epoch, loss, metric, lr, elapsed in zip(
+                   curves.step.tolist(), curves.epoch.tolist(), curves.loss.tolist(),
+                   curves.metric.tolist(), curves.lr.tolist(), curves.elapsed_s.tolist())]
+    epochs = [EpochEnd(int(epoch), started.epochs, int(step), train_loss, train_metric, loss,
+                       metric, lr, elapsed, math.nan, bool(best))
+              for epoch, step, train_loss, train_metric, loss, metric, lr, elapsed, best in zip(
+                  curves.val_epoch.tolist(), curves.val_step.tolist(),
+                  curves.epoch_train_loss.tolist(), curves.epoch_train_metric.tolist(),
+                  curves.val_loss.tolist(), curves.val_metric.tolist(), curves.val_lr.tolist(),
+                  curves.val_elapsed_s.tolist(), curves.best_epochs(best_metric).tolist())]
+    return batches, epochs

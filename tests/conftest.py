@@ -4,6 +4,7 @@ no test ends with a QThread still running (after napari's dangling-thread fixtur
 import os
 
 import pytest
+from limits import HANG_MS
 
 # Before Qt loads: tests never open windows on the desktop.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -67,5 +68,5 @@ def window(qtbot, tmp_path):
     win = MainWindow(runs_dir=tmp_path / "runs")
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.device_probe.isFinished(), timeout=60_000)
+    qtbot.waitUntil(lambda: win.device_probe.isFinished(), timeout=HANG_MS)
     return win

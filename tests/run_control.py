@@ -1,7 +1,10 @@
 """Helpers shared by the trainer tests: a small run config, the run folders made, a
-RunControl that stops after N steps, and an mlp whose training outputs go non-finite."""
+RunControl that stops after N steps, an mlp whose training outputs go non-finite, and
+metrics.csv's rows as dicts."""
 
+import csv
 from pathlib import Path
+from typing import Any
 
 from core.config import RunConfig
 from core.control import RunControl
@@ -48,3 +51,15 @@ def non_finite_from(monkeypatch, step: int, value: float = float("nan")) -> None
         return out
 
     monkeypatch.setattr(MLP, "forward", forward)
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """Rows of a run's metrics.csv with numbers parsed (the file as the tests check it)."""
+    rows = []
+    with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            try:
+                rows.append({k: (v if k == "split" else float(v)) for k, v in row.items()})
+            except (TypeError, ValueError):  # half a row, written as the process was killed
+                continue
+    return rows

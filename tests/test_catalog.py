@@ -13,6 +13,7 @@ from core.catalog import CATALOGUES
 from core.entries import KINDS, Catalogue, Param
 from core.cli import main as cli_main
 from core.errors import BadInput
+from limits import HANG_S
 
 ALL_ENTRIES = [(section, entry) for section, cat in CATALOGUES.items() for entry in cat.entries()]
 
@@ -114,7 +115,7 @@ def test_loading_the_catalogues_does_not_import_torch():
             "print(sorted(m for m in ('torch', 'torchvision', 'PySide6') "
             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=HANG_S)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -123,8 +124,12 @@ def test_loading_the_catalogues_does_not_import_torch():
 
 
 def _build_model(name: str, input_shape=(1, 28, 28), num_classes=10, **params):
+    from core.data.memory import DataInfo, kind_of_shape
+    from core.models.build import build_model_for
+
     entry = CATALOGUES["model"].get(name)
-    return entry.build(entry.check_params(params, "model"), input_shape, num_classes)
+    info = DataInfo(input_shape, num_classes, kind_of_shape(input_shape))
+    return build_model_for(name, entry.check_params(params, "model"), info)[0]
 
 
 @pytest.mark.parametrize("activation, module", [("relu", "ReLU"), ("tanh", "Tanh"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from limits import HANG_S
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "digits_cnn.toml"
@@ -42,7 +43,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def cli(tmp_path: Path, *args: str, module: str = "core", timeout: float = 180,
+def cli(tmp_path: Path, *args: str, module: str = "core", timeout: float = HANG_S,
         **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout, env=_env(tmp_path, **env))
@@ -154,7 +155,7 @@ def bad_input_results(tmp_path_factory):
              for name, (args, _) in cases.items()}
     results = {}
     for name, proc in procs.items():
-        out, err = proc.communicate(timeout=180)
+        out, err = proc.communicate(timeout=HANG_S)
         results[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     return cases, results, tmp
 
@@ -190,7 +191,8 @@ def test_short_run_exits_0_with_a_line_per_epoch(tmp_path):
     epoch_lines = [line for line in lines if line.startswith("epoch ")]
     assert [line.split()[1] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
     for line in epoch_lines:
-        assert "train loss" in line and "val loss" in line and "acc" in line
+        assert "train loss" in line and "val loss" in line and "accuracy" in line
+        assert line.count("%") == 2  # accuracy in percent, as the window shows it
     (run_dir,) = run_folders(tmp_path / "runs")
     assert lines[0] == f"run folder {run_dir}"
     assert lines[-1].startswith("completed: 3 epochs")
@@ -215,7 +217,7 @@ def test_installed_entry_point_trains_headless(tmp_path):
 def test_catalog_json_without_qt(tmp_path, module):
     # -X importtime lists every import on stderr: the headless command must not load Qt
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", module, "catalog",
-                             "--json"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                             "--json"], cwd=REPO, capture_output=True, text=True, timeout=HANG_S,
                             env=_env(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout)
@@ -233,6 +235,29 @@ def test_catalog_text(tmp_path):
     assert "[model]" in result.stdout and "simple_cnn" in result.stdout
     assert "nesterov = false" in result.stdout
 
+
+
+def test_a_run_file_without_a_loss_trains_with_the_one_for_its_data(tmp_path):
+    table = tmp_path / "prices.csv"
+    table.write_text("rooms,area,price\n" + "".join(
+        f"{i % 5 + 1},{40 + 7 * i},{1000 + 37.5 * i}\n" for i in range(60)), encoding="utf-8")
+    run_file = _write(tmp_path / "run.toml", MLP_RUN + f'\n[data]\nname = "csv"\n'
+                      f"path = {json.dumps(str(table))}\n")
+    result = cli(tmp_path, "train", str(run_file), "--set", "training.epochs=1",
+                 "--set", "training.batch_size=16", "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = run_folders(tmp_path / "runs")
+    assert 'name = "mse"' in (run_dir / "config.toml").read_text(encoding="utf-8")
+    assert read_summary(run_dir)["metric"] == "r2"
+    epoch_line = next(line for line in result.stdout.splitlines() if line.startswith("epoch "))
+    assert " R2 " in epoch_line and "%" not in epoch_line  # core.metrics names and shows it
+    assert ", best val R2 " in result.stdout.splitlines()[-1]
+    # A loss the file names is used as named: a wrong one is refused, nothing written.
+    named = cli(tmp_path, "train", str(run_file), "--set", "loss.name=cross_entropy",
+                "--set", "training.batch_size=16", "--runs-dir", str(tmp_path / "other"))
+    assert_one_error_line(named, "[loss] cross_entropy is a classification loss",
+                          "regression dataset", "pick mse or l1")
+    assert run_folders(tmp_path / "other") == []
 
 # ---------------------------------------------------------------- training failed: exit 1
 
@@ -278,11 +303,11 @@ def test_ctrl_c_saves_and_exits_130_then_resume_completes(tmp_path):
                 break
         else:
             pytest.fail(f"no epoch line: {''.join(seen)} {proc.stderr.read()}")
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=HANG_S)
     finally:
         if proc.poll() is None:
             proc.kill()
-        _, whole_err = whole_proc.communicate(timeout=120)
+        _, whole_err = whole_proc.communicate(timeout=HANG_S)
     assert proc.returncode == 130, (proc.returncode, err)
     assert "Traceback" not in err
     (run_dir,) = run_folders(tmp_path / "runs")
@@ -317,20 +342,20 @@ def test_ctrl_c_saves_and_exits_130_then_resume_completes(tmp_path):
 
 
 def test_first_ctrl_c_asks_to_stop_and_a_second_one_breaks_in():
-    from core.cli import _ctrl_c_interrupts
+    from core.cli import ctrl_c_interrupts
     from core.control import RunControl
 
     control = RunControl()
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
-        with _ctrl_c_interrupts(control):
+        with ctrl_c_interrupts(control):
             os.kill(os.getpid(), signal.SIGINT)
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + HANG_S
             while not control.interrupted and time.monotonic() < deadline:
                 pass  # the handler runs between bytecodes of the main thread
-            assert control.interrupted and not control.stop_requested
+            assert control.interrupted
             os.kill(os.getpid(), signal.SIGINT)
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + HANG_S
             while time.monotonic() < deadline:
                 pass
     assert signal.getsignal(signal.SIGINT) is before

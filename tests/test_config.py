@@ -263,3 +263,63 @@ def test_apply_overrides_does_not_change_its_input():
 def test_set_into_a_section_that_is_not_a_table_is_bad_input(tmp_path):
     with pytest.raises(BadInput, match=r"\[model\] must be a table"):
         _load_text(tmp_path, 'model = "mlp"\n', ["model.dropout=0.1"])
+
+
+# ---------------------------------------------------------------- the loss for the data
+
+
+def _prices_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "prices.csv"
+    path.write_text("rooms,area,price\n" + "".join(
+        f"{i % 5 + 1},{40 + 7 * i},{1000 + 37.5 * i}\n" for i in range(40)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("data, loss", [
+    ({"name": "digits"}, "cross_entropy"),
+    ({"name": "diabetes"}, "mse"),  # the catalogue says: a regression
+    ({"name": "csv", "task": "regression", "path": "unread.csv"}, "mse"),  # its setting says
+])
+def test_a_run_file_without_a_loss_gets_the_one_for_its_data(data, loss):
+    assert RunConfig.from_dict({"data": data}).loss.name == loss
+
+
+def test_a_csv_table_without_a_loss_gets_the_one_its_target_asks_for(tmp_path):
+    path = _prices_csv(tmp_path)
+    numbers = RunConfig.from_dict({"data": {"name": "csv", "path": str(path)}}, read_data=True)
+    assert numbers.loss.name == "mse"  # a numeric target: regression
+    classes = RunConfig.from_dict({"data": {"name": "csv", "path": str(path),
+                                            "target": "rooms"}}, read_data=True)
+    assert classes.loss.name == "cross_entropy"  # five whole numbers: classes
+    # The choice is written out, so the run folder's config.toml names it.
+    assert RunConfig.from_toml(numbers.to_toml()) == numbers
+    # Resolving a form never reads data (the window does this on every change): the task
+    # is not known yet, so the loss is left as the default.
+    assert RunConfig.from_dict({"data": {"name": "csv", "path": str(path)}}).loss.name == \
+        "cross_entropy"
+
+
+def test_a_named_loss_is_kept_even_when_it_does_not_fit(tmp_path):
+    # Training refuses it with a clear BadInput (tests/test_models_catalogue.py); the
+    # configuration does not change what the user wrote.
+    config = RunConfig.from_dict({"data": {"name": "diabetes"}, "loss": {"name": "l1"}})
+    assert config.loss.name == "l1"
+    assert RunConfig.from_dict({"data": {"name": "diabetes"},
+                                "loss": {"name": "cross_entropy"}}).loss.name == "cross_entropy"
+
+
+def test_loss_settings_without_a_name_go_to_the_loss_chosen_for_the_data():
+    config = RunConfig.from_dict({"loss": {"label_smoothing": 0.1}})
+    assert config.loss.name == "cross_entropy" and config.loss.params["label_smoothing"] == 0.1
+    with pytest.raises(BadInput, match="unknown key 'label_smoothing' for mse"):
+        RunConfig.from_dict({"data": {"name": "diabetes"}, "loss": {"label_smoothing": 0.1}})
+
+
+def test_loss_for_task_keeps_a_fitting_loss_and_replaces_one_of_the_other_task():
+    from core.train.losses import loss_for_task
+
+    assert loss_for_task("cross_entropy", "regression") == "mse"
+    assert loss_for_task("l1", "regression") == "l1"
+    assert loss_for_task("mse", "classification") == "cross_entropy"
+    assert loss_for_task("bce_with_logits", "classification") == "bce_with_logits"
+    assert loss_for_task("l1", "auto") == "l1"  # not known yet: left as it is

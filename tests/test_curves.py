@@ -74,7 +74,47 @@ def test_read_curves_splits_steps_and_epochs_and_skips_a_torn_last_line(tmp_path
     assert curves.lr.tolist() == [0.001, 0.001, 0.0005]
     assert curves.val_epoch.tolist() == [1] and curves.val_loss.tolist() == [2.0]
     assert curves.val_step.tolist() == [2] and curves.val_metric.tolist() == [0.3]
-    assert curves.train_loss_per_epoch() == pytest.approx([2.2])
+    # written before epochs had a training row: the steps' mean stands in for it
+    assert curves.epoch_train_loss.tolist() == pytest.approx([2.2])
+    assert curves.epoch_train_metric.tolist() == pytest.approx([0.15])
+
+
+def test_an_epochs_training_row_is_read_as_it_was_recorded(tmp_path):
+    (tmp_path / "metrics.csv").write_text(
+        "step,epoch,split,loss,accuracy,lr,elapsed_s\n"
+        "1,1,train,2.3,0.1,0.001,0.1\n"
+        "2,1,train,2.1,0.2,0.001,0.2\n"
+        "2,1,train_epoch,2.25,0.125,0.001,0.2\n"
+        "2,1,val,2.0,0.3,0.001,0.3\n", encoding="utf-8")
+    curves = read_curves(tmp_path)
+    assert curves.step.tolist() == [1, 2]  # not a step
+    assert curves.epoch_train_loss.tolist() == [2.25]
+    assert curves.epoch_train_metric.tolist() == [0.125]
+    assert curves.elapsed_s.tolist() == [0.1, 0.2] and curves.val_elapsed_s.tolist() == [0.3]
+
+
+def test_without_training_rows_the_steps_are_weighted_by_batch_size(tmp_path):
+    # 5 samples in batches of 2: the third step of each epoch had one sample
+    (tmp_path / "metrics.csv").write_text(
+        "step,epoch,split,loss,accuracy,lr,elapsed_s\n"
+        "1,1,train,1.0,0.5,0.1,0.1\n"
+        "2,1,train,2.0,1.0,0.1,0.2\n"
+        "3,1,train,6.0,0.0,0.1,0.3\n"
+        "3,1,val,2.0,0.3,0.1,0.3\n", encoding="utf-8")
+    curves = read_curves(tmp_path, batch_size=2, train_samples=5)
+    assert curves.epoch_train_loss.tolist() == pytest.approx([(2 + 4 + 6) / 5])
+    assert curves.epoch_train_metric.tolist() == pytest.approx([(1 + 2 + 0) / 5])
+
+
+def test_the_best_epochs_follow_the_chosen_metric_and_curves_cut_at_a_step(tmp_path):
+    rows = "".join(f"{e * 2},{e},val,{loss},{metric},0.1,{e}\n" for e, loss, metric in
+                   [(1, 1.0, 0.5), (2, 0.8, 0.4), (3, 0.9, 0.7)])
+    (tmp_path / "metrics.csv").write_text("step,epoch,split,loss,accuracy,lr,elapsed_s\n" + rows,
+                                          encoding="utf-8")
+    curves = read_curves(tmp_path)
+    assert curves.best_epochs("val_loss").tolist() == [True, True, False]
+    assert curves.best_epochs("val_metric").tolist() == [True, False, True]
+    assert curves.up_to_step(4).val_epoch.tolist() == [1, 2]
 
 
 def test_read_curves_of_an_empty_file_gives_empty_arrays(tmp_path):

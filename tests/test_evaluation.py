@@ -14,9 +14,10 @@ from PIL import Image
 
 from core.config import RunConfig
 from core.errors import BadInput
-from core.inference.evaluation import (evaluate_run, input_columns, load_run, predict_image,
-                             predict_values, prepare_image, prepare_row, sample_image,
-                             sample_row)
+from core.inference.evaluation import evaluate_run, load_run, sample_image, sample_row
+from core.inference.outputs import batched_outputs, class_probabilities, predicted_classes
+from core.inference.predict import (input_columns, predict_image, predict_values, prepare_image,
+                                    prepare_row)
 from core.train.loop import train
 
 
@@ -112,6 +113,11 @@ def test_regression_reports_errors_in_the_targets_own_units(diabetes_run):
     targets = load_diabetes().target
     assert min(result.true) >= targets.min() - 1e-6 and max(result.true) <= targets.max() + 1e-6
     assert result.rmse >= result.mae > 0
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    assert result.r2 == pytest.approx(r2_score(result.true, result.predicted), rel=1e-6)
+    assert result.mae == pytest.approx(mean_absolute_error(result.true, result.predicted),
+                                       rel=1e-6)
 
 
 def test_a_table_row_is_encoded_as_in_training_and_predicted(iris_run):
@@ -216,3 +222,31 @@ def test_a_lora_run_is_evaluated_with_its_adapters_merged(tmp_path):
     assert "layers.1.weight" in names and not any("lora" in n for n in names)
     assert evaluate_run(loaded).accuracy == pytest.approx(
         _summary(run)["final_val_accuracy"], abs=1e-6)
+
+
+# ---------------------------------------------------------------- reading outputs
+
+
+def test_batched_outputs_equal_one_pass_and_keep_the_models_mode():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Dropout(0.5),
+                                torch.nn.Linear(8, 2))
+    x = torch.randn(10, 3)
+    doubled = batched_outputs(model, x, prepare=lambda xb, train: xb * 2, batch=4)
+    assert model.training  # back in training mode; dropout was off while reading
+    with torch.no_grad():
+        expected = model.eval()(x * 2)
+    assert doubled.dtype == torch.float32 and torch.allclose(doubled, expected)
+    assert batched_outputs(model, x[:0]).shape == (0, 1)
+
+
+def test_a_single_logit_is_a_two_class_sigmoid():
+    logits = torch.tensor([[2.0], [-1.0], [0.0]])
+    probabilities = class_probabilities(logits)
+    assert probabilities.shape == (3, 2)
+    assert torch.allclose(probabilities[:, 1], torch.sigmoid(logits[:, 0]))
+    assert torch.allclose(probabilities.sum(1), torch.ones(3))
+    assert predicted_classes(logits).tolist() == [1, 0, 0]
+    scores = torch.tensor([[0.1, 3.0, 0.2], [5.0, 1.0, 1.0]])
+    assert torch.allclose(class_probabilities(scores), torch.softmax(scores, 1))
+    assert predicted_classes(scores).tolist() == [1, 0]

@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.inference import export as export_module
+from core.cli import main as cli_main
 from core.config import RunConfig
-from core.errors import BadInput
+from core.errors import BadInput, ExportFailed, TrainingFailed
+from core.inference import export as export_module
 from core.inference.evaluation import load_run
-from core.inference.export import (ExportCheckFailed, available_formats, default_export_path,
-                         export_model)
+from core.inference.export import (EXPORTERS, ExportCheckFailed, available_formats,
+                                   default_export_path, export_model)
 from core.models.build import build_model
 from core.train.loop import train
+from limits import HANG_S
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -108,17 +110,30 @@ def test_an_export_can_go_to_a_chosen_file(cnn_run, tmp_path):
 
 
 def test_outputs_that_differ_fail_the_check(cnn_run, tmp_path, monkeypatch):
-    original = export_module._EXPORTERS["pt"]
+    original = EXPORTERS["pt"]
 
     def off_by_a_bit(loaded, model, x, path):
         runtime, outputs = original(loaded, model, x, path)
         return runtime, outputs + 0.01
 
-    monkeypatch.setitem(export_module._EXPORTERS, "pt", off_by_a_bit)
+    monkeypatch.setitem(EXPORTERS, "pt", off_by_a_bit)
     with pytest.raises(ExportCheckFailed, match="does not reproduce"):
         export_model(cnn_run, "pt", out=tmp_path / "bad.pt")
     description = json.loads((tmp_path / "bad.preprocessing.json").read_text(encoding="utf-8"))
     assert description["check"]["matches"] is False
+
+
+def test_an_exporter_that_breaks_is_an_export_failure(cnn_run, tmp_path, monkeypatch, capsys):
+    def unsupported(loaded, model, x, path):
+        raise RuntimeError("operator not supported\nmore lines")
+
+    monkeypatch.setitem(EXPORTERS, "pt", unsupported)
+    with pytest.raises(ExportFailed, match=r"export of simple_cnn failed \(RuntimeError: "
+                                           r"operator not supported\); try another format") as exc:
+        export_model(cnn_run, "pt", out=tmp_path / "broken.pt")
+    assert not isinstance(exc.value, TrainingFailed)
+    code = cli_main(["export", str(cnn_run), "--format", "pt", "--out", str(tmp_path / "b.pt")])
+    assert code == 1 and capsys.readouterr().err.startswith("export failed: PyTorch state_dict")
 
 
 def test_a_missing_optional_package_is_named(cnn_run, monkeypatch):
@@ -153,7 +168,7 @@ def test_a_regression_export_says_how_to_scale_its_output(tmp_path):
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TRAINDESK_HOME": str(tmp_path / "home"), "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "core", "export", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=180, env=env)
+                          capture_output=True, text=True, timeout=HANG_S, env=env)
 
 
 def test_the_command_line_exports_and_reports_the_check(cnn_run, tmp_path):

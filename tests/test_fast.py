@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import core.train.fast
-import core.train.loop
+import core.train.precision
 from core.config import RunConfig
 from core.data.memory import InMemoryData
 from core.errors import BadInput
@@ -24,6 +24,7 @@ from core.data.image_batches import ImageBatches
 from core.models.build import build_model
 from core.train.loop import train
 from run_control import mlp_config
+from limits import HANG_S
 
 REPO = Path(__file__).resolve().parents[1]
 CUDA_ALL_THERE = {"bf16_supported": True, "frozen": False, "triton": True, "c_toolchain": True}
@@ -209,7 +210,7 @@ def test_a_fast_mlp_run_on_the_cpu_says_it_changes_nothing(tmp_path):
 
 def test_the_precision_fast_chooses_is_the_one_the_run_trains_in(tmp_path, monkeypatch):
     """The CUDA plan's fp16 on the CPU's own autocast: the run keeps a GradScaler's state."""
-    monkeypatch.setattr(core.train.loop, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(core.train.precision, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
     monkeypatch.setattr(core.train.fast, "plan_fast", lambda *args, **kwargs: FastPlan(
         False, "fp16", False, ("fast: mixed precision fp16 with loss scaling",)))
     summary = train(mlp_config("training.epochs=1", "training.fast=true"),
@@ -240,7 +241,7 @@ def test_gpu_benchmark_runs_quickly_on_the_cpu_without_qt(tmp_path):
             "print('loaded:', [m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'pyqtgraph', 'gui')]); sys.exit(rc)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=HANG_S)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "loaded: []" in done.stdout
     result = json.loads((tmp_path / "gpu_fast.json").read_text())

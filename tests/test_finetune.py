@@ -13,10 +13,12 @@ from torch.nn import functional as F
 from core.catalog import CATALOGUES
 from core.config import FinetuneSettings
 from core.errors import BadInput
-from core.finetune.freezing import (apply_freezing, count_params, freeze_modules, load_initial_weights,
-                           load_weights_file, output_layer, prepare_finetune, top_level_blocks)
+from core.data.memory import DataInfo
+from core.finetune.freezing import apply_freezing, prepare_finetune, top_level_blocks
 from core.finetune.lora import (LoRAConv2d, LoRALinear, apply_lora, lora_candidates, merge_lora,
-                       merged_state_dict)
+                                merged_state_dict)
+from core.finetune.weights import load_initial_weights, load_weights_file, output_layer
+from core.models.build import build_model_for
 
 
 class ArticleNet(nn.Module):
@@ -44,14 +46,22 @@ class Opaque:
         self.weights = torch.ones(3)
 
 
+def _model(name: str, num_classes: int, params: dict):
+    entry = CATALOGUES["model"].get(name)
+    return build_model_for(name, entry.check_params(params, "model"),
+                           DataInfo((1, 28, 28), num_classes, "image"))[0]
+
+
 def _simple_cnn(num_classes=10):
-    entry = CATALOGUES["model"].get("simple_cnn")
-    return entry.build(entry.check_params({}, "model"), (1, 28, 28), num_classes)
+    return _model("simple_cnn", num_classes, {})
 
 
-def _mlp(**params):
-    entry = CATALOGUES["model"].get("mlp")
-    return entry.build(entry.check_params(params, "model"), (1, 28, 28), 10)
+def _mlp(num_classes=10, **params):
+    return _model("mlp", num_classes, params)
+
+
+def _trainable(model) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def test_simple_cnn_has_the_articles_names_and_shapes():
@@ -131,8 +141,7 @@ def test_only_the_output_layer_misfitting_replaces_the_head(tmp_path, start_clas
 def test_mlp_output_layer_is_its_last_linear(tmp_path):
     path = tmp_path / "start.pt"
     torch.save(_mlp(hidden_sizes=[8, 8]).state_dict(), path)
-    entry = CATALOGUES["model"].get("mlp")
-    model = entry.build(entry.check_params({"hidden_sizes": [8, 8]}, "model"), (1, 28, 28), 3)
+    model = _mlp(3, hidden_sizes=[8, 8])
     assert output_layer(model) == "layers.5"
     assert load_initial_weights(model, path) == [
         "layers.5 replaced: start weights have 10 classes, this dataset 3"]
@@ -244,17 +253,17 @@ class Layers(nn.Module):
 
 def test_freeze_matches_whole_module_names():
     model = Layers()
-    freeze_modules(model, ["conv1", "head.2"])
+    apply_freezing(model, ["conv1", "head.2"], [])
     frozen = sorted(name for name, p in model.named_parameters() if not p.requires_grad)
     assert frozen == ["conv1.bias", "conv1.weight", "head.2.bias", "head.2.weight"]
-    assert count_params(model) == (2 * 2 + 2 + 2 * 3 + 3, 2 * (2 * 2 + 2) + 2 * 3 + 3 + 3 + 1)
+    assert _trainable(model) == 2 * 2 + 2 + 2 * 3 + 3
 
 
 def test_freeze_unknown_name_lists_the_modules():
     model = Layers()
     with pytest.raises(BadInput, match=r"no layer named 'conv'; this model has conv1, conv10, "
                                        r"head\.0, head\.2"):
-        freeze_modules(model, ["conv"])
+        apply_freezing(model, ["conv"], [])
     assert all(p.requires_grad for p in model.parameters())  # nothing frozen on error
 
 
@@ -415,4 +424,4 @@ def test_lora_adapters_train_even_inside_a_frozen_layer():
     trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad)
     assert trainable == ["layers.1.lora_A", "layers.1.lora_B", "layers.3.bias", "layers.3.weight"]
     assert plan.lora_targets == ["layers.1"]
-    assert count_params(model)[0] == 2 * (784 + 64) + 64 * 10 + 10
+    assert _trainable(model) == 2 * (784 + 64) + 64 * 10 + 10

@@ -22,6 +22,7 @@ from core.finetune.lora import apply_lora, merge_lora
 from core.models.networks import MLP, SimpleCNN
 from core.train.loop import train
 from run_control import StopAfter, run_dirs
+from limits import HANG_S
 
 REPO = Path(__file__).resolve().parents[1]
 FC_PARAMS = 3136 * 512 + 512 + 512 * 5 + 5  # simple_cnn's fc1 + fc2 on five classes
@@ -109,7 +110,7 @@ def norm_net():
     """`test_norm_net` in the model catalogue for one test (a test model, not a product one)."""
     name = "test_norm_net"
     MODELS.register(name, "Test model with BatchNorm.")(
-        lambda params, input_shape, classes, info=None: NormNet(classes))
+        lambda params, info: NormNet(info.num_classes))
     yield name
     MODELS._entries.pop(name)  # the catalogue has no unregister: it never needs one
 
@@ -216,7 +217,7 @@ def test_start_weights_that_would_run_code_are_refused(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "core", "train", str(run_file), "--runs-dir",
          str(tmp_path / "runs"), "--set", f"finetune.init_from={str(path)!r}"],
-        cwd=REPO, capture_output=True, text=True, timeout=180)
+        cwd=REPO, capture_output=True, text=True, timeout=HANG_S)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "evil.pt" in lines[0]

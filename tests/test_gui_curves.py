@@ -11,7 +11,8 @@ from PySide6.QtCore import QPointF
 
 from core.runs.curves import RunCurves, smooth
 from core.events import BatchEnd, EpochEnd, RunStarted
-from gui.live_plots import ComparePlots, LivePlots, run_colors
+from gui.plots import ComparePlots, LivePlots, run_colors
+from limits import HANG_MS
 
 STEPS_PER_EPOCH = 20
 
@@ -82,7 +83,7 @@ def test_log_scale_applies_to_losses_and_learning_rate_not_to_accuracy(plots):
         item = plot.getPlotItem()
         assert item.ctrl.logYCheck.isChecked()
         assert _lines(plot)[0].opts["logMode"] == [False, True]
-    assert not plots.accuracy_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert not plots.metric_plot.getPlotItem().ctrl.logYCheck.isChecked()
     plots.log_checkbox.setChecked(False)
     assert not plots.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
 
@@ -110,7 +111,7 @@ def test_the_best_epoch_is_marked(plots):
     assert plots.best_epoch == 2
     for line in plots._best_lines:
         assert line.isVisible() and line.value() == 40.0  # x by step: epoch 2 ends at step 40
-    for plot in (plots.val_loss_plot, plots.accuracy_plot):
+    for plot in (plots.val_loss_plot, plots.metric_plot):
         legend = plot.getPlotItem().legend
         assert "best: epoch 2" in [label.text for _, label in legend.items]
     plots.clear()
@@ -126,7 +127,7 @@ def test_hovering_reads_out_step_epoch_and_value(plots, qtbot):
     qtbot.waitUntil(lambda: view.viewRange()[0][1] >= 40)  # the view fits the data lazily
     qtbot.wait(50)  # and settles after its first paint
     position = view.mapViewToScene(QPointF(10.1, batches[9].loss))
-    with qtbot.waitSignal(plots.hover_changed, timeout=3000) as signal:
+    with qtbot.waitSignal(plots.hover_changed, timeout=HANG_MS) as signal:
         plots.loss_plot.scene().sigMouseMoved.emit(position)
     assert signal.args[0] == f"step 10 · epoch 1 · loss {batches[9].loss:.4g}"
     assert plots.readout.text() == signal.args[0]
@@ -154,14 +155,14 @@ def test_a_refresh_tick_redraws_one_plot_the_training_loss_first(plots):
     plots.add_epoch(_epoch(1, 1.0, 0.9, True))
     plots.refresh()
     assert len(_drawn(plots.loss_plot)) == 2
-    assert _drawn(plots.val_loss_plot) == [] and _drawn(plots.accuracy_plot) == []
+    assert _drawn(plots.val_loss_plot) == [] and _drawn(plots.metric_plot) == []
     plots.add_steps(_steps(21, 22, 2))  # new steps keep coming, yet the epochs get their turn
     plots.refresh()
-    assert len(_drawn(plots.val_loss_plot)) == 2 and _drawn(plots.accuracy_plot) == []
+    assert len(_drawn(plots.val_loss_plot)) == 2 and _drawn(plots.metric_plot) == []
     plots.refresh()
     assert len(_drawn(plots.loss_plot)[0][0]) == 22
     plots.refresh()
-    assert len(_drawn(plots.accuracy_plot)) == 2
+    assert len(_drawn(plots.metric_plot)) == 2
 
 
 @pytest.mark.parametrize("suffix", ["png", "svg", "csv"])
@@ -178,12 +179,12 @@ def test_a_plot_exports_as_image_or_data(plots, tmp_path, suffix):
         assert b"<svg" in data and b"polyline" in data or b"path" in data
     else:
         rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
-        assert rows[0] == ["step", "epoch", "loss", "smoothed_loss (0.60)"]
-        assert len(rows) == 31 and rows[1][:2] == ["1", "1"]
-        assert float(rows[5][2]) == pytest.approx(batches[4].loss, rel=1e-5)
+        assert rows[0] == ["run", "step", "epoch", "loss", "smoothed_loss (0.60)"]
+        assert len(rows) == 31 and rows[1][:3] == ["x", "1", "1"]
+        assert float(rows[5][3]) == pytest.approx(batches[4].loss, rel=1e-5)
         plots.export_plot("epoch_metric", path)
         assert path.read_text(encoding="utf-8").splitlines() == [
-            "epoch,step,train_accuracy,val_accuracy", "1,20,0.8,0.7"]
+            "run,epoch,step,train_accuracy,val_accuracy", "x,1,20,0.8,0.7"]
 
 
 def test_an_unknown_export_format_is_refused(plots, tmp_path):
@@ -197,7 +198,9 @@ def _curves(scale: float) -> RunCurves:
                      metric=np.full(40, 0.5), lr=np.full(40, 0.001),
                      val_epoch=np.array([1.0, 2.0]), val_step=np.array([20.0, 40.0]),
                      val_loss=np.array([scale * 0.5, scale * 0.4]),
-                     val_metric=np.array([0.8, 0.9]), val_lr=np.array([0.001, 0.001]))
+                     val_metric=np.array([0.8, 0.9]), val_lr=np.array([0.001, 0.001]),
+                     epoch_train_loss=np.array([scale * 0.6, scale * 0.45]),
+                     epoch_train_metric=np.array([0.75, 0.85]))
 
 
 def test_two_runs_overlay_with_a_legend_and_their_own_colours(qtbot):
@@ -217,7 +220,7 @@ def test_two_runs_overlay_with_a_legend_and_their_own_colours(qtbot):
     pens = [item.opts["pen"].color().name() for item in _lines(compare.val_loss_plot)]
     assert pens == [colors["20260101-120000-mlp-digits"],
                     colors["20260101-130000-simple_cnn-digits"]]
-    assert [curve[1] for curve in _drawn(compare.accuracy_plot)] == [[80.0, 90.0]] * 2
+    assert [curve[1] for curve in _drawn(compare.metric_plot)] == [[80.0, 90.0]] * 2
 
     compare.set_runs([("20260101-130000-simple_cnn-digits", "cnn", _curves(1.0), "accuracy")])
     assert compare.legend_labels() == ["cnn"]
@@ -244,3 +247,55 @@ def test_run_colours_come_from_the_name_and_never_repeat_among_the_shown():
     first = sorted(names)[0]
     assert colors[first] == alone[first]  # the first folder never yields its colour
     assert run_colors(names) == colors  # stable
+
+
+def test_live_and_compared_plots_export_the_same_columns(plots, qtbot, tmp_path):
+    """Both views read out and export from the same curve model: one run live and the same
+    run read back from its folder give the same CSV, whichever plot."""
+    batches = _steps(1, 40, 1)[:20] + [b.__class__(**{**b.__dict__, "epoch": 2})
+                                       for b in _steps(21, 40, 2)]
+    plots.add_steps(batches)
+    plots.add_epoch(_epoch(1, 1.0, 0.9, True))
+    plots.add_epoch(_epoch(2, 0.8, 0.85, True))
+    compare = ComparePlots()
+    qtbot.addWidget(compare)
+    curves = RunCurves(step=np.array([float(b.step) for b in batches]),
+                       epoch=np.array([float(b.epoch) for b in batches]),
+                       loss=np.array([b.loss for b in batches]),
+                       metric=np.array([b.metric for b in batches]),
+                       lr=np.array([b.lr for b in batches]),
+                       val_epoch=np.array([1.0, 2.0]), val_step=np.array([20.0, 40.0]),
+                       val_loss=np.array([0.9, 0.85]), val_metric=np.array([0.7, 0.7]),
+                       val_lr=np.array([0.01, 0.01]), epoch_train_loss=np.array([1.0, 0.8]),
+                       epoch_train_metric=np.array([0.8, 0.8]))
+    compare.set_runs([("x", "x", curves, "accuracy")])
+    for key in ("steps", "lr", "epoch_loss", "epoch_metric"):
+        live_header, live_rows = plots.plot_data(key)
+        compared_header, compared_rows = compare.plot_data(key)
+        assert live_header == compared_header
+        assert live_header[0] == "run"
+        assert [r[0] for r in live_rows] == [r[0] for r in compared_rows]
+        assert np.allclose(np.array([r[1:] for r in live_rows], dtype=float),
+                           np.array([r[1:] for r in compared_rows], dtype=float))
+    for key in ("steps", "lr"):
+        [(live_label, live_x, live_y, _)] = plots.hover_series(key)
+        [(compared_label, compared_x, compared_y, _)] = compare.hover_series(key)
+        assert compared_label == f"x: {live_label}"
+        assert np.allclose(live_x, compared_x) and np.allclose(live_y, compared_y)
+
+
+def test_the_compared_plots_read_out_the_run_under_the_mouse(qtbot):
+    compare = ComparePlots()
+    qtbot.addWidget(compare)
+    compare.resize(1000, 700)
+    compare.show()
+    qtbot.waitExposed(compare)
+    compare.set_runs([("20260101-120000-mlp-digits", "mlp", _curves(2.0), "accuracy"),
+                      ("20260101-130000-simple_cnn-digits", "cnn", _curves(1.0), "accuracy")])
+    view = compare.val_loss_plot.getPlotItem().vb
+    qtbot.waitUntil(lambda: view.viewRange()[0][1] >= 40)
+    qtbot.wait(50)
+    position = view.mapViewToScene(QPointF(40, 0.4))
+    with qtbot.waitSignal(compare.hover_changed, timeout=HANG_MS) as signal:
+        compare.val_loss_plot.scene().sigMouseMoved.emit(position)
+    assert signal.args[0] == "step 40 · epoch 2 · cnn: validation loss 0.4"

@@ -10,10 +10,11 @@ from PySide6.QtWidgets import QFileDialog, QTableWidget
 from core.catalog import CATALOGUES
 from core.config import RunConfig
 from core.events import EpochEnd, RunStarted
-from gui.live_plots import LivePlots
+from gui.plots import LivePlots
 from gui.param_form import PathField
 from gui.run_progress import RunProgress
 from gui.run_setup import RunSetupPanel
+from limits import HANG_MS
 
 
 def open_preview(qtbot, panel: RunSetupPanel, dataset: str):
@@ -22,7 +23,7 @@ def open_preview(qtbot, panel: RunSetupPanel, dataset: str):
     panel.preview_button.click()
     dialog = panel.preview_dialog
     qtbot.waitUntil(lambda: not dialog.is_loading() and dialog.tabs.isVisibleTo(dialog)
-                    or "Cannot load" in dialog.summary_label.text(), timeout=30_000)
+                    or "Cannot load" in dialog.summary_label.text(), timeout=HANG_MS)
     return dialog
 
 
@@ -140,17 +141,26 @@ def _epoch(val: float, train: float) -> EpochEnd:
     return EpochEnd(1, 3, 10, 0.5, train, 0.4, val, 0.001, 1.0, 100.0, True)
 
 
+def _drawn_metric(plots) -> list[list[float]]:
+    return [list(item.getOriginalDataset()[1]) for item in
+            plots.metric_plot.getPlotItem().listDataItems()
+            if item.getOriginalDataset()[1] is not None and len(item.getOriginalDataset()[1])]
+
+
 def test_metric_plot_follows_the_runs_metric(qtbot):
     plots = LivePlots()
     qtbot.addWidget(plots)
     plots.add_epoch(_epoch(0.9, 0.8))
-    assert plots.epoch_series["val_accuracy"].y.tolist() == [90.0]
-    item = plots.accuracy_plot.getPlotItem()
+    plots.stop_live()
+    assert _drawn_metric(plots) == [[90.0], [80.0]]  # validation, training; in percent
+    item = plots.metric_plot.getPlotItem()
     assert item.titleLabel.text == "Accuracy per epoch"
+    assert item.getAxis("left").labelText == "accuracy (%)"
     plots.clear()
     plots.set_metric("r2")
     plots.add_epoch(_epoch(-0.25, 0.4))
-    assert plots.epoch_series["val_accuracy"].y.tolist() == [-0.25]  # R2 unscaled
+    plots.stop_live()
+    assert _drawn_metric(plots) == [[-0.25], [0.4]]  # R2 unscaled
     assert item.titleLabel.text == "R2 per epoch"
     assert item.getAxis("left").labelText == "R2"
     plots.set_metric("accuracy")

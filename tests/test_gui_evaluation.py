@@ -16,8 +16,8 @@ from PySide6.QtGui import QDropEvent
 from gui.evaluation_view import EvaluationView
 from gui.export_dialog import ExportDialog
 from gui.predict_view import PredictView
+from limits import HANG_MS
 
-TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def _shown(qtbot, widget):
 
 def test_clicking_a_confusion_matrix_cell_shows_its_samples(qtbot, runs, tmp_path):
     view = _shown(qtbot, EvaluationView(tmp_path / "runs"))
-    with qtbot.waitSignal(view.evaluated, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(view.evaluated, timeout=HANG_MS):
         view.show_run(runs["mlp"])
     result = view.result
     assert view.matrix.rowCount() == view.matrix.columnCount() == 10
@@ -66,7 +66,7 @@ def test_clicking_a_confusion_matrix_cell_shows_its_samples(qtbot, runs, tmp_pat
 
 def test_table_mistakes_are_shown_as_rows(qtbot, runs, tmp_path):
     view = _shown(qtbot, EvaluationView(tmp_path / "runs"))
-    with qtbot.waitSignal(view.evaluated, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(view.evaluated, timeout=HANG_MS):
         view.show_run(runs["iris"])
     view.show_cell(0, 0)
     table = view.sample_rows
@@ -80,7 +80,7 @@ def test_table_mistakes_are_shown_as_rows(qtbot, runs, tmp_path):
 
 def test_a_regression_shows_predicted_against_true(qtbot, runs, tmp_path):
     view = _shown(qtbot, EvaluationView(tmp_path / "runs"))
-    with qtbot.waitSignal(view.evaluated, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(view.evaluated, timeout=HANG_MS):
         view.show_run(runs["diabetes"])
     assert view.pages.currentWidget() is view.scatter_plot
     assert len(view.scatter.data) == view.result.samples == 88
@@ -115,7 +115,7 @@ def test_a_dropped_image_gets_the_top_classes(qtbot, runs, tmp_path):
                     np.ones((10, 10), dtype=np.uint8))
     image = tmp_path / "digit.png"
     Image.fromarray(paper).save(image)
-    with qtbot.waitSignal(view.predicted, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(view.predicted, timeout=HANG_MS):
         _drop(view, image)
     top = view.top_classes()
     assert len(top) == 5 and {name for name, _ in top} <= {str(d) for d in range(10)}
@@ -127,11 +127,11 @@ def test_a_dropped_image_gets_the_top_classes(qtbot, runs, tmp_path):
 def test_a_typed_row_is_predicted(qtbot, runs, tmp_path):
     view = _shown(qtbot, PredictView(tmp_path / "runs"))
     assert view.picker.set_run(runs["iris"])
-    qtbot.waitUntil(lambda: view.shown_run == runs["iris"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: view.shown_run == runs["iris"], timeout=HANG_MS)
     assert view.row_box.isVisible() and not view.image_box.isVisible()
     assert "sepal length (cm)" in view.columns_label.text()
     qtbot.keyClicks(view.row_edit, "6.7, 3.0, 5.2, 2.3")
-    with qtbot.waitSignal(view.predicted, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(view.predicted, timeout=HANG_MS):
         qtbot.mouseClick(view.row_button, Qt.MouseButton.LeftButton)
     assert view.top_classes()[0][0] == "virginica"
 
@@ -140,9 +140,9 @@ def test_the_export_dialog_exports_and_reports_the_check(qtbot, runs):
     dialog = ExportDialog(runs["mlp"])
     qtbot.addWidget(dialog)
     dialog.show()
-    dialog.set_format("torchscript")
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("torchscript"))
     assert dialog.path_edit.text().endswith("-best.torchscript.pt")
-    with qtbot.waitSignal(dialog.finished_export, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(dialog.finished_export, timeout=HANG_MS):
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert dialog.result is not None and dialog.result.matches
     assert "outputs match the trained model" in dialog.status.text()

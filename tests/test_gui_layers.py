@@ -13,12 +13,13 @@ from torch import nn
 
 from core.catalog import CATALOGUES
 from core.config import RunConfig
+from core.data.memory import DataInfo
 from core.models.summary import summarize_module
 from gui.layers_panel import LayersPanel
 from gui.run_setup import RunSetupPanel
 from gui.start_weights import run_checkpoints
+from limits import HANG_MS
 
-RUN_TIMEOUT_MS = 120_000
 CHECKED, PARTLY, UNCHECKED = (Qt.CheckState.Checked, Qt.CheckState.PartiallyChecked,
                               Qt.CheckState.Unchecked)
 
@@ -37,7 +38,7 @@ def open_layers(window, qtbot) -> LayersPanel:
 
 
 def wait_for_tree(qtbot, panel: LayersPanel) -> None:
-    qtbot.waitUntil(lambda: not panel.busy and not panel.tree.isHidden(), timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.busy and not panel.tree.isHidden(), timeout=HANG_MS)
 
 
 def click_check_box(qtbot, panel: LayersPanel, name: str) -> None:
@@ -60,14 +61,14 @@ def states(panel: LayersPanel, names) -> list:
 
 def set_config(window, qtbot, raw: dict) -> None:
     window.setup_panel.set_config(RunConfig.from_dict(raw))
-    qtbot.waitUntil(lambda: not window.layers_panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.layers_panel.busy, timeout=HANG_MS)
 
 
 def test_unticked_layers_keep_their_weights_in_a_run(window, qtbot, tmp_path):
     # Start weights saved from a fresh simple_cnn, so frozen layers can be compared bit for bit.
     entry = CATALOGUES["model"].get("simple_cnn")
     torch.manual_seed(12345)
-    start = entry.build(entry.check_params({}, "model"), (1, 28, 28), 10).state_dict()
+    start = entry.build(entry.check_params({}, "model"), DataInfo((1, 28, 28), 10)).state_dict()
     start_file = tmp_path / "start.pt"
     torch.save(start, start_file)
 
@@ -92,7 +93,7 @@ def test_unticked_layers_keep_their_weights_in_a_run(window, qtbot, tmp_path):
     wait_for_tree(qtbot, layers)  # the settings' echo of the click changes nothing
     assert layers.count_label.text() == label
 
-    with qtbot.waitSignal(window.run_ended, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert window.message_bar.isHidden(), window.message_bar.text()
     run_dir = next((tmp_path / "runs").iterdir())

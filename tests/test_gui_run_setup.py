@@ -143,3 +143,20 @@ def test_a_zero_that_means_auto_reads_auto(qtbot):
     assert threads.value() == 0 and threads.text() == "auto"
     threads.setValue(2)
     assert panel.config().training.threads == 2
+
+
+def test_picking_a_dataset_switches_a_loss_of_the_other_task(qtbot):
+    panel = RunSetupPanel()
+    qtbot.addWidget(panel)
+    data, loss = panel.pickers["data"].combo, panel.pickers["loss"].combo
+    data.setCurrentText("diabetes")
+    assert loss.currentText() == "mse"  # core.train.losses.loss_for_task, as the CLI
+    loss.setCurrentText("l1")
+    data.setCurrentText("csv")  # its task is read from the file: the loss is left alone
+    assert loss.currentText() == "l1"
+    data.setCurrentText("breast_cancer")
+    assert loss.currentText() == "cross_entropy"
+    loss.setCurrentText("bce_with_logits")
+    data.setCurrentText("iris")
+    assert loss.currentText() == "bce_with_logits"  # a classification loss for classes
+    assert panel.config().loss.name == "bce_with_logits"

@@ -12,8 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from core.runs.history import read_run
-from gui.live_plots import run_colors
+from gui.plots import run_colors
 from gui.runs_panel import METRIC, NAME, STATUS, RunsPanel
+from limits import HANG_MS
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_every_run_is_listed_the_damaged_one_as_unreadable(panel, runs):
 
 def test_runs_sort_by_a_column_and_filter_by_text(panel, runs):
     panel.table.sortByColumn(METRIC, Qt.SortOrder.DescendingOrder)
-    scores = {name: read_run(path).best_metric for name, path in runs.items()}
+    scores = {name: read_run(path).best_val_metric for name, path in runs.items()}
     best_first = sorted(("mlp", "cnn"), key=lambda n: -scores[n])
     assert panel.visible_folders()[:2] == [runs[n].name for n in best_first]
     assert panel.visible_folders()[2] == runs["damaged"].name  # no metric: last
@@ -155,13 +156,13 @@ def test_the_window_loads_settings_evaluates_and_runs_again(window, qtbot, train
     assert (config.model.name, config.training.epochs) == ("simple_cnn", 1)
 
     runs_tab.select_runs([copies["mlp"]])
-    with qtbot.waitSignal(window.evaluation_view.evaluated, timeout=60_000):
+    with qtbot.waitSignal(window.evaluation_view.evaluated, timeout=HANG_MS):
         qtbot.mouseClick(runs_tab.buttons["evaluate"], Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.evaluation_view
     assert window.evaluation_view.status.text().startswith("Validation accuracy")
 
     window.tabs.setCurrentWidget(runs_tab)
-    with qtbot.waitSignal(window.run_ended, timeout=120_000):
+    with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         qtbot.mouseClick(runs_tab.buttons["rerun"], Qt.MouseButton.LeftButton)
     assert window.last_summary["status"] == "completed"
     assert window.last_summary["model"] == "mlp"

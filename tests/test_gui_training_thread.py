@@ -33,3 +33,28 @@ def test_steps_are_sent_at_most_30_times_a_second_and_none_is_lost(qtbot):
     thread.relay(RunFinished("completed", {"status": "completed"}))
     assert bursts[-1][-1].step == 5001  # the last steps come before the end of the run
     assert summaries == [{"status": "completed"}]
+
+
+def test_a_resumed_runs_history_is_its_recorded_curves(tmp_path):
+    import math
+
+    from core.events import RunStarted
+    from core.runs.curves import read_curves
+    from gui.training_thread import history_events
+
+    (tmp_path / "metrics.csv").write_text(
+        "step,epoch,split,loss,accuracy,lr,elapsed_s\n"
+        "1,1,train,2.3,0.1,0.001,0.1\n"
+        "2,1,train,2.1,0.2,0.001,0.2\n"
+        "2,1,train_epoch,2.25,0.125,0.001,0.2\n"
+        "2,1,val,2.0,0.3,0.001,0.3\n"
+        "3,2,train,1.9,0.4,0.001,0.4\n", encoding="utf-8")
+    started = RunStarted(str(tmp_path), "cpu", 5, 2, 4, 1, 10, 10, resumed_from_step=3)
+    batches, epochs = history_events(read_curves(tmp_path), started, "val_loss")
+    assert [(b.step, b.epoch, b.loss, b.elapsed_s, b.total_steps) for b in batches] == [
+        (1, 1, 2.3, 0.1, 10), (2, 1, 2.1, 0.2, 10), (3, 2, 1.9, 0.4, 10)]
+    assert all(math.isnan(b.samples_per_s) for b in batches)  # not recorded, not made up
+    [epoch] = epochs
+    assert (epoch.epoch, epoch.epochs, epoch.step, epoch.train_loss, epoch.train_metric,
+            epoch.val_loss, epoch.val_metric, epoch.is_best) == (1, 5, 2, 2.25, 0.125, 2.0,
+                                                                 0.3, True)

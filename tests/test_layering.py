@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import core
+from limits import HANG_S
 
 CORE_DIR = Path(core.__file__).resolve().parent
 FORBIDDEN = ("PySide6", "pyqtgraph", "gui")
@@ -74,7 +75,7 @@ def test_importing_every_core_module_leaves_qt_unloaded():
         f"{FORBIDDEN!r}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=HANG_S)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

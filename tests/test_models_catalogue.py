@@ -16,6 +16,7 @@ from core.config import RunConfig
 from core.data.memory import DataInfo
 from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
+from core.models.build import build_model_for
 from core.train.loop import train
 from run_control import StopAfter
 
@@ -84,7 +85,7 @@ def test_image_and_sequence_models_refuse_a_table_and_say_what_fits(model):
     entry = MODELS.get(model)
     info = DataInfo((4,), 3, "table")
     with pytest.raises(BadInput, match=rf"^{model} .*a table of 4 columns.*pick .*mlp"):
-        entry.build(entry.check_params({}, "model"), (4,), 3, info=info)
+        build_model_for(model, entry.check_params({}, "model"), info)
 
 
 @pytest.mark.parametrize("model", ["simple_cnn", "lenet5", "small_cnn", "mlp", "resnet18"])
@@ -92,19 +93,13 @@ def test_models_without_embeddings_refuse_texts(model):
     entry = MODELS.get(model)
     info = DataInfo((20,), 2, "tokens", vocab_size=50)
     with pytest.raises(BadInput, match=r"texts as 20 token ids.*rnn, lstm, gru or transformer"):
-        entry.build(entry.check_params({}, "model"), (20,), 2, info=info)
+        build_model_for(model, entry.check_params({}, "model"), info)
 
 
 def _build(name: str, shape=(1, 28, 28), classes=5, kind="image", vocab=0, **params):
     entry = MODELS.get(name)
     info = DataInfo(shape, classes, kind, vocab_size=vocab)
-    return entry.build(entry.check_params(params, "model"), shape, classes, info=info), info
-
-
-def test_builders_still_accept_the_old_three_arguments():
-    entry = MODELS.get("lstm")
-    model = entry.build(entry.check_params({}, "model"), (1, 28, 28), 4)
-    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 4)
+    return build_model_for(name, entry.check_params(params, "model"), info)[0], info
 
 
 def test_lenet5_has_the_classic_layers():
@@ -308,7 +303,7 @@ def test_mlp_regression_on_diabetes_beats_the_mean_and_reports_r2(tmp_path):
 def test_validation_r2_and_mae_match_scikit_learn():
     from sklearn.metrics import mean_absolute_error, r2_score
 
-    from core.train.loop import evaluate
+    from core.train.validation import evaluate
 
     torch.manual_seed(0)
     x = torch.randn(300, 3)
@@ -324,20 +319,21 @@ def test_validation_r2_and_mae_match_scikit_learn():
 
 
 def test_step_metrics_are_each_steps_own():
-    from core.train.loop import _read_steps, r2_score
+    from core.metrics import r2_from_sums
+    from core.train.readback import read_steps
 
     losses = [torch.tensor(0.5), torch.tensor(0.25)]
     outputs = [torch.tensor([[2.0, 1.0], [0.0, 1.0]]), torch.tensor([[3.0, 0.0]])]
     targets = [torch.tensor([0, 0]), torch.tensor([1])]
-    read_losses, hits = _read_steps(losses, outputs, targets, regression=False)
+    read_losses, hits = read_steps(losses, outputs, targets, regression=False)
     assert read_losses == [0.5, 0.25] and hits.tolist() == [[1.0], [0.0]]
     predictions = [torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [0.0], [3.0]])]
     values = [torch.tensor([[1.0], [3.0]]), torch.tensor([[1.0], [-1.0], [3.0]])]
-    sums = _read_steps(losses, predictions, values, regression=True)[1].tolist()
+    sums = read_steps(losses, predictions, values, regression=True)[1].tolist()
     assert sums == [[1.0, 4.0, 10.0], [2.0, 3.0, 11.0]]
-    assert r2_score(*sums[0], 2) == pytest.approx(1 - 1.0 / 2.0)
-    assert r2_score(*sums[1], 3) == pytest.approx(1 - 2.0 / (11 - 9 / 3))
-    assert r2_score(0.0, 5.0, 25.0, 1) == 0.0  # one target: no spread, no R2
+    assert r2_from_sums(*sums[0], 2) == pytest.approx(1 - 1.0 / 2.0)
+    assert r2_from_sums(*sums[1], 3) == pytest.approx(1 - 2.0 / (11 - 9 / 3))
+    assert r2_from_sums(0.0, 5.0, 25.0, 1) == 0.0  # one target: no spread, no R2
 
 
 # ---------------------------------------------------------------- losses

@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.train.loop
+import core.train.precision
+import core.train.readback
+import core.train.validation
 from core.control import RunControl
 from core.data.memory import InMemoryData
 from core.errors import BadInput, TrainingFailed
 from core.events import BatchEnd, CheckpointSaved, EpochEnd, RunFailed
 from core.models.networks import MLP
-from core.runs.folder import (METRIC_COLUMNS, RunFolder, effective_status, process_alive,
-                            read_history, read_metrics)
+from core.runs.curves import read_curves
+from core.runs.folder import METRIC_COLUMNS, RunFolder, effective_status, process_alive
 from core.train.loop import train
-from run_control import StopAfter, mlp_config, non_finite_from, run_dirs
+from run_control import StopAfter, mlp_config, non_finite_from, read_metrics, run_dirs
 
 
 def checkpoint(run_dir: Path, kind: str = "last") -> dict:
@@ -50,7 +52,7 @@ def scripted_evaluation(monkeypatch, losses: list[float], metrics: list[float]) 
             seen[key] = (loss, metric, None)
         return seen[key]
 
-    monkeypatch.setattr(core.train.loop, "evaluate", evaluate)
+    monkeypatch.setattr(core.train.validation, "evaluate", evaluate)
 
 
 # ---------------------------------------------------------------- best checkpoint, early stop
@@ -209,7 +211,7 @@ def test_mixed_precision_without_a_cuda_gpu_is_bad_input(tmp_path, precision):
 def test_mixed_precision_code_path_trains_and_resumes(tmp_path, monkeypatch, precision):
     """The CUDA path's logic, run on the CPU's own autocast (bf16, fp16 with a GradScaler):
     it trains, clips, saves the scaler's state and resumes exactly."""
-    monkeypatch.setattr(core.train.loop, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(core.train.precision, "MIXED_PRECISION_DEVICES", ("cuda", "cpu"))
     config = mlp_config(f"training.precision={precision!r}", "training.grad_clip=1.0")
     whole = train(config, runs_dir=tmp_path / "whole")
     assert whole["status"] == "completed" and whole["precision"] == precision
@@ -452,22 +454,23 @@ def test_a_run_still_training_in_another_process_is_not_resumed(tmp_path):
     assert train(None, resume_dir=run_dir)["status"] == "completed"
 
 
-def test_history_of_a_resumed_run_redraws_its_earlier_points(tmp_path):
+def test_the_curves_of_a_resumed_run_redraw_its_earlier_points(tmp_path):
     events: list = []
     whole = train(mlp_config("training.epochs=3"), runs_dir=tmp_path,
                   listeners=[events.append])
-    batches, epoch_ends = read_history(Path(whole["run_dir"]), 30, 1438)
-    assert [b.step for b in batches] == list(range(1, 31))
+    curves = read_curves(Path(whole["run_dir"])).up_to_step(30)
+    assert curves.step.tolist() == list(range(1, 31))
     live = [e for e in events if isinstance(e, BatchEnd)][:30]
-    assert [b.loss for b in batches] == pytest.approx([b.loss for b in live], rel=1e-5)
-    assert [b.lr for b in batches] == pytest.approx([b.lr for b in live], rel=1e-5)
+    assert curves.loss.tolist() == pytest.approx([b.loss for b in live], rel=1e-5)
+    assert curves.lr.tolist() == pytest.approx([b.lr for b in live], rel=1e-5)
     live_epochs = [e for e in events if isinstance(e, EpochEnd)][:2]
-    assert [e.epoch for e in epoch_ends] == [1, 2]
-    for mine, theirs in zip(epoch_ends, live_epochs):
-        assert mine.is_best == theirs.is_best
-        assert (mine.train_loss, mine.train_metric, mine.val_loss, mine.val_metric) == \
-            pytest.approx((theirs.train_loss, theirs.train_metric, theirs.val_loss,
-                           theirs.val_metric), rel=1e-5)
+    assert curves.val_epoch.tolist() == [1, 2]
+    assert curves.best_epochs("val_loss").tolist() == [e.is_best for e in live_epochs]
+    recorded = zip(curves.epoch_train_loss, curves.epoch_train_metric, curves.val_loss,
+                   curves.val_metric)
+    for mine, theirs in zip(recorded, live_epochs):  # the trainer's own figures
+        assert mine == pytest.approx((theirs.train_loss, theirs.train_metric, theirs.val_loss,
+                                      theirs.val_metric), rel=1e-5)
 
 
 # ---------------------------------------------------------------- pause
@@ -494,7 +497,7 @@ class PauseAt(RunControl):
 
 
 def test_a_paused_run_reports_every_step_taken_before_it_waits(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.train.loop, "LOG_INTERVAL_S", 3600.0)  # only flushes report
+    monkeypatch.setattr(core.train.readback, "LOG_INTERVAL_S", 3600.0)  # only flushes report
     control = PauseAt(7)
     events: list = []
     thread = threading.Thread(target=lambda: train(mlp_config(), runs_dir=tmp_path,

@@ -15,9 +15,11 @@ import torch
 
 from bad_inputs import MLP_RUN, make_cases
 from core.config import load_config
-from core.runs.folder import effective_status, read_metrics
+from core.runs.folder import effective_status
 from core.train.loop import train
+from run_control import read_metrics
 from test_cli import REPO, _env, assert_one_error_line, cli, read_summary, run_folders
+from limits import HANG_S
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -45,7 +47,7 @@ def test_a_killed_run_is_readable_and_resumes_to_the_same_weights(tmp_path):
                 break
         else:
             pytest.fail(f"no second epoch line: {''.join(seen)} {proc.stderr.read()}")
-        proc.wait(timeout=60)  # reaped, as a shell would
+        proc.wait(timeout=HANG_S)  # reaped, as a shell would
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -64,7 +66,7 @@ def test_a_killed_run_is_readable_and_resumes_to_the_same_weights(tmp_path):
     assert train_steps == list(range(1, len(train_steps) + 1))
     assert len(train_steps) >= 2 * steps_per_epoch  # logged up to the last step it flushed
 
-    resumed = cli(tmp_path, "train", "--resume", str(run_dir), timeout=300)
+    resumed = cli(tmp_path, "train", "--resume", str(run_dir), timeout=HANG_S)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming after step {checkpoint_step:,}" in resumed.stdout
     assert resumed.stdout.splitlines()[-1].startswith(f"completed: {epochs} epochs")
@@ -133,7 +135,7 @@ def cli_results(tmp_path_factory):
     plan = [(name, args, str(tmp / f"{i}.out"), str(tmp / f"{i}.err"))
             for i, (name, args) in enumerate(argv.items())]
     driver = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(plan)], cwd=REPO,
-                            env=_env(tmp), capture_output=True, text=True, timeout=300)
+                            env=_env(tmp), capture_output=True, text=True, timeout=HANG_S)
     assert driver.returncode == 0, driver.stderr
     codes = json.loads(driver.stdout.splitlines()[-1])
     results = {name: subprocess.CompletedProcess(args, codes[name], Path(out).read_text(),

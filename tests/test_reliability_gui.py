@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from bad_inputs import make_cases
 from core.config import load_config
-from test_gui_training import RUN_TIMEOUT_MS, click, run_summaries
+from test_gui_training import click, run_summaries
+from limits import HANG_MS
 
 CASES = [
     "mistyped key", "invalid toml", "unknown section", "out of range", "not a choice",
@@ -44,7 +45,7 @@ def test_bad_input_shows_its_message_and_writes_nothing(window, qtbot, tmp_path,
     else:
         # what File > Open puts in the form: the run file is valid, its contents are not
         window.setup_panel.set_config(load_config(case.run_file))
-        with qtbot.waitSignal(window.run_ended, timeout=RUN_TIMEOUT_MS):
+        with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
             click(qtbot, window.start_button)
         message = window.message_bar.text()
         assert message.startswith("Cannot start: ")
@@ -64,7 +65,7 @@ def test_mixed_precision_chosen_in_the_form_is_refused_on_the_cpu(window, qtbot,
     panel.device_field.setCurrentIndex(panel.device_field.findText("cpu"))
     precision = panel.training_form.fields["precision"]
     precision.setCurrentIndex(precision.findText("fp16"))
-    with qtbot.waitSignal(window.run_ended, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert window.message_bar.text() == (
         "Cannot start: [training] precision = 'fp16' needs a CUDA GPU, and this run trains on "
@@ -73,7 +74,7 @@ def test_mixed_precision_chosen_in_the_form_is_refused_on_the_cpu(window, qtbot,
 
     precision.setCurrentIndex(precision.findText("fp32"))
     panel.training_form.fields["epochs"].setValue(1)
-    with qtbot.waitSignal(window.run_ended, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert window.message_bar.isHidden()
     assert [s["status"] for s in run_summaries(tmp_path)] == ["completed"]
@@ -82,7 +83,7 @@ def test_mixed_precision_chosen_in_the_form_is_refused_on_the_cpu(window, qtbot,
 def test_skipped_files_are_noted_and_the_run_goes_on(window, qtbot, tmp_path, cases):
     case = cases["corrupt, truncated and non-image files among good ones"]
     window.setup_panel.set_config(load_config(case.run_file))
-    with qtbot.waitSignal(window.run_ended, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert [s["status"] for s in run_summaries(tmp_path)] == ["completed"]
     assert window.message_bar.isHidden()

@@ -14,8 +14,10 @@ import torch
 from core.config import RunConfig, load_config
 from core.errors import BadInput
 from core.files import write_atomic, write_json_atomic, write_text_atomic
-from core.runs.folder import METRIC_COLUMNS, RunFolder, default_runs_dir, read_metrics
+from core.events import EpochEnd
+from core.runs.folder import METRIC_COLUMNS, RunFolder, default_runs_dir
 from core.train.loop import train
+from run_control import read_metrics
 
 SUMMARY_KEYS = {"status", "epochs_completed", "best_epoch", "best_val_loss",
                 "best_val_accuracy", "final_val_loss", "duration_s", "samples_per_s", "device",
@@ -33,8 +35,11 @@ def _config(*overrides: str) -> RunConfig:
 def finished_run(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("runs")
     config = _config()
-    summary = train(config, runs_dir=runs_dir)
+    summary = train(config, runs_dir=runs_dir, listeners=[EVENTS.append])
     return config, summary, Path(summary["run_dir"]), runs_dir
+
+
+EVENTS: list = []  # the finished run's events
 
 
 def test_folder_is_named_timestamp_model_data(finished_run):
@@ -64,7 +69,7 @@ def test_config_toml_reproduces_the_run_config(finished_run):
     assert load_config(run_dir / "config.toml") == config
 
 
-def test_metrics_csv_has_a_row_per_step_and_a_val_row_per_epoch(finished_run):
+def test_metrics_csv_has_a_row_per_step_and_a_training_and_val_row_per_epoch(finished_run):
     _, summary, run_dir, _ = finished_run
     with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:
         header, *rows = list(csv.reader(f))
@@ -72,11 +77,18 @@ def test_metrics_csv_has_a_row_per_step_and_a_val_row_per_epoch(finished_run):
         "step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
     steps_per_epoch = -(-1438 // 100)
     train_rows = [r for r in rows if r[2] == "train"]
+    epoch_rows = [r for r in rows if r[2] == "train_epoch"]
     val_rows = [r for r in rows if r[2] == "val"]
     assert [int(r[0]) for r in train_rows] == list(range(1, 3 * steps_per_epoch + 1))
     assert [(int(r[0]), int(r[1])) for r in val_rows] == [
         (e * steps_per_epoch, e) for e in (1, 2, 3)]
-    assert len(rows) == len(train_rows) + len(val_rows)
+    assert [r[:2] for r in epoch_rows] == [r[:2] for r in val_rows]
+    assert rows.index(epoch_rows[0]) + 1 == rows.index(val_rows[0])  # each just before its val
+    # the epoch's training loss and metric as the trainer computed them, not rebuilt
+    ends = [e for e in EVENTS if isinstance(e, EpochEnd)]
+    assert [(float(r[3]), float(r[4])) for r in epoch_rows] == [
+        pytest.approx((e.train_loss, e.train_metric), rel=1e-5) for e in ends]
+    assert len(rows) == len(train_rows) + len(epoch_rows) + len(val_rows)
     parsed = read_metrics(run_dir)
     assert len(parsed) == len(rows)
     for row in parsed:
@@ -211,5 +223,6 @@ def test_metrics_rows_are_on_disk_while_the_run_goes(tmp_path):
 
     train(_config("training.epochs=2"), runs_dir=tmp_path, listeners=[listener])
     steps_per_epoch = -(-1438 // 100)
-    # at epoch 1's end: header + its steps + its val row (the run folder records first)
-    assert seen == [1 + steps_per_epoch + 1, 1 + 2 * (steps_per_epoch + 1)]
+    # at epoch 1's end: header + its steps + its training and val rows (the run folder
+    # records first)
+    assert seen == [1 + steps_per_epoch + 2, 1 + 2 * (steps_per_epoch + 2)]

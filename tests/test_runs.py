@@ -47,7 +47,7 @@ def test_a_finished_run_is_listed_with_its_numbers(runs_dir):
     assert record.display_name == record.folder == record.path.name
     assert (record.model, record.data, record.status) == ("mlp", "digits", "completed")
     assert record.metric == "accuracy"
-    assert record.best_metric == summary["best_val_accuracy"]
+    assert record.best_val_metric == summary["best_val_accuracy"]
     assert record.best_val_loss == summary["best_val_loss"]
     assert record.epochs_completed == record.epochs == 2
     assert record.duration_s == summary["duration_s"]

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.train.loop
+import core.train.validation
 from core.catalog import SCHEDULERS
-from core.runs.folder import read_metrics
 from core.config import RunConfig
 from core.events import BatchEnd, EpochEnd
 from core.train.loop import train
-from run_control import StopAfter
+from run_control import StopAfter, read_metrics
 STEPS_PER_EPOCH = 12  # ceil(1438 / 128)
 
 
@@ -145,7 +144,7 @@ def test_reduce_on_plateau_lowers_the_rate_when_the_validation_loss_stalls(tmp_p
                                                                            monkeypatch):
     """The trainer passes each epoch's validation loss: here it falls, then stalls."""
     losses = iter([1.0, 0.5, 0.6, 0.55, 0.7])
-    monkeypatch.setattr(core.train.loop, "evaluate",
+    monkeypatch.setattr(core.train.validation, "evaluate",
                         lambda *args, **kwargs: (next(losses), 0.5, None))
     events: list = []
     train(mlp_config("training.epochs=5", "scheduler.name=reduce_on_plateau",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.train.loop
+import core.train.readback
 from core.config import RunConfig, load_config
 from core.control import RunControl
 from core.errors import BadInput, TrainingFailed
@@ -124,7 +124,8 @@ def test_same_seed_gives_identical_metrics(tmp_path):
     summaries = [train(config, runs_dir=tmp_path / name) for name in ("a", "b")]
     other = train(config.with_overrides(["training.seed=1"]), runs_dir=tmp_path / "c")
     rows = [metric_rows(Path(s["run_dir"])) for s in (*summaries, other)]
-    assert len(rows[0]) == 2 * 12 + 2  # ceil(1438 / 128) steps per epoch, plus val rows
+    # ceil(1438 / 128) steps per epoch, plus a training and a val row per epoch
+    assert len(rows[0]) == 2 * 12 + 2 * 2
     assert rows[0] == rows[1]
     assert rows[0] != rows[2]
     assert summaries[0]["best_val_loss"] == summaries[1]["best_val_loss"]
@@ -136,7 +137,7 @@ def test_same_seed_gives_identical_metrics(tmp_path):
 
 
 def test_stop_from_a_listener_mid_epoch(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.train.loop, "LOG_INTERVAL_S", 0.0)  # every step is reported at once
+    monkeypatch.setattr(core.train.readback, "LOG_INTERVAL_S", 0.0)  # every step is reported at once
     control = RunControl()
     events: list = []
 
@@ -180,7 +181,7 @@ def test_keyboard_interrupt_ends_interrupted_with_a_checkpoint(tmp_path):
 
 def test_interrupt_flag_ends_interrupted_between_batches(tmp_path, monkeypatch):
     """What Ctrl-C does on the command line: the loop ends at the next batch boundary."""
-    monkeypatch.setattr(core.train.loop, "LOG_INTERVAL_S", 0.0)
+    monkeypatch.setattr(core.train.readback, "LOG_INTERVAL_S", 0.0)
     control = RunControl()
 
     def listener(event):
@@ -190,7 +191,7 @@ def test_interrupt_flag_ends_interrupted_between_batches(tmp_path, monkeypatch):
     events: list = []
     summary = train(mlp_config("training.batch_size=64"), runs_dir=tmp_path,
                     listeners=[listener, events.append], control=control)
-    assert control.interrupted and not control.stop_requested
+    assert control.interrupted
     assert summary["status"] == "interrupted" and summary["steps_completed"] == 10
     assert isinstance(events[-1], RunFinished) and events[-1].status == "interrupted"
     progress = last_state(Path(summary["run_dir"]))["progress"]
@@ -367,9 +368,22 @@ def test_frozen_layers_stay_bit_for_bit_unchanged(tmp_path):
 # ---------------------------------------------------------------- resume
 
 
-def test_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path):
+def as_written_before_the_metric_rename(checkpoint: Path) -> None:
+    """Give a checkpoint's progress the keys earlier versions wrote (the task's metric was
+    stored as best_val_accuracy and final_val_accuracy, also for R2)."""
+    state = torch.load(checkpoint, weights_only=True)
+    progress = state["progress"]
+    progress["best_val_accuracy"] = progress.pop("best_val_metric")
+    progress["final_val_accuracy"] = progress.pop("final_val_metric")
+    torch.save(state, checkpoint)
+
+
+@pytest.mark.parametrize("written_before_the_rename", [False, True])
+def test_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path,
+                                                            written_before_the_rename):
     # dropout (random draws), adam (optimizer state) and a per-step cosine schedule
-    # (scheduler state) all have to be restored for the two runs to agree.
+    # (scheduler state) all have to be restored for the two runs to agree; a checkpoint of
+    # an earlier version (old progress keys) resumes the same.
     config = mlp_config("training.epochs=3", "training.batch_size=64", "model.dropout=0.3",
                         "scheduler.name=cosine", "scheduler.min_lr=0.0001")
     whole_events: list = []
@@ -378,6 +392,8 @@ def test_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path):
     stopped = train(config, runs_dir=tmp_path / "parts", control=StopAfter(30))
     assert stopped["status"] == "stopped" and stopped["steps_completed"] == 30
     run_dir = Path(stopped["run_dir"])
+    if written_before_the_rename:
+        as_written_before_the_metric_rename(run_dir / "checkpoints" / "last.pt")
     torch.manual_seed(12345)  # the resumed run must not depend on the global random state
     resumed_events: list = []
     resumed = train(None, resume_dir=run_dir, listeners=[resumed_events.append])
@@ -441,3 +457,26 @@ def test_auto_device_trains_somewhere(tmp_path):
     expected = ("cuda" if torch.cuda.is_available()
                 else "mps" if mps is not None and mps.is_available() else "cpu")
     assert summary["device"].startswith(expected)
+
+
+# ---------------------------------------------------------------- listeners
+
+
+def test_a_listener_that_raises_is_reported_and_removed_and_the_run_goes_on(tmp_path, capsys):
+    from core.events import ListenerFailed
+
+    calls = {"n": 0}
+
+    def broken(event):
+        calls["n"] += 1
+        if isinstance(event, BatchEnd):
+            raise ValueError("a bug in the listener\nsecond line")
+
+    events: list = []
+    summary = train(mlp_config(), runs_dir=tmp_path, listeners=[broken, events.append])
+    assert summary["status"] == "completed"
+    failures = [e for e in events if isinstance(e, ListenerFailed)]
+    assert len(failures) == 1 and failures[0].error == "ValueError: a bug in the listener"
+    assert calls["n"] == 2  # RunStarted, then the BatchEnd it failed on; nothing after
+    assert "removed after it raised ValueError: a bug in the listener" in capsys.readouterr().err
+    assert isinstance(events[-1], RunFinished)

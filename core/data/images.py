@@ -3,7 +3,7 @@ real on-disk formats in a data folder (torchvision's layout, so a folder torchvi
 works here too), and `image_folder`, a folder with one subfolder of images per class.
 
 Images are kept as uint8 tensors (a quarter of the memory of floats) and become
-normalised floats batch by batch on the device (core/image_batches.py), where training
+normalised floats batch by batch on the device (core/data/image_batches.py), where training
 batches also get the augmentation chosen here.
 """
 

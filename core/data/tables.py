@@ -253,7 +253,7 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
         target_scale, target_offset = 1.0, 0.0
 
     # Features, with statistics from the training rows only; `encoding` records them so a
-    # new row can be encoded alike (core.inference.evaluation.prepare_row).
+    # new row can be encoded alike (core.inference.predict.prepare_row).
     parts, names, constant, encoding = [], [], [], []
     for c in columns:
         cells = [row[c] for row in rows]

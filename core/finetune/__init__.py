@@ -1,1 +1,2 @@
-"""Fine-tuning: start weights, freezing, per-layer learning rates, gradual unfreezing and LoRA."""
+"""Fine-tuning: start weights (weights.py), freezing, per-layer learning rates and gradual
+unfreezing (freezing.py), LoRA (lora.py), and how their settings name layers (names.py)."""

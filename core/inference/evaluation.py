@@ -1,8 +1,8 @@
-"""Looking at a trained model: rebuild a run's model and data from its folder, evaluate a
+"""Looking at a trained model: rebuild a run's model and data from its folder, with the
+description of how raw inputs become model inputs (`preprocessing_of`), and evaluate a
 checkpoint on the validation split (confusion matrix, per-class precision and recall, the
 mistakes with their confidence; for a regression, predicted against true with MAE, RMSE
-and R2), and predict on new inputs (an image file, a table row, a text) prepared exactly as
-the training data was, from the run's preprocessing description.
+and R2). Predicting on new inputs is core/inference/predict.py.
 
 No Qt. Everything runs on the CPU unless asked otherwise: evaluation sets are small.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
+from core.metrics import r2_from_sums
 
 CHECKPOINTS = ("best", "last")
-EVAL_BATCH = 512
 
 
 @dataclass
@@ -51,7 +51,7 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     from core.finetune.freezing import prepare_finetune
     from core.finetune.lora import lora_layers, merge_lora
     from core.models.build import build_model
-    from core.runs.folder import RunFolder
+    from core.runs.folder import RunFolder, checkpoint_epoch
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -82,8 +82,8 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
         model = merge_lora(model)
     model.to(device).eval()
     progress = state.get("progress", {}) if isinstance(state, dict) else {}
-    epoch = progress.get("epoch", 1) - (1 if progress.get("batch", 0) == 0 else 0) \
-        if isinstance(progress, dict) and "epoch" in progress else None
+    epoch = checkpoint_epoch(progress) if isinstance(progress, dict) and "epoch" in progress \
+        else None
     return LoadedRun(run_dir, config, path, model, data, preprocessing_of(data, config), epoch)
 
 
@@ -195,20 +195,24 @@ def evaluate_run(loaded: LoadedRun) -> Evaluation:
     """Evaluate the loaded checkpoint on the run's validation split."""
     import torch
 
+    from core.inference.outputs import batched_outputs, class_probabilities
+
     data = loaded.data
-    outputs = model_outputs(loaded.model, data.val_x, data.prepare)
+    outputs = batched_outputs(loaded.model, data.val_x, data.prepare).cpu()
     result = Evaluation(loaded.task, loaded.class_names, str(loaded.checkpoint), loaded.epoch,
                         len(data.val_y))
     if loaded.task == "regression":
         scale, offset = data.target_scale, float(getattr(data, "target_offset", 0.0))
-        predicted = outputs[:, 0].double() * scale + offset
-        true = data.val_y[:, 0].double().cpu() * scale + offset
-        error = predicted - true
-        spread = (true - true.mean()).square().sum().item()
-        result.predicted, result.true = predicted.tolist(), true.tolist()
-        result.mae = error.abs().mean().item()
-        result.rmse = math.sqrt(error.square().mean().item())
-        result.r2 = 1 - error.square().sum().item() / spread if spread > 0 else 0.0
+        # R2 on the standardised targets the model learned (the same as on the target's own
+        # units, and better conditioned); MAE and RMSE in the target's own units.
+        standard = data.val_y[:, 0].double().cpu()
+        error = outputs[:, 0].double() - standard
+        result.predicted = (outputs[:, 0].double() * scale + offset).tolist()
+        result.true = (standard * scale + offset).tolist()
+        result.mae = error.abs().mean().item() * scale
+        result.rmse = math.sqrt(error.square().mean().item()) * scale
+        result.r2 = r2_from_sums(error.square().sum().item(), standard.sum().item(),
+                                 standard.square().sum().item(), len(standard))
         return result
     probabilities = class_probabilities(outputs)
     confidence, predictions = probabilities.max(1)
@@ -231,33 +235,6 @@ def evaluate_run(loaded: LoadedRun) -> Evaluation:
                                             and recall is not None else None))
         result.per_class.append(ClassScores(name, precision, recall, f1, true_counts[k]))
     return result
-
-
-def model_outputs(model, x, prepare=None, batch: int = EVAL_BATCH):
-    """The model's raw outputs on stored inputs `x`, batched, without gradients, on the
-    CPU as float32."""
-    import torch
-
-    device = next(model.parameters()).device
-    outputs = []
-    with torch.no_grad():
-        for start in range(0, len(x), batch):
-            xb = x[start:start + batch].to(device)
-            if prepare is not None:
-                xb = prepare(xb, False)
-            outputs.append(model(xb).float().cpu())
-    return torch.cat(outputs) if outputs else torch.zeros(0, 1)
-
-
-def class_probabilities(outputs):
-    """Class probabilities from outputs: softmax, or for one logit (bce_with_logits) the
-    sigmoid as class 1 and its complement as class 0."""
-    import torch
-
-    if outputs.shape[1] == 1:
-        p = torch.sigmoid(outputs[:, 0])
-        return torch.stack([1 - p, p], 1)
-    return torch.softmax(outputs, 1)
 
 
 def sample_image(loaded: LoadedRun, index: int):
@@ -286,205 +263,3 @@ def sample_row(loaded: LoadedRun, index: int) -> list[tuple[str, str]]:
                                                                    key=group.__getitem__)]))
             at += len(column["categories"])
     return cells
-
-
-# ---------------------------------------------------------------- prediction
-
-
-@dataclass
-class Prediction:
-    """Top classes with their probabilities (classification) or the predicted value
-    (regression), and notes on how the input was prepared."""
-
-    task: str
-    top: list[tuple[str, float]] = field(default_factory=list)
-    value: float | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def predict_image(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
-    """Predict on an image file, prepared like the run's training images."""
-    from PIL import Image
-
-    if loaded.preprocessing.get("kind") != "image":
-        raise BadInput(f"this run learned from {loaded.preprocessing.get('kind')} data, not "
-                       "images; paste a row of values instead")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            x, notes = prepare_image(image, loaded.preprocessing)
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"cannot read {Path(path).name} as an image ({exc})") from None
-    return _predict(loaded, x, k, notes)
-
-
-def predict_values(loaded: LoadedRun, text: str, k: int = 5) -> Prediction:
-    """Predict on one table row typed as comma-separated values in the columns' order (see
-    `input_columns`), or for a text model on the text itself."""
-    pre = loaded.preprocessing
-    if pre.get("kind") == "tokens":
-        x, notes = prepare_text(text, pre)
-    elif pre.get("kind") == "table":
-        x, notes = prepare_row(text, pre)
-    else:
-        raise BadInput("this run learned from images; drop or open an image file instead")
-    return _predict(loaded, x, k, notes)
-
-
-def input_columns(preprocessing: dict) -> list[str]:
-    """The columns a pasted table row must give, in order."""
-    return [c["name"] for c in preprocessing.get("columns", [])]
-
-
-def _predict(loaded: LoadedRun, x, k: int, notes: list[str]) -> Prediction:
-    import torch
-
-    device = next(loaded.model.parameters()).device
-    with torch.no_grad():
-        outputs = loaded.model(x.to(device)).float().cpu()
-    if loaded.task == "regression":
-        pre = loaded.preprocessing
-        value = outputs[0, 0].item() * pre["target_std"] + pre["target_mean"]
-        return Prediction("regression", value=value, notes=notes)
-    probabilities = class_probabilities(outputs)[0]
-    order = probabilities.argsort(descending=True)[:k].tolist()
-    return Prediction("classification", [(loaded.class_names[i], probabilities[i].item())
-                                         for i in order], notes=notes)
-
-
-def prepare_image(image, pre: dict):
-    """A PIL image as a model input batch of one (1, C, H, W), following `pre`: colour
-    mode; for a grey image whose background is the opposite of the training images' (dark
-    ink on white paper, where the training digits are light on dark) inverted; cropped to
-    its ink and centred, and redrawn as a `scan_size` bitmap, when the training images were
-    scans like that (`crop_to_ink`, the digits); resized
-    (through `source_size` first, as the digits' 8x8 scans were); scaled to 0..1 and
-    normalised with the training mean and std. Returns (tensor, notes)."""
-    import numpy as np
-    import torch
-    from PIL import Image
-    from torch.nn import functional as F
-
-    notes = []
-    channels = int(pre.get("channels", 1))
-    pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"),
-                        dtype=np.float32) / 255.0  # (H, W) or (H, W, 3), 0..1
-    background = pre.get("background")
-    if channels == 1 and background is not None:
-        border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-        if (border.mean() > 0.5) != (background > 0.5):
-            pixels = 1.0 - pixels
-            notes.append("the image was inverted to match the training images ("
-                         + ("light on dark" if background <= 0.5 else "dark on light") + ")")
-        if pre.get("crop_to_ink"):
-            pixels = _crop_to_ink(pixels, dark_ground=background <= 0.5)
-            if pre.get("scan_size"):
-                pixels = _as_scan(pixels, pre["scan_size"], dark_ground=background <= 0.5)
-    height, width = pre["size"]
-    first = pre.get("source_size") or [height, width]
-    picture = Image.fromarray(np.round(pixels * 255).clip(0, 255).astype(np.uint8))
-    shrinking = picture.width >= first[1] and picture.height >= first[0]
-    picture = picture.resize((first[1], first[0]), Image.Resampling.BOX if shrinking
-                             else Image.Resampling.BILINEAR)
-    array = np.asarray(picture, dtype=np.float32) / 255.0
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    x = torch.from_numpy(np.ascontiguousarray(array)).unsqueeze(0)
-    if list(first) != [height, width]:
-        x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
-    mean = torch.tensor(pre["mean"], dtype=torch.float32).view(1, -1, 1, 1)
-    std = torch.tensor(pre["std"], dtype=torch.float32).view(1, -1, 1, 1)
-    return (x - mean) / std, notes
-
-
-def _as_scan(pixels, size: int, dark_ground: bool):
-    """A grey image (0..1) redrawn as the digits' scanner saw it: a `size` x `size` bitmap
-    of ink or paper, strokes at least three bitmap pixels wide (a thin pen or mouse stroke
-    would otherwise fade out when the 8x8 blocks are counted, where the scanned digits,
-    written with pens, are thick)."""
-    import numpy as np
-    from PIL import Image, ImageFilter
-
-    ink = pixels if dark_ground else 1.0 - pixels
-    small = Image.fromarray(np.round(ink * 255).astype(np.uint8)).resize(
-        (size, size), Image.Resampling.BOX)
-    bitmap = Image.fromarray(np.where(np.asarray(small) > 64, 255, 0).astype(np.uint8))
-    thick = np.asarray(bitmap.filter(ImageFilter.MaxFilter(3)), dtype=np.float32) / 255.0
-    return thick if dark_ground else 1.0 - thick
-
-
-def _crop_to_ink(pixels, dark_ground: bool):
-    """A grey image (H, W, 0..1) cut to the box around its strokes and padded to a square
-    with the ground's value, so a small digit in a big picture fills the frame as the
-    training scans do. An image without strokes is returned as it is."""
-    import numpy as np
-
-    ink = pixels > 0.3 if dark_ground else pixels < 0.7
-    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
-    if not len(rows):
-        return pixels
-    cropped = pixels[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    side = max(cropped.shape)
-    square = np.full((side, side), 0.0 if dark_ground else 1.0, dtype=pixels.dtype)
-    top, left = (side - cropped.shape[0]) // 2, (side - cropped.shape[1]) // 2
-    square[top:top + cropped.shape[0], left:left + cropped.shape[1]] = cropped
-    return square
-
-
-def prepare_row(text: str, pre: dict):
-    """One comma-separated table row (in `input_columns` order) as a model input (1, F):
-    numbers standardised and categories one-hot as in training; an empty cell takes the
-    training mean or most common value (noted). Returns (tensor, notes)."""
-    import csv
-    import io
-
-    import torch
-
-    columns = pre.get("columns", [])
-    try:
-        cells = next(csv.reader(io.StringIO(text.strip())), [])
-    except csv.Error as exc:
-        raise BadInput(f"cannot read the row ({exc})") from None
-    cells = [c.strip() for c in cells]
-    if len(cells) != len(columns):
-        raise BadInput(f"the row has {len(cells)} values but this model reads {len(columns)}: "
-                       f"{', '.join(input_columns(pre))}")
-    features, notes = [], []
-    for column, cell in zip(columns, cells):
-        if column["kind"] == "number":
-            if cell == "":
-                value = column["mean"]
-                notes.append(f"{column['name']} was empty; the training mean {value:.4g} was used")
-            else:
-                try:
-                    value = float(cell)
-                except ValueError:
-                    raise BadInput(f"{column['name']}: {cell!r} is not a number") from None
-            features.append((value - column["mean"]) / column["std"])
-        else:
-            categories = column["categories"]
-            if cell == "":
-                cell = column["fill"]
-                notes.append(f"{column['name']} was empty; the most common value {cell!r} "
-                             "was used")
-            if cell not in categories:
-                raise BadInput(f"{column['name']}: {cell!r} was not seen in training; use one "
-                               f"of {', '.join(categories[:10])}")
-            features += [1.0 if cell == k else 0.0 for k in categories]
-    return torch.tensor([features], dtype=torch.float32), notes
-
-
-def prepare_text(text: str, pre: dict):
-    """A text as token ids (1, L) with the run's vocabulary. Returns (tensor, notes)."""
-    import torch
-
-    from core.data.text import encode, tokenize
-
-    tokens = tokenize(text, pre.get("lowercase", True))
-    if not tokens:
-        raise BadInput("the text is empty; type or paste a text")
-    vocabulary = pre.get("vocabulary", {})
-    ids = encode(tokens, vocabulary, pre["max_length"])
-    unknown = sum(1 for t in tokens[:pre["max_length"]] if t not in vocabulary)
-    notes = [f"{unknown} of {min(len(tokens), pre['max_length'])} words are not in the "
-             "vocabulary"] if unknown else []
-    return torch.tensor([ids], dtype=torch.int64), notes

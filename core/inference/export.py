@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import BadInput, TrainingFailed
+from core.errors import BadInput, ExportFailed
 from core.files import write_atomic, write_json_atomic
 
 FORMATS = {  # name: (what it is, file ending)
@@ -34,7 +34,7 @@ ABS_TOLERANCE = 1e-4
 REL_TOLERANCE = 1e-4
 
 
-class ExportCheckFailed(TrainingFailed):
+class ExportCheckFailed(ExportFailed):
     """The exported model does not reproduce the trained model's outputs (exit code 1)."""
 
 
@@ -90,8 +90,8 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
     """Export the run's `checkpoint` in format `fmt` to `out` (default: the run's exports
     folder), write the preprocessing JSON beside it, and check the export's outputs against
     the trained model on validation samples. BadInput for a bad run, checkpoint, format or
-    missing package; ExportCheckFailed when the outputs differ (the files are kept, and the
-    JSON says so)."""
+    missing package; ExportFailed when the exporter cannot handle the model, and its kind
+    ExportCheckFailed when the outputs differ (the files are kept, and the JSON says so)."""
     import torch
 
     from core.inference.evaluation import load_run
@@ -119,15 +119,15 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
     with torch.no_grad():
         reference = model(x).float()
     try:
-        runtime, exported = _EXPORTERS[fmt](loaded, model, x, path)
-    except (BadInput, TrainingFailed):
+        runtime, exported = EXPORTERS[fmt](loaded, model, x, path)
+    except (BadInput, ExportFailed):
         raise
     except OSError as exc:
         raise BadInput(f"cannot write {path} ({exc.strerror or exc}); choose another --out") \
             from None
     except Exception as exc:  # the exporter could not handle this model
         line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise TrainingFailed(f"{FORMATS[fmt][0]} export of {loaded.config.model.name} failed "
+        raise ExportFailed(f"{FORMATS[fmt][0]} export of {loaded.config.model.name} failed "
                              f"({type(exc).__name__}: {line}); try another format") from None
     exported = torch.as_tensor(exported).float()
     difference = (exported - reference).abs().max().item() if reference.numel() else 0.0
@@ -258,7 +258,9 @@ def _run_onnx(path: Path, x):
     return "onnx.reference", evaluator.run(None, {name: x})[0]
 
 
-_EXPORTERS = {"pt": _export_pt, "safetensors": _export_safetensors,
+# One function a format: (loaded run, model, check inputs, path) -> (what ran the exported
+# file, its outputs on the check inputs). A new format is a function here and a FORMATS row.
+EXPORTERS = {"pt": _export_pt, "safetensors": _export_safetensors,
               "torchscript": _export_torchscript, "onnx": _export_onnx}
 
 

@@ -1,1 +1,3 @@
-"""Models: the registered builders, the network classes behind them, fitting a model to a dataset (build.py) and the layer summary for the Layers tab."""
+"""Models: the registered builders (builders.py), the network classes behind them
+(networks.py), fitting a model to a dataset (build.py) and the layer summary for the Layers
+tab (summary.py)."""

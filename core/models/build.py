@@ -10,8 +10,13 @@ def build_model(name: str, params: dict, data, loss_name: str = "cross_entropy")
     """The catalogue model `name` fitted to `data` (an InMemoryData) as the trainer builds it:
     its outputs sized for the task and the loss (one logit for bce_with_logits). Returns
     (model, notes), the notes saying how the model was fitted to the data."""
-    info = data.info()
+    return build_model_for(name, params, data.info(), loss_name)
+
+
+def build_model_for(name: str, params: dict, info, loss_name: str = "cross_entropy"):
+    """`build_model` from a DataInfo (what a dataset tells a model) instead of the data
+    itself: for callers that know the samples' shape and kind but hold no tensors."""
     if LOSSES.get(loss_name, "loss").extra.get("outputs") == 1:
         info.num_classes = 1
-    model = MODELS.get(name, "model").build(params, info.input_shape, info.num_classes, info=info)
+    model = MODELS.get(name, "model").build(params, info)
     return model, info.notes

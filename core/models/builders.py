@@ -1,9 +1,9 @@
-"""Model catalogue. Each builder gets its checked parameters, the input shape of one sample,
-the number of outputs (classes, or 1 for a regression or a two-class sigmoid) and, as
-`info`, a DataInfo saying what the samples are (images, a table, token ids with their
-vocabulary). Builders append lines for the user to `info.notes` (how the input was adapted,
-which weights were loaded). `info` may be left out by callers that only have a shape:
-(C, H, W) is then taken for images and anything else for a table."""
+"""Model catalogue. Each builder gets its checked parameters and, as `info`, the DataInfo of
+the dataset: what the samples are (`kind`: images, a table, token ids with their
+vocabulary), the input shape of one sample and `num_classes`, the number of outputs
+(classes, or 1 for a regression or a two-class sigmoid). Builders append lines for the user
+to `info.notes` (how the input was adapted, which weights were loaded).
+`core.models.build.build_model` is how the rest of TrainDesk calls them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from functools import partial
 from math import prod
 
 from core.entries import Catalogue, Param
-from core.data.memory import DataInfo, kind_of_shape
+from core.data.memory import DataInfo
 from core.errors import BadInput
 
 MODELS = Catalogue("model")
@@ -19,12 +19,6 @@ MODELS = Catalogue("model")
 DROPOUT = Param("dropout", "float", 0.0, "Share of activations zeroed while training "
                 "(a cure for overfitting).", minimum=0.0, maximum=0.95)
 SEQUENCE_MODELS = "rnn, lstm, gru or transformer"
-
-
-def _info(input_shape, num_classes: int, info: DataInfo | None) -> DataInfo:
-    if info is not None:
-        return info
-    return DataInfo(tuple(input_shape), num_classes, kind_of_shape(tuple(input_shape)))
 
 
 def describe_samples(info: DataInfo) -> str:
@@ -50,14 +44,12 @@ def _require_image(name: str, info: DataInfo, minimum: int, instead: str) -> tup
     "The article's CNN: conv 32, conv 64 (3x3, ReLU, 2x2 max pool), fc 512, fc classes.",
     (DROPOUT,),
 )
-def simple_cnn(params: dict, input_shape: tuple[int, ...], num_classes: int,
-               info: DataInfo | None = None):
+def simple_cnn(params: dict, info: DataInfo):
     from core.models.networks import SimpleCNN
 
-    info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image(
         "simple_cnn", info, 4, "mlp for a table, " + SEQUENCE_MODELS + " for texts")
-    return SimpleCNN(channels, height, width, num_classes, params["dropout"])
+    return SimpleCNN(channels, height, width, info.num_classes, params["dropout"])
 
 
 @MODELS.register(
@@ -71,16 +63,14 @@ def simple_cnn(params: dict, input_shape: tuple[int, ...], num_classes: int,
         DROPOUT,
     ),
 )
-def mlp(params: dict, input_shape: tuple[int, ...], num_classes: int,
-        info: DataInfo | None = None):
+def mlp(params: dict, info: DataInfo):
     from core.models.networks import MLP
 
-    info = _info(input_shape, num_classes, info)
     if info.kind == "tokens":
         raise BadInput(f"mlp reads numbers, not texts; this dataset gives "
                        f"{describe_samples(info)}; pick {SEQUENCE_MODELS}")
-    return MLP(prod(input_shape), params["hidden_sizes"], params["activation"],
-               params["dropout"], num_classes)
+    return MLP(prod(info.input_shape), params["hidden_sizes"], params["activation"],
+               params["dropout"], info.num_classes)
 
 
 @MODELS.register(
@@ -93,14 +83,13 @@ def mlp(params: dict, input_shape: tuple[int, ...], num_classes: int,
         DROPOUT,
     ),
 )
-def lenet5(params: dict, input_shape: tuple[int, ...], num_classes: int,
-           info: DataInfo | None = None):
+def lenet5(params: dict, info: DataInfo):
     from core.models.networks import LeNet5
 
-    info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image("lenet5", info, 12, "small_cnn, mlp or "
                                              + SEQUENCE_MODELS)
-    return LeNet5(channels, height, width, num_classes, params["activation"], params["dropout"])
+    return LeNet5(channels, height, width, info.num_classes, params["activation"],
+                  params["dropout"])
 
 
 @MODELS.register(
@@ -115,16 +104,14 @@ def lenet5(params: dict, input_shape: tuple[int, ...], num_classes: int,
               "steadier training)."),
     ),
 )
-def small_cnn(params: dict, input_shape: tuple[int, ...], num_classes: int,
-              info: DataInfo | None = None):
+def small_cnn(params: dict, info: DataInfo):
     from core.models.networks import SmallCNN
 
-    info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image("small_cnn", info, 1, "mlp for a table, "
                                              + SEQUENCE_MODELS + " for texts")
     if not params["channels"]:
         raise BadInput("[model] channels is empty: give at least one block, e.g. [32, 64]")
-    return SmallCNN(channels, height, width, params["channels"], num_classes,
+    return SmallCNN(channels, height, width, params["channels"], info.num_classes,
                     params["dropout"], params["batch_norm"])
 
 
@@ -145,15 +132,13 @@ RECURRENT_HELP = {
 }
 
 
-def recurrent(cell: str, params: dict, input_shape: tuple[int, ...], num_classes: int,
-              info: DataInfo | None = None):
+def recurrent(cell: str, params: dict, info: DataInfo):
     from core.models.networks import RecurrentClassifier
 
-    info = _info(input_shape, num_classes, info)
     _require_sequence(cell, info)
     return RecurrentClassifier(cell, info.kind, tuple(info.input_shape), info.vocab_size,
                                params["embedding_dim"], params["hidden_size"], params["layers"],
-                               params["bidirectional"], params["dropout"], num_classes)
+                               params["bidirectional"], params["dropout"], info.num_classes)
 
 
 def _require_sequence(name: str, info: DataInfo) -> None:
@@ -189,11 +174,9 @@ for _cell, _help in RECURRENT_HELP.items():
         DROPOUT,
     ),
 )
-def transformer(params: dict, input_shape: tuple[int, ...], num_classes: int,
-                info: DataInfo | None = None):
+def transformer(params: dict, info: DataInfo):
     from core.models.networks import TransformerClassifier
 
-    info = _info(input_shape, num_classes, info)
     _require_sequence("transformer", info)
     if params["width"] % params["heads"]:
         raise BadInput(f"[model] width = {params['width']} does not divide into heads = "
@@ -206,7 +189,7 @@ def transformer(params: dict, input_shape: tuple[int, ...], num_classes: int,
                            f"{describe_samples(info)}; pick a smaller patch_size")
     return TransformerClassifier(info.kind, tuple(info.input_shape), info.vocab_size,
                                  params["width"], params["depth"], params["heads"], patch,
-                                 params["dropout"], num_classes)
+                                 params["dropout"], info.num_classes)
 
 
 # ---------------------------------------------------------------- torchvision's models
@@ -237,15 +220,13 @@ TORCHVISION_PARAMS = (
 )
 
 
-def torchvision_model(name: str, params: dict, input_shape: tuple[int, ...], num_classes: int,
-                      info: DataInfo | None = None):
+def torchvision_model(name: str, params: dict, info: DataInfo):
     import torchvision
     from torch import nn
 
     from core.models.networks import InputAdapter
 
     help_text, head, smallest = TORCHVISION_MODELS[name]
-    info = _info(input_shape, num_classes, info)
     channels, height, width = _require_image(name, info, 1, "mlp for a table, "
                                              + SEQUENCE_MODELS + " for texts")
     if channels not in (1, 3):
@@ -256,7 +237,7 @@ def torchvision_model(name: str, params: dict, input_shape: tuple[int, ...], num
     options = {"image_size": size} if name == "vit_b_16" else {}
     notes = []
     if params["weights"] == "none":
-        model = constructor(weights=None, num_classes=num_classes, **options)
+        model = constructor(weights=None, num_classes=info.num_classes, **options)
     else:
         state, origin = (_pretrained_state(name) if params["weights"] == "pretrained"
                          else _weights_file_state(name, params["weights_file"]))
@@ -267,13 +248,14 @@ def torchvision_model(name: str, params: dict, input_shape: tuple[int, ...], num
         model = constructor(weights=None, num_classes=file_classes, **options)
         _load_exactly(model, state, name, origin)
         notes.append(f"{name}: weights loaded from {origin}")
-        if file_classes != num_classes:
+        if file_classes != info.num_classes:
             old = model.get_submodule(head)
             parent, _, attribute = head.rpartition(".")
             setattr(model.get_submodule(parent) if parent else model, attribute,
-                    nn.Linear(old.in_features, num_classes))
-            notes.append(f"{name}: new head {head} = Linear({old.in_features} -> {num_classes}) "
-                         f"in place of the file's {file_classes} outputs, trained from scratch")
+                    nn.Linear(old.in_features, info.num_classes))
+            notes.append(f"{name}: new head {head} = Linear({old.in_features} -> "
+                         f"{info.num_classes}) in place of the file's {file_classes} outputs, "
+                         "trained from scratch")
         notes.append(f"{name}: pretrained weights expect inputs normalised like their training "
                      "images; TrainDesk standardises each dataset with its own statistics")
     adapt = [f"{name}:"]
@@ -325,7 +307,7 @@ def _pretrained_state(name: str):
     import torch
     import torchvision
 
-    from core.finetune.freezing import load_weights_file
+    from core.finetune.weights import load_weights_file
 
     weights = torchvision.models.get_model_weights(name).DEFAULT
     path = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
@@ -344,7 +326,7 @@ def _pretrained_state(name: str):
 def _weights_file_state(name: str, path_text: str):
     from pathlib import Path
 
-    from core.finetune.freezing import load_weights_file
+    from core.finetune.weights import load_weights_file
 
     if not path_text:
         raise BadInput(f"[model] weights = \"file\" but weights_file is empty: choose a {name} "

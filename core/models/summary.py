@@ -139,8 +139,8 @@ def trainable_parameters(summary: ModelSummary, freeze: list[str],
                          train_only: list[str]) -> set[str]:
     """Names of the parameters the trainer would train with these [finetune] settings.
 
-    Applies core.finetune.freezing's freezing to the summary's model (and undoes it), so the rule
-    is the engine's own. Raises BadInput as the trainer would: for a prefix that names no
+    Applies core.finetune.freezing's freezing to the summary's model (and undoes it), so the
+    rule is the engine's own. Raises BadInput as the trainer would: for a prefix that names no
     layer, or both lists given.
     """
     from core.finetune.freezing import apply_freezing
@@ -153,11 +153,6 @@ def trainable_parameters(summary: ModelSummary, freeze: list[str],
     finally:
         for param, requires_grad in as_built:
             param.requires_grad_(requires_grad)
-
-
-def trainable_count(summary: ModelSummary, freeze: list[str], train_only: list[str]) -> int:
-    """How many parameter elements the trainer would train with these settings."""
-    return summary.count(trainable_parameters(summary, freeze, train_only))
 
 
 def freeze_prefixes(summary: ModelSummary, trainable: set[str]) -> list[str]:
@@ -181,9 +176,9 @@ def freeze_prefixes(summary: ModelSummary, trainable: set[str]) -> list[str]:
 
 
 def head_layer(summary: ModelSummary) -> Layer | None:
-    """The model's output layer as the engine sees it (core.finetune.freezing.output_layer: the last
-    module holding parameters of its own); None for a model without parameters."""
-    from core.finetune.freezing import output_layer
+    """The model's output layer as the engine sees it (core.finetune.weights.output_layer:
+    the last module holding parameters of its own); None for a model without parameters."""
+    from core.finetune.weights import output_layer
 
     name = output_layer(summary.model)
     return summary.layer(name) if name is not None else None

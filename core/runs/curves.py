@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+
+from core.metrics import is_improvement
+from core.runs.folder import TRAIN, TRAIN_EPOCH, VAL
 
 
 class Smoother:
@@ -58,36 +61,53 @@ def smooth(values, weight: float) -> np.ndarray:
     return Smoother(weight).feed(values)
 
 
+def _empty() -> np.ndarray:
+    return np.empty(0)
+
+
 @dataclass
 class RunCurves:
     """What a run's metrics.csv holds, as numpy arrays: per training step (`step`, `epoch`,
-    `loss`, `metric`, `lr`) and per validation epoch (`val_epoch`, `val_step`, `val_loss`,
-    `val_metric`, `val_lr`). `epoch_position` places each step on an epoch axis (epoch 1
-    ends at 1.0)."""
+    `loss`, `metric`, `lr`, `elapsed_s`) and per validated epoch (`val_epoch`, `val_step`,
+    `val_loss`, `val_metric`, `val_lr`, `val_elapsed_s`, and the epoch's training loss and
+    metric `epoch_train_loss`, `epoch_train_metric`). `epoch_position` places each step on
+    an epoch axis (epoch 1 ends at 1.0)."""
 
-    step: np.ndarray = field(default_factory=lambda: np.empty(0))
-    epoch: np.ndarray = field(default_factory=lambda: np.empty(0))
-    loss: np.ndarray = field(default_factory=lambda: np.empty(0))
-    metric: np.ndarray = field(default_factory=lambda: np.empty(0))
-    lr: np.ndarray = field(default_factory=lambda: np.empty(0))
-    val_epoch: np.ndarray = field(default_factory=lambda: np.empty(0))
-    val_step: np.ndarray = field(default_factory=lambda: np.empty(0))
-    val_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
-    val_metric: np.ndarray = field(default_factory=lambda: np.empty(0))
-    val_lr: np.ndarray = field(default_factory=lambda: np.empty(0))
+    step: np.ndarray = field(default_factory=_empty)
+    epoch: np.ndarray = field(default_factory=_empty)
+    loss: np.ndarray = field(default_factory=_empty)
+    metric: np.ndarray = field(default_factory=_empty)
+    lr: np.ndarray = field(default_factory=_empty)
+    elapsed_s: np.ndarray = field(default_factory=_empty)
+    val_epoch: np.ndarray = field(default_factory=_empty)
+    val_step: np.ndarray = field(default_factory=_empty)
+    val_loss: np.ndarray = field(default_factory=_empty)
+    val_metric: np.ndarray = field(default_factory=_empty)
+    val_lr: np.ndarray = field(default_factory=_empty)
+    val_elapsed_s: np.ndarray = field(default_factory=_empty)
+    epoch_train_loss: np.ndarray = field(default_factory=_empty)
+    epoch_train_metric: np.ndarray = field(default_factory=_empty)
 
     @property
     def epoch_position(self) -> np.ndarray:
         return epoch_positions(self.step, self.epoch)
 
-    def train_loss_per_epoch(self) -> np.ndarray:
-        """The mean step loss of each validated epoch (a close stand-in for the trainer's
-        sample-weighted mean; only the last batch of an epoch may be smaller)."""
-        means = []
-        for epoch in self.val_epoch:
-            losses = self.loss[self.epoch == epoch]
-            means.append(float(losses.mean()) if len(losses) else math.nan)
-        return np.asarray(means)
+    def up_to_step(self, step: int) -> RunCurves:
+        """The curves as they stood after `step` (a checkpoint a run resumes from)."""
+        steps, epochs = self.step <= step, self.val_step <= step
+        return RunCurves(**{f.name: getattr(self, f.name)[epochs if f.name.startswith(
+            ("val_", "epoch_train_")) else steps] for f in fields(self)})
+
+    def best_epochs(self, best_metric: str) -> np.ndarray:
+        """For each validated epoch, whether it was the best so far by [training]
+        best_metric ("val_loss" or "val_metric"): the trainer's rule, core.metrics."""
+        by_metric = best_metric == "val_metric"
+        values = self.val_metric if by_metric else self.val_loss
+        flags, best = [], None
+        for value in values.tolist():
+            flags.append(is_improvement(value, best, by_metric))
+            best = value if flags[-1] else best
+        return np.asarray(flags, dtype=bool)
 
 
 def epoch_positions(steps: np.ndarray, epochs: np.ndarray) -> np.ndarray:
@@ -103,21 +123,59 @@ def epoch_positions(steps: np.ndarray, epochs: np.ndarray) -> np.ndarray:
     return positions
 
 
-def read_curves(run_dir: Path) -> RunCurves:
+_COLUMNS = ("step", "epoch", "loss", "accuracy", "lr", "elapsed_s")
+
+
+def read_curves(run_dir: Path, batch_size: int | None = None,
+                train_samples: int | None = None) -> RunCurves:
     """The curves in `run_dir`/metrics.csv; rows that cannot be read (a line cut short by a
-    crash) are skipped. OSError when the file cannot be opened."""
-    train: list[tuple[float, ...]] = []
-    val: list[tuple[float, ...]] = []
+    crash) are skipped. OSError when the file cannot be opened.
+
+    An epoch's training loss and metric are the trainer's own, from its "train_epoch" row.
+    Folders written before those rows existed get them from the steps (steps_epoch_means):
+    weighted by batch size when `batch_size` and `train_samples` are given, else alike."""
+    rows: dict[str, list[tuple[float, ...]]] = {TRAIN: [], TRAIN_EPOCH: [], VAL: []}
     with open(Path(run_dir) / "metrics.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             try:
-                values = (float(row["step"]), float(row["epoch"]), float(row["loss"]),
-                          float(row["accuracy"]), float(row["lr"]))
+                values = tuple(float(row[column]) for column in _COLUMNS)
             except (TypeError, ValueError, KeyError):
                 continue
-            (val if row.get("split") == "val" else train).append(values)
-    t = np.asarray(train, dtype=np.float64).reshape(-1, 5)
-    v = np.asarray(val, dtype=np.float64).reshape(-1, 5)
-    return RunCurves(step=t[:, 0], epoch=t[:, 1], loss=t[:, 2], metric=t[:, 3], lr=t[:, 4],
-                     val_step=v[:, 0], val_epoch=v[:, 1], val_loss=v[:, 2], val_metric=v[:, 3],
-                     val_lr=v[:, 4])
+            rows.get(row.get("split"), rows[TRAIN]).append(values)
+    t, e, v = (np.asarray(rows[kind], dtype=np.float64).reshape(-1, len(_COLUMNS))
+               for kind in (TRAIN, TRAIN_EPOCH, VAL))
+    curves = RunCurves(step=t[:, 0], epoch=t[:, 1], loss=t[:, 2], metric=t[:, 3], lr=t[:, 4],
+                       elapsed_s=t[:, 5], val_step=v[:, 0], val_epoch=v[:, 1],
+                       val_loss=v[:, 2], val_metric=v[:, 3], val_lr=v[:, 4],
+                       val_elapsed_s=v[:, 5])
+    if len(e):
+        recorded = dict(zip(e[:, 1].tolist(), e[:, 2:4].tolist()))
+        figures = np.asarray([recorded.get(epoch, (math.nan, math.nan))
+                              for epoch in curves.val_epoch.tolist()]).reshape(-1, 2)
+    else:
+        figures = steps_epoch_means(curves, batch_size, train_samples)
+    curves.epoch_train_loss, curves.epoch_train_metric = figures[:, 0], figures[:, 1]
+    return curves
+
+
+def steps_epoch_means(curves: RunCurves, batch_size: int | None = None,
+                      train_samples: int | None = None) -> np.ndarray:
+    """(validated epochs, 2): each validated epoch's training loss and metric rebuilt from
+    its steps, for run folders written before metrics.csv recorded them. The steps are
+    weighted by their batch's size (the last batch of an epoch may be smaller) when
+    `batch_size` and `train_samples` say it, else alike. The loss comes out as the trainer
+    had it, up to metrics.csv's rounding; a regression's R2 is approximated by the
+    weighted mean of the steps' R2."""
+    weights = np.ones_like(curves.step)
+    if batch_size and train_samples:
+        steps_per_epoch = -(-train_samples // batch_size)
+        last_batch = train_samples - (steps_per_epoch - 1) * batch_size
+        weights = np.where(curves.step % steps_per_epoch == 0, last_batch, batch_size)
+    means = []
+    for epoch in curves.val_epoch.tolist():
+        mine = curves.epoch == epoch
+        total = weights[mine].sum()
+        means.append((float(weights[mine] @ curves.loss[mine] / total),
+                      float(weights[mine] @ curves.metric[mine] / total)) if total
+                     else (math.nan, math.nan))
+    return np.asarray(means, dtype=np.float64).reshape(-1, 2)

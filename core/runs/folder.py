@@ -23,6 +23,10 @@ from core.events import BatchEnd, EpochEnd
 from core.files import traindesk_home, write_atomic, write_json_atomic
 
 METRIC_COLUMNS = ("step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
+# The "split" of a metrics.csv row: a training step, an epoch's training loss and metric
+# (the trainer's exact figures, written at the epoch's end; folders written before they
+# were recorded have none), and a validated epoch. "accuracy" holds the run's metric.
+TRAIN, TRAIN_EPOCH, VAL = "train", "train_epoch", "val"
 
 
 def default_runs_dir() -> Path:
@@ -109,18 +113,20 @@ class RunFolder:
             self._metrics.flush()
 
     def record(self, event: Any) -> None:
-        """Listener: append training steps and validation epochs to metrics.csv."""
+        """Listener: append training steps, and for each epoch its training figures and its
+        validation, to metrics.csv."""
         if isinstance(event, BatchEnd):
-            row = (event.step, event.epoch, "train", event.loss, event.metric, event.lr,
-                   event.elapsed_s)
+            self._write_row(event.step, event.epoch, TRAIN, event.loss, event.metric,
+                            event.lr, event.elapsed_s)
         elif isinstance(event, EpochEnd):
-            row = (event.step, event.epoch, "val", event.val_loss, event.val_metric,
-                   event.lr, event.elapsed_s)
-        else:
-            return
-        self._writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
-        if isinstance(event, EpochEnd):
+            self._write_row(event.step, event.epoch, TRAIN_EPOCH, event.train_loss,
+                            event.train_metric, event.lr, event.elapsed_s)
+            self._write_row(event.step, event.epoch, VAL, event.val_loss, event.val_metric,
+                            event.lr, event.elapsed_s)
             self.flush_metrics()
+
+    def _write_row(self, *row) -> None:
+        self._writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
 
     def flush_metrics(self) -> None:
         """Hand the rows written so far to the OS, so a killed process keeps them; the
@@ -156,6 +162,13 @@ def _row_step(line: str) -> int | None:
         return int(fields[0])
     except ValueError:
         return None
+
+
+def checkpoint_epoch(progress: dict) -> int:
+    """The epoch a checkpoint with this `progress` was saved in: `epoch` is the epoch being
+    trained, so a checkpoint written at an epoch's end (no batch of the next one done yet)
+    belongs to the epoch before it; a run stopped mid-epoch saves in that epoch."""
+    return progress["epoch"] - (1 if progress.get("batch", 0) == 0 else 0)
 
 
 def process_alive(summary: dict) -> bool:
@@ -194,60 +207,3 @@ def effective_status(summary: dict) -> str:
     if status == "running" and not process_alive(summary):
         return "interrupted"
     return status
-
-
-def read_history(run_dir: Path, up_to_step: int, train_samples: int
-                 ) -> tuple[list[BatchEnd], list[EpochEnd]]:
-    """A run's logged points up to `up_to_step` as the events that made them, for drawing a
-    resumed run's past: one BatchEnd per training row and one EpochEnd per validation row.
-    An epoch's training loss and metric are its steps' means weighted by batch size (the
-    trainer's own sums, as metrics.csv rounds them; for a regression the mean of the steps'
-    R2, an approximation); `is_best` follows [training] best_metric as the trainer does.
-    `samples_per_s` is not logged and reads 0."""
-    from core.config import load_config
-
-    training = load_config(run_dir / "config.toml").training
-    batch_size, epochs = training.batch_size, training.epochs
-    by_metric = training.best_metric == "val_metric"
-    best: float | None = None
-    steps_per_epoch = -(-train_samples // batch_size)
-    last_batch = train_samples - (steps_per_epoch - 1) * batch_size
-    batches: list[BatchEnd] = []
-    epoch_ends: list[EpochEnd] = []
-    sums: dict[int, list[float]] = {}  # epoch -> [loss sum, metric sum, samples]
-    total_steps = steps_per_epoch * epochs
-    for row in read_metrics(run_dir):
-        step, epoch = int(row["step"]), int(row["epoch"])
-        if step > up_to_step:
-            continue
-        if row["split"] == "train":
-            batches.append(BatchEnd(step, epoch, total_steps, row["loss"], row["accuracy"],
-                                    row["lr"], row["elapsed_s"], 0.0))
-            size = last_batch if step % steps_per_epoch == 0 else batch_size
-            total = sums.setdefault(epoch, [0.0, 0.0, 0])
-            total[0] += row["loss"] * size
-            total[1] += row["accuracy"] * size
-            total[2] += size
-        elif row["split"] == "val":
-            loss_sum, metric_sum, samples = sums.get(epoch, [0.0, 0.0, 0])
-            samples = max(samples, 1)
-            value = row["accuracy"] if by_metric else row["loss"]
-            is_best = best is None or (value > best if by_metric else value < best)
-            if is_best:
-                best = value
-            epoch_ends.append(EpochEnd(epoch, epochs, step, loss_sum / samples,
-                                       metric_sum / samples, row["loss"], row["accuracy"],
-                                       row["lr"], row["elapsed_s"], 0.0, is_best))
-    return batches, epoch_ends
-
-
-def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    """Rows of a run's metrics.csv with numbers parsed (for reopening and comparing runs)."""
-    rows = []
-    with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            try:
-                rows.append({k: (v if k == "split" else float(v)) for k, v in row.items()})
-            except (TypeError, ValueError):  # half a row, written as the process was killed
-                continue
-    return rows

@@ -38,7 +38,7 @@ class RunRecord:
     data: str = ""
     status: str = UNREADABLE  # running, completed, stopped, failed, interrupted, unreadable
     metric: str = "accuracy"  # or "r2"
-    best_metric: float | None = None
+    best_val_metric: float | None = None  # the best epoch's validation metric (accuracy or R2)
     best_val_loss: float | None = None
     best_epoch: int | None = None
     epochs_completed: int | None = None
@@ -110,7 +110,9 @@ def read_run(path: Path) -> RunRecord:
         record.error = "summary.json has no status"
         return record
     record.metric = summary.get("metric") or "accuracy"
-    record.best_metric = _number(summary.get("best_val_metric", summary.get("best_val_accuracy")))
+    # best_val_accuracy: run folders written before regression support had only that
+    record.best_val_metric = _number(summary.get("best_val_metric",
+                                                 summary.get("best_val_accuracy")))
     record.best_val_loss = _number(summary.get("best_val_loss"))
     record.best_epoch = _whole(summary.get("best_epoch"))
     record.epochs_completed = _whole(summary.get("epochs_completed"))

@@ -14,6 +14,10 @@ from core.errors import BadInput
 
 LOSSES = Catalogue("loss")
 
+# The loss a dataset of each task gets when none was chosen, or the chosen one serves the
+# other task.
+USUAL_LOSS = {"classification": "cross_entropy", "regression": "mse"}
+
 CLASS_WEIGHTS_HELP = ("none: every sample counts the same; balanced: weigh each class by "
                       "the inverse of its share of the training samples")
 
@@ -106,3 +110,13 @@ def build_loss(name: str, params: dict, data, data_name: str):
         raise BadInput(f"[loss] {name} is a {task} loss but {data_name} is a {data.task} "
                        f"dataset; pick {' or '.join(fitting)}")
     return entry.build(params, data.info())
+
+
+def loss_for_task(current_loss: str, task: str | None) -> str:
+    """The loss for a dataset of `task`: `current_loss` when it serves that task (or the task
+    is not known yet, as for a csv table whose task is read from its file), else the usual
+    loss of the task, mse or cross_entropy. The window switches the loss with this when a
+    dataset is picked, and a run file without a [loss] name gets its loss from it."""
+    if task not in USUAL_LOSS or LOSSES.get(current_loss, "loss").extra.get("task") == task:
+        return current_loss
+    return USUAL_LOSS[task]

@@ -1,0 +1,211 @@
+"""Predicting on new inputs with a loaded run (core.inference.evaluation.load_run): an image
+file, a table row or a text, prepared exactly as the training data was, from the run's
+preprocessing description (`LoadedRun.preprocessing`).
+
+No Qt; torch, numpy and PIL are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import BadInput
+from core.inference.evaluation import LoadedRun
+
+
+@dataclass
+class Prediction:
+    """Top classes with their probabilities (classification) or the predicted value
+    (regression), and notes on how the input was prepared."""
+
+    task: str
+    top: list[tuple[str, float]] = field(default_factory=list)
+    value: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def predict_image(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
+    """Predict on an image file, prepared like the run's training images."""
+    from PIL import Image
+
+    if loaded.preprocessing.get("kind") != "image":
+        raise BadInput(f"this run learned from {loaded.preprocessing.get('kind')} data, not "
+                       "images; paste a row of values instead")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            x, notes = prepare_image(image, loaded.preprocessing)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot read {Path(path).name} as an image ({exc})") from None
+    return _predict(loaded, x, k, notes)
+
+
+def predict_values(loaded: LoadedRun, text: str, k: int = 5) -> Prediction:
+    """Predict on one table row typed as comma-separated values in the columns' order (see
+    `input_columns`), or for a text model on the text itself."""
+    pre = loaded.preprocessing
+    if pre.get("kind") == "tokens":
+        x, notes = prepare_text(text, pre)
+    elif pre.get("kind") == "table":
+        x, notes = prepare_row(text, pre)
+    else:
+        raise BadInput("this run learned from images; drop or open an image file instead")
+    return _predict(loaded, x, k, notes)
+
+
+def input_columns(preprocessing: dict) -> list[str]:
+    """The columns a pasted table row must give, in order."""
+    return [c["name"] for c in preprocessing.get("columns", [])]
+
+
+def _predict(loaded: LoadedRun, x, k: int, notes: list[str]) -> Prediction:
+    from core.inference.outputs import batched_outputs, class_probabilities
+
+    outputs = batched_outputs(loaded.model, x).cpu()
+    if loaded.task == "regression":
+        pre = loaded.preprocessing
+        value = outputs[0, 0].item() * pre["target_std"] + pre["target_mean"]
+        return Prediction("regression", value=value, notes=notes)
+    probabilities = class_probabilities(outputs)[0]
+    order = probabilities.argsort(descending=True)[:k].tolist()
+    return Prediction("classification", [(loaded.class_names[i], probabilities[i].item())
+                                         for i in order], notes=notes)
+
+
+def prepare_image(image, pre: dict):
+    """A PIL image as a model input batch of one (1, C, H, W), following `pre`: colour
+    mode; for a grey image whose background is the opposite of the training images' (dark
+    ink on white paper, where the training digits are light on dark) inverted; cropped to
+    its ink and centred, and redrawn as a `scan_size` bitmap, when the training images were
+    scans like that (`crop_to_ink`, the digits); resized
+    (through `source_size` first, as the digits' 8x8 scans were); scaled to 0..1 and
+    normalised with the training mean and std. Returns (tensor, notes)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from torch.nn import functional as F
+
+    notes = []
+    channels = int(pre.get("channels", 1))
+    pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"),
+                        dtype=np.float32) / 255.0  # (H, W) or (H, W, 3), 0..1
+    background = pre.get("background")
+    if channels == 1 and background is not None:
+        border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+        if (border.mean() > 0.5) != (background > 0.5):
+            pixels = 1.0 - pixels
+            notes.append("the image was inverted to match the training images ("
+                         + ("light on dark" if background <= 0.5 else "dark on light") + ")")
+        if pre.get("crop_to_ink"):
+            pixels = _crop_to_ink(pixels, dark_ground=background <= 0.5)
+            if pre.get("scan_size"):
+                pixels = _as_scan(pixels, pre["scan_size"], dark_ground=background <= 0.5)
+    height, width = pre["size"]
+    first = pre.get("source_size") or [height, width]
+    picture = Image.fromarray(np.round(pixels * 255).clip(0, 255).astype(np.uint8))
+    shrinking = picture.width >= first[1] and picture.height >= first[0]
+    picture = picture.resize((first[1], first[0]), Image.Resampling.BOX if shrinking
+                             else Image.Resampling.BILINEAR)
+    array = np.asarray(picture, dtype=np.float32) / 255.0
+    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    x = torch.from_numpy(np.ascontiguousarray(array)).unsqueeze(0)
+    if list(first) != [height, width]:
+        x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
+    mean = torch.tensor(pre["mean"], dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(pre["std"], dtype=torch.float32).view(1, -1, 1, 1)
+    return (x - mean) / std, notes
+
+
+def _as_scan(pixels, size: int, dark_ground: bool):
+    """A grey image (0..1) redrawn as the digits' scanner saw it: a `size` x `size` bitmap
+    of ink or paper, strokes at least three bitmap pixels wide (a thin pen or mouse stroke
+    would otherwise fade out when the 8x8 blocks are counted, where the scanned digits,
+    written with pens, are thick)."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    ink = pixels if dark_ground else 1.0 - pixels
+    small = Image.fromarray(np.round(ink * 255).astype(np.uint8)).resize(
+        (size, size), Image.Resampling.BOX)
+    bitmap = Image.fromarray(np.where(np.asarray(small) > 64, 255, 0).astype(np.uint8))
+    thick = np.asarray(bitmap.filter(ImageFilter.MaxFilter(3)), dtype=np.float32) / 255.0
+    return thick if dark_ground else 1.0 - thick
+
+
+def _crop_to_ink(pixels, dark_ground: bool):
+    """A grey image (H, W, 0..1) cut to the box around its strokes and padded to a square
+    with the ground's value, so a small digit in a big picture fills the frame as the
+    training scans do. An image without strokes is returned as it is."""
+    import numpy as np
+
+    ink = pixels > 0.3 if dark_ground else pixels < 0.7
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    if not len(rows):
+        return pixels
+    cropped = pixels[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    side = max(cropped.shape)
+    square = np.full((side, side), 0.0 if dark_ground else 1.0, dtype=pixels.dtype)
+    top, left = (side - cropped.shape[0]) // 2, (side - cropped.shape[1]) // 2
+    square[top:top + cropped.shape[0], left:left + cropped.shape[1]] = cropped
+    return square
+
+
+def prepare_row(text: str, pre: dict):
+    """One comma-separated table row (in `input_columns` order) as a model input (1, F):
+    numbers standardised and categories one-hot as in training; an empty cell takes the
+    training mean or most common value (noted). Returns (tensor, notes)."""
+    import csv
+    import io
+
+    import torch
+
+    columns = pre.get("columns", [])
+    try:
+        cells = next(csv.reader(io.StringIO(text.strip())), [])
+    except csv.Error as exc:
+        raise BadInput(f"cannot read the row ({exc})") from None
+    cells = [c.strip() for c in cells]
+    if len(cells) != len(columns):
+        raise BadInput(f"the row has {len(cells)} values but this model reads {len(columns)}: "
+                       f"{', '.join(input_columns(pre))}")
+    features, notes = [], []
+    for column, cell in zip(columns, cells):
+        if column["kind"] == "number":
+            if cell == "":
+                value = column["mean"]
+                notes.append(f"{column['name']} was empty; the training mean {value:.4g} was used")
+            else:
+                try:
+                    value = float(cell)
+                except ValueError:
+                    raise BadInput(f"{column['name']}: {cell!r} is not a number") from None
+            features.append((value - column["mean"]) / column["std"])
+        else:
+            categories = column["categories"]
+            if cell == "":
+                cell = column["fill"]
+                notes.append(f"{column['name']} was empty; the most common value {cell!r} "
+                             "was used")
+            if cell not in categories:
+                raise BadInput(f"{column['name']}: {cell!r} was not seen in training; use one "
+                               f"of {', '.join(categories[:10])}")
+            features += [1.0 if cell == k else 0.0 for k in categories]
+    return torch.tensor([features], dtype=torch.float32), notes
+
+
+def prepare_text(text: str, pre: dict):
+    """A text as token ids (1, L) with the run's vocabulary. Returns (tensor, notes)."""
+    import torch
+
+    from core.data.text import encode, tokenize
+
+    tokens = tokenize(text, pre.get("lowercase", True))
+    if not tokens:
+        raise BadInput("the text is empty; type or paste a text")
+    vocabulary = pre.get("vocabulary", {})
+    ids = encode(tokens, vocabulary, pre["max_length"])
+    unknown = sum(1 for t in tokens[:pre["max_length"]] if t not in vocabulary)
+    notes = [f"{unknown} of {min(len(tokens), pre['max_length'])} words are not in the "
+             "vocabulary"] if unknown else []
+    return torch.tensor([ids], dtype=torch.int64), notes

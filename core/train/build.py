@@ -1,0 +1,129 @@
+"""Everything a run is built from its RunConfig: data on the device, model, optimizer,
+schedule, loss and precision, as one typed Run."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from core.catalog import DATASETS, OPTIMIZERS, SCHEDULERS
+from core.config import RunConfig
+from core.errors import BadInput
+from core.metrics import metric_of_task
+from core.train.precision import Precision
+
+if TYPE_CHECKING:
+    import torch
+
+    from core.data.memory import InMemoryData
+    from core.finetune.freezing import Finetuning
+
+
+@dataclass
+class Run:
+    """Everything built from a config: data on the device, model, optimizer, schedule, loss."""
+
+    device: torch.device
+    data: InMemoryData
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any  # a torch.optim.lr_scheduler scheduler, or None for a constant lr
+    scheduler_per_epoch: bool  # steps after each epoch's validation, not after each step
+    scheduler_on_val_loss: bool  # reduce_on_plateau: steps on the validation loss
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    steps_per_epoch: int
+    finetuning: Finetuning  # gradual unfreezing, frozen norms, LoRA
+    lr_group: int  # the optimizer group whose lr is reported (multiplier 1.0 if any)
+    precision: Precision  # as trained: the setting, or what [training] fast chose
+    init_notes: list[str] = field(default_factory=list)  # what the start weights did not
+    # fill, in readable lines
+    data_notes: list[str] = field(default_factory=list)  # what was left out of the data,
+    # and how the model was fitted to it, in readable lines
+
+    @property
+    def metric(self) -> str:
+        """The task's metric: "accuracy", or "r2" for a regression."""
+        return metric_of_task(self.data.task)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate reported for the run (of group `lr_group`)."""
+        return self.optimizer.param_groups[self.lr_group]["lr"]
+
+    def trainable_count(self) -> int:
+        """Parameters that training changes (gradual unfreezing raises it as it goes)."""
+        return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+
+
+def build_run(config: RunConfig, resuming: bool = False) -> Run:
+    """Build everything a run needs; on `resuming` the start weights are not read (the
+    checkpoint replaces them). BadInput when the settings cannot be used."""
+    import numpy as np
+    import torch
+
+    from core.device import resolve_device
+    from core.finetune.freezing import prepare_finetune
+    from core.finetune.weights import load_initial_weights
+    from core.models.build import build_model
+    from core.train.losses import build_loss
+
+    training = config.training
+    torch.set_num_threads(cpu_threads(training.threads))
+    torch.manual_seed(training.seed)
+    np.random.seed(training.seed % 2**32)
+    device = resolve_device(training.device)
+    precision = Precision(training.precision, device)  # refused before the data is built
+    data = DATASETS.get(config.data.name).build(config.data.params, training.seed)
+    if training.batch_size > len(data.train_y):
+        raise BadInput(f"[training] batch_size = {training.batch_size} is larger than the "
+                       f"{len(data.train_y)} training samples; use at most {len(data.train_y)}")
+    loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
+    model, model_notes = build_model(config.model.name, config.model.params, data,
+                                     config.loss.name)
+    init_notes = []
+    if config.finetune.init_from and not resuming:
+        init_notes = load_initial_weights(model, config.finetune.init_from,
+                                          config.finetune.load_matching_only)
+    finetuning = prepare_finetune(model, config.finetune, training.epochs)
+    model.to(device)
+    if training.fast:  # channels_last, mixed precision, torch.compile: core/train/fast.py
+        from core.train.fast import apply_fast
+
+        data, chosen, fast_notes = apply_fast(model, data, device, precision.name)
+        precision = Precision(chosen, device)
+        model_notes = [*model_notes, *fast_notes]
+    loss_fn.to(device)  # class weights are tensors
+    steps_per_epoch = math.ceil(len(data.train_y) / training.batch_size)
+    optimizer, lr_group = _optimizer(config, finetuning)
+    scheduler, per_epoch = _scheduler(config, optimizer, steps_per_epoch)
+    return Run(device, data.to(device), model, optimizer, scheduler, bool(per_epoch),
+               per_epoch == "val_loss", loss_fn, steps_per_epoch, finetuning, lr_group,
+               precision, init_notes, [*data.notes, *model_notes])
+
+
+def _optimizer(config: RunConfig, finetuning: Finetuning) -> tuple[Any, int]:
+    """(optimizer, the group whose lr is reported). Frozen parameters are not given to the
+    optimizer (no state, no weight decay on them), except those gradual unfreezing releases
+    later (see Finetuning.optimizer_groups)."""
+    groups = finetuning.optimizer_groups()
+    optimizer = OPTIMIZERS.get(config.optimizer.name).build(config.optimizer.params, groups)
+    for group in optimizer.param_groups:  # before the scheduler records each group's start lr
+        group["lr"] *= group["lr_multiplier"]
+    return optimizer, next((i for i, g in enumerate(groups) if g["lr_multiplier"] == 1.0), 0)
+
+
+def _scheduler(config: RunConfig, optimizer, steps_per_epoch: int) -> tuple[Any, Any]:
+    """(scheduler, how it steps: False after each step, True after each epoch, "val_loss"
+    after each epoch on the validation loss)."""
+    schedule = SCHEDULERS.get(config.scheduler.name)
+    scheduler = schedule.build(config.scheduler.params, optimizer,
+                               steps_per_epoch * config.training.epochs, steps_per_epoch)
+    return scheduler, schedule.extra.get("per_epoch", False)
+
+
+def cpu_threads(setting: int) -> int:
+    """Threads for CPU work: `setting`, or for 0 all cores but one. Measured on 2 cores
+    (docs/performance.md): the spare core keeps the GUI's p99 event latency under 16 ms."""
+    return setting or max(1, (os.cpu_count() or 1) - 1)

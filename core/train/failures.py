@@ -1,0 +1,47 @@
+"""How a run's failures read: one line that says what broke and what to do."""
+
+from __future__ import annotations
+
+import errno
+
+from core.errors import TrainingFailed
+
+WRITE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EACCES,
+                errno.EPERM, errno.EROFS}
+
+
+class NonFiniteLoss(Exception):
+    """The loss stopped being a number; the message says where and what to lower."""
+
+
+def describe_failure(exc: Exception, batch_size: int) -> str:
+    """One readable line for an exception that broke a run (trained with `batch_size`)."""
+    import torch
+
+    text = str(exc).lower()
+    if (isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in text
+            or "can't allocate memory" in text or "not enough memory" in text):
+        return (f"out of memory with batch_size {batch_size}; lower "
+                "[training] batch_size or pick a smaller model")
+    if isinstance(exc, TrainingFailed):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # metrics or summary
+        where = f" {exc.filename}" if exc.filename else ""
+        return (f"could not write{where} ({disk_problem(exc)}); the last checkpoint is "
+                f"intact; {disk_remedy(exc)}, then resume the run")
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first_line}".rstrip(": ")
+
+
+def disk_problem(exc: OSError) -> str:
+    """What went wrong writing a file, in words."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "the disk is full"
+    return exc.strerror or str(exc)
+
+
+def disk_remedy(exc: OSError) -> str:
+    """What the user can do about a failed write."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make the run folder writable"
+    return "free disk space"

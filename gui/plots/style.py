@@ -1,0 +1,119 @@
+"""How the curve plots look, shared by the live and the compared plots: the plot widget
+(drawing only what is visible, reduced to screen pixels), whole-number step and epoch
+axes, run colours, the best-epoch line, the hover marker and the learning-rate range."""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+TRAINING_COLOR = "#1f77b4"
+VALIDATION_COLOR = "#d62728"
+BEST_COLOR = "#2ca02c"
+# Epoch curves show a dot per epoch up to this many epochs; past it the dots cost more
+# than they tell (900 dotted epochs took 16.6 ms a redraw, docs/performance.md, soak).
+MAX_EPOCH_SYMBOLS = 200
+# Ten colours that tell apart on white (matplotlib's tab10 without its grey, plus a navy).
+RUN_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+               "#bcbd22", "#17becf", "#1a237e")
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+
+
+def run_colors(names: list[str]) -> dict[str, str]:
+    """A colour for each run shown together. Each run's colour comes from a hash of its
+    folder name, so it is the same from session to session and from one comparison to the
+    next; only when two shown runs hash to the same colour does the later folder (by name)
+    take the next free one, so no two curves look alike."""
+    taken: dict[str, str] = {}
+    for name in sorted(set(names)):
+        slot = zlib.crc32(name.encode("utf-8")) % len(RUN_PALETTE)
+        for offset in range(len(RUN_PALETTE)):
+            color = RUN_PALETTE[(slot + offset) % len(RUN_PALETTE)]
+            if color not in taken.values() or len(taken) >= len(RUN_PALETTE):
+                break
+        taken[name] = color
+    return {name: taken[name] for name in names}
+
+
+class WholeNumberAxis(pg.AxisItem):
+    """An axis of steps or epochs, which are whole numbers: no tick at epoch 1.5."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        seen: set[float] = set()
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            whole = [v for v in values if float(v).is_integer() and v not in seen]
+            seen.update(whole)
+            levels.append((max(spacing, 1), whole))
+        return levels
+
+
+def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget(title=title, axisItems={"bottom": WholeNumberAxis("bottom")})
+    item = widget.getPlotItem()
+    item.setLabel("bottom", x_label)
+    item.setLabel("left", y_label)
+    item.showGrid(x=True, y=True, alpha=0.2)
+    # Grid lines at the finest tick level cost ~15 ms a redraw (measured, offscreen and
+    # Xvfb alike); two levels look the same to a reader at a quarter of the cost.
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setStyle(maxTickLevel=1)
+        # "loss (x0.001)" with ticks at 300 reads worse than ticks at 0.3
+        item.getAxis(axis).enableAutoSIPrefix(False)
+    # Long runs have millions of steps: draw only what is visible, reduced to screen pixels.
+    item.setDownsampling(auto=True, mode="peak")
+    item.setClipToView(True)
+    widget.setMinimumHeight(160)
+    return widget
+
+
+def epoch_curve(plot: pg.PlotWidget, name: str, color: str) -> pg.PlotDataItem:
+    return plot.plot(name=name, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
+                     symbolBrush=color, symbolPen=None)
+
+
+def show_symbols(curve: pg.PlotDataItem, show: bool) -> None:
+    if (curve.opts["symbol"] is not None) != show:
+        curve.setSymbol("o" if show else None)
+
+
+def best_line(plot: pg.PlotWidget) -> pg.InfiniteLine:
+    line = pg.InfiniteLine(angle=90, movable=False,
+                           pen=pg.mkPen(BEST_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
+    plot.addItem(line, ignoreBounds=True)
+    line.hide()
+    return line
+
+
+def fit_rate_axis(plot: pg.PlotWidget, rates: np.ndarray, log_scale: bool) -> None:
+    """Learning rates from 0 (or, on a log axis, a little below the lowest) to a little
+    above the highest: a constant rate would otherwise fill the plot as noise around it."""
+    item = plot.getPlotItem()
+    finite = rates[np.isfinite(rates) & (rates > 0)] if len(rates) else rates
+    if not len(finite):
+        item.enableAutoRange(axis="y")
+        return
+    low, high = float(finite.min()), float(finite.max())
+    if log_scale:
+        item.setYRange(math.log10(low) - 0.3, math.log10(high) + 0.3, padding=0)
+    else:
+        item.setYRange(0, high * 1.15, padding=0)
+
+
+def hover_marker(plot: pg.PlotWidget) -> pg.PlotDataItem:
+    marker = pg.PlotDataItem([], [], pen=None, symbol="o", symbolSize=9, symbolBrush=None,
+                             symbolPen=pg.mkPen("#333", width=1.5))
+    plot.addItem(marker, ignoreBounds=True)
+    return marker
+
+
+def faint(color: str) -> QColor:
+    faded = QColor(color)
+    faded.setAlpha(70)
+    return faded
