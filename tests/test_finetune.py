@@ -425,3 +425,18 @@ def test_lora_adapters_train_even_inside_a_frozen_layer():
     assert trainable == ["layers.1.lora_A", "layers.1.lora_B", "layers.3.bias", "layers.3.weight"]
     assert plan.lora_targets == ["layers.1"]
     assert _trainable(model) == 2 * (784 + 64) + 64 * 10 + 10
+
+
+@pytest.mark.parametrize("name", ["program.pt2", "renamed.pt"])
+def test_an_exported_program_is_refused_whatever_its_name(tmp_path, name):
+    # torch's .pt2 loader runs the program's code (CVE-2026-4538): never loaded, by name
+    # or by content.
+    model = torch.nn.Linear(3, 2)
+    program = torch.export.export(model, (torch.randn(1, 3),))
+    torch.export.save(program, tmp_path / "program.pt2")
+    if name != "program.pt2":
+        (tmp_path / "program.pt2").rename(tmp_path / name)
+    with pytest.raises(BadInput, match=r"exported program \(\.pt2\).*state_dict"):
+        load_weights_file(tmp_path / name)
+    torch.save(model.state_dict(), tmp_path / "plain.pt")  # a zip too, and loads
+    assert set(load_weights_file(tmp_path / "plain.pt")) == {"weight", "bias"}

@@ -5,6 +5,7 @@ left fresh."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import re
 import warnings
@@ -29,6 +30,7 @@ def load_weights_file(path: str | Path) -> dict:
         raise BadInput(f"weights file {path} does not exist; check [finetune] init_from")
     if path.stat().st_size == 0:
         raise BadInput(f"weights file {path} is empty (0 bytes); pick a complete checkpoint")
+    _refuse_exported_program(path)
     try:
         # torch warns (on stderr) about files it is about to refuse; the refusal says it all
         with warnings.catch_warnings():
@@ -47,6 +49,24 @@ def load_weights_file(path: str | Path) -> dict:
     if not isinstance(data, dict) or not all(hasattr(v, "shape") for v in data.values()):
         raise BadInput(f"weights file {path} holds no state_dict (a mapping of names to tensors)")
     return data
+
+
+def _refuse_exported_program(path: Path) -> None:
+    """Refuse a torch.export program (.pt2): TrainDesk never loads one, because torch's .pt2
+    loader runs the program's code (CVE-2026-4538 in torch 2.10.0), and the file holds a
+    graph, not a state_dict to start from."""
+    import zipfile
+
+    exported = path.suffix.lower() == ".pt2"
+    if not exported and zipfile.is_zipfile(path):
+        with contextlib.suppress(zipfile.BadZipFile, OSError):
+            with zipfile.ZipFile(path) as archive:
+                exported = any(name.rsplit("/", 1)[-1] == "archive_format"
+                               for name in archive.namelist())
+    if exported:
+        raise BadInput(f"weights file {path} is an exported program (.pt2), which TrainDesk "
+                       "does not load; save the weights with torch.save(model.state_dict(), "
+                       "path) and pick that file")
 
 
 def load_initial_weights(model, path: str | Path, matching_only: bool = False) -> list[str]:
