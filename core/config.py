@@ -7,6 +7,7 @@ config and loading it back gives the same config, and the same text.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -16,9 +17,9 @@ from typing import Any
 import tomli_w
 
 from core.catalog import CATALOGUES
-from core.entries import Param
+from core.entries import Param, shown
 from core.errors import BadInput
-from core.files import write_text_atomic
+from core.files import printable, write_text_atomic
 from core.train.losses import loss_for_task
 
 COMPONENT_SECTIONS = ("model", "data", "optimizer", "scheduler", "loss")
@@ -37,6 +38,9 @@ TRAINING_PARAMS = (
     Param("best_metric", "choice", "val_loss", "What makes an epoch the best (best.pt, early "
           "stopping): the lowest validation loss, or the highest validation metric (accuracy, "
           "or R2 for a regression).", choices=("val_loss", "val_metric")),
+    Param("accumulate_steps", "int", 1, "Add up the gradients of this many batches before "
+          "each optimisation step: the effective batch is batch_size times this, so a large "
+          "batch fits a small device (1: a step per batch).", minimum=1, maximum=4096),
     Param("grad_clip", "float", 0.0, "Clip the gradients' total norm to this before each "
           "update (0: no clipping); tames exploding gradients.", minimum=0.0, maximum=1e6),
     Param("early_stopping_patience", "int", 0, "Stop when best_metric has not improved for "
@@ -56,6 +60,9 @@ TRAINING_PARAMS = (
           "that suits convolutions (channels_last), mixed precision when precision is fp32, "
           "and torch.compile where it is available (not in the installed app). On the CPU "
           "only the layout. Each run lists what it applied."),
+    Param("tensorboard", "bool", True, "Also write TensorBoard event files in the run "
+          "folder's tensorboard/ (scalars, hyper-parameters), so `tensorboard --logdir` on "
+          "the runs folder shows every run."),
 )
 FINETUNE_PARAMS = (
     Param("init_from", "path", "", "Checkpoint or state_dict file to start from (empty: fresh)."),
@@ -114,12 +121,14 @@ class TrainingSettings:
     seed: int = _default(TRAINING_PARAMS, "seed")
     threads: int = _default(TRAINING_PARAMS, "threads")
     best_metric: str = _default(TRAINING_PARAMS, "best_metric")
+    accumulate_steps: int = _default(TRAINING_PARAMS, "accumulate_steps")
     grad_clip: float = _default(TRAINING_PARAMS, "grad_clip")
     early_stopping_patience: int = _default(TRAINING_PARAMS, "early_stopping_patience")
     early_stopping_min_delta: float = _default(TRAINING_PARAMS, "early_stopping_min_delta")
     checkpoint_every_s: int = _default(TRAINING_PARAMS, "checkpoint_every_s")
     precision: str = _default(TRAINING_PARAMS, "precision")
     fast: bool = _default(TRAINING_PARAMS, "fast")
+    tensorboard: bool = _default(TRAINING_PARAMS, "tensorboard")
 
 
 @dataclass
@@ -157,9 +166,8 @@ class RunConfig:
         """
         unknown = [key for key in raw if key not in SECTIONS]
         if unknown:
-            raise BadInput(
-                f"unknown section [{unknown[0]}]; accepted sections: {', '.join(SECTIONS)}"
-            )
+            raise BadInput(f"unknown section [{shown(unknown[0], quote=False)}]; accepted "
+                           f"sections: {', '.join(SECTIONS)}")
         resolved: dict[str, Any] = {}
         for section in COMPONENT_SECTIONS:
             if section == "loss" and "name" not in _section(raw, "loss"):
@@ -167,9 +175,8 @@ class RunConfig:
             resolved[section] = _component(_section(raw, section), section)
         training = _check_plain(_section(raw, "training"), TRAINING_PARAMS, "training")
         if not DEVICE_PATTERN.match(training["device"]):
-            raise BadInput(
-                f"[training] device = {training['device']!r}: choose auto, cpu, cuda, cuda:N or mps"
-            )
+            raise BadInput(f"[training] device = {shown(training['device'])}: choose auto, cpu, "
+                           "cuda, cuda:N or mps")
         resolved["training"] = TrainingSettings(**training)
         if "loss" not in resolved:
             # A run file that names no loss gets the one that fits its data (mse for a
@@ -204,12 +211,54 @@ class RunConfig:
         """Return a copy with `section.key=value` assignments applied (values in TOML syntax)."""
         return RunConfig.from_dict(apply_overrides(self.to_dict(), assignments))
 
+    def with_absolute_paths(self, base: Path) -> RunConfig:
+        """A copy whose relative file and folder settings are made absolute against `base`
+        (see absolute_paths)."""
+        return RunConfig.from_dict(absolute_paths(self.to_dict(), base))
+
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text.removeprefix("\ufeff"))  # the BOM Windows Notepad writes
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{source} is not valid TOML ({exc}); fix the line it names") from None
+    except RecursionError:
+        raise BadInput(f"{source} nests arrays or tables too deeply to be read; a run file "
+                       "needs only a few levels") from None
+
+
+def absolute_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`raw` (a config as parsed from TOML) with every relative file or folder setting
+    ([data] path, data_dir, folder, val_folder; [finetune] init_from) made absolute against
+    `base` and `~` expanded: a run folder's config reads the same files wherever the run is
+    resumed or repeated from. Sections or names that are not valid are left for from_dict
+    to report."""
+    raw = {section: dict(values) if isinstance(values, dict) else values
+           for section, values in raw.items()}
+    for section, values in raw.items():
+        if not isinstance(values, dict):
+            continue
+        for param in _params_of(section, values):
+            value = values.get(param.name)
+            if param.kind in ("path", "dir") and isinstance(value, str) and value:
+                values[param.name] = os.path.normpath(
+                    os.path.join(base, os.path.expanduser(value)))
+    return raw
+
+
+def _params_of(section: str, values: dict[str, Any]) -> tuple[Param, ...]:
+    """The parameters a raw section may hold, as far as its name is valid; () when not."""
+    if section == "finetune":
+        return FINETUNE_PARAMS
+    if section == "training":
+        return TRAINING_PARAMS
+    name = values.get("name", DEFAULT_CHOICES.get(section))
+    if section not in COMPONENT_SECTIONS or not isinstance(name, str):
+        return ()
+    try:
+        return CATALOGUES[section].get(name).params
+    except BadInput:
+        return ()
 
 
 def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
@@ -223,12 +272,16 @@ def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, An
         section, dot, key = target.strip().partition(".")
         if not sep or not dot or not key:
             raise BadInput(
-                f"--set {assignment!r}: write section.key=value, e.g. --set training.epochs=3"
+                f"--set {shown(assignment)}: write section.key=value, e.g. --set "
+                "training.epochs=3"
             )
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
+        except RecursionError:
+            raise BadInput(f"--set {shown(target)}: the value nests arrays too deeply to be "
+                           "read") from None
         if section in COMPONENT_SECTIONS and key == "name":
             # A new catalogue choice starts from its own defaults, not the old entry's keys.
             raw[section] = {}
@@ -241,16 +294,20 @@ def load_config(path: str | Path, overrides: list[str] | None = None,
                 read_data: bool = False) -> RunConfig:
     """Load and check a run file; raises BadInput for a missing, unreadable or invalid file.
     `read_data`: see RunConfig.from_dict (`traindesk train` reads; opening a run file in the
-    window does not, so a run file whose data is wrong still opens to be fixed)."""
+    window does not, so a run file whose data is wrong still opens to be fixed). Relative
+    paths in the file are taken from the file's folder, those of `overrides` (--set) from
+    the working directory (absolute_paths)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadInput(f"run file {path} does not exist; check the path") from None
+        raise BadInput(f"run file {printable(path)} does not exist; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read run file {path}: {exc}") from None
-    raw = parse_toml(text, f"run file {path}")
-    return RunConfig.from_dict(apply_overrides(raw, overrides or []), read_data)
+        raise BadInput(f"cannot read run file {printable(path)}: {exc}") from None
+    raw = absolute_paths(parse_toml(text, f"run file {printable(path)}"),
+                         path.parent.absolute())
+    raw = absolute_paths(apply_overrides(raw, overrides or []), Path.cwd())
+    return RunConfig.from_dict(raw, read_data)
 
 
 def save_config(config: RunConfig, path: str | Path) -> None:
@@ -262,7 +319,7 @@ def _component(values: dict[str, Any], section: str) -> Component:
     values = dict(values)
     name = values.pop("name", DEFAULT_CHOICES[section])
     if not isinstance(name, str):
-        raise BadInput(f"[{section}] name = {name!r}: expected text, a catalogue name")
+        raise BadInput(f"[{section}] name = {shown(name)}: expected text, a catalogue name")
     entry = CATALOGUES[section].get(name, section)
     return Component(name, entry.check_params(values, section))
 
@@ -291,7 +348,7 @@ def _check_plain(values: dict[str, Any], params: tuple[Param, ...], section: str
     for key in values:
         if key not in known:
             raise BadInput(
-                f"[{section}] unknown key {key!r}; accepted keys: {', '.join(known)}"
+                f"[{section}] unknown key {shown(key)}; accepted keys: {', '.join(known)}"
             )
     return {
         p.name: p.check(values[p.name], f"[{section}] {p.name}") if p.name in values

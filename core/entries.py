@@ -13,6 +13,23 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from core.errors import BadInput
+from core.files import printable
+
+# Echoed values are cut to this many characters, so a 20 MB value gives a short error line.
+SHOWN_CHARS = 80
+
+
+def shown(value: Any, quote: bool = True) -> str:
+    """`value` as an error message echoes it: repr'd (or as text with quote=False), cut to
+    SHOWN_CHARS with its size said, so a huge value still gives a short line."""
+    text = repr(value) if quote else str(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    size = ""
+    if isinstance(value, (str, list, dict)):
+        size = f" ({len(value):,} {'characters' if isinstance(value, str) else 'entries'})"
+    return f"{text[:SHOWN_CHARS]}…{size}"
+
 
 # Parameter kinds and the Python values they hold.
 KINDS = ("int", "float", "bool", "choice", "str", "path", "dir", "int_list", "str_list",
@@ -35,6 +52,7 @@ class Param:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     zero_means: str = ""  # for an int whose 0 is a setting of its own, e.g. "auto", "never"
+    max_items: int | None = None  # the most entries a list may hold
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -52,32 +70,41 @@ class Param:
             "path": str, "dir": str, "int_list": list, "str_list": list, "float_map": dict,
         }[kind]
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
-            raise BadInput(
-                f"{where} = {value!r}: expected {self.describe_type()}, got {type(value).__name__}"
-            )
+            raise BadInput(f"{where} = {shown(value)}: expected {self.describe_type()}, got "
+                           f"{type(value).__name__}")
         if kind in ("int_list", "str_list"):
+            if self.max_items is not None and len(value) > self.max_items:
+                raise BadInput(f"{where} holds {len(value):,} entries; at most "
+                               f"{self.max_items} are accepted")
             item_type = int if kind == "int_list" else str
             for item in value:
                 if not isinstance(item, item_type) or isinstance(item, bool):
-                    raise BadInput(f"{where} = {value!r}: expected {self.describe_type()}")
+                    raise BadInput(f"{where} = {shown(value)}: expected {self.describe_type()}")
             value = list(value)
             items = value
         elif kind == "float_map":
             for key, item in value.items():
                 if isinstance(item, bool) or not isinstance(item, (int, float)):
-                    raise BadInput(f"{where}.{key} = {item!r}: expected a number")
+                    raise BadInput(f"{where}.{shown(key, quote=False)} = {shown(item)}: "
+                                   "expected a number")
             value = {key: float(item) for key, item in value.items()}
             items = list(value.values())
         else:
             items = [value]
+        if kind in ("float", "float_map") and any(item != item for item in items):
+            bounded = self.minimum is not None or self.maximum is not None
+            raise BadInput(f"{where} = {shown(value)}: nan is not a number; give a number"
+                           f"{' ' + self.describe_range() if bounded else ''}")
         if kind in ("int", "float", "int_list", "float_map"):
             for item in items:
                 if self.minimum is not None and item < self.minimum:
-                    raise BadInput(f"{where} = {value!r}: must be {self.describe_range()}")
+                    raise BadInput(f"{where} = {shown(value)}: must be {self.describe_range()}")
                 if self.maximum is not None and item > self.maximum:
-                    raise BadInput(f"{where} = {value!r}: must be {self.describe_range()}")
+                    raise BadInput(f"{where} = {shown(value)}: must be {self.describe_range()}")
+        if kind in ("path", "dir"):
+            _check_encodable(value, where)
         if kind == "choice" and value not in self.choices:
-            raise BadInput(f"{where} = {value!r}: choose one of {', '.join(self.choices)}")
+            raise BadInput(f"{where} = {shown(value)}: choose one of {', '.join(self.choices)}")
         return value
 
     def default_value(self) -> Any:
@@ -112,6 +139,17 @@ class Param:
         }
 
 
+def _check_encodable(path: str, where: str) -> None:
+    """A path is stored in the run folder's UTF-8 config.toml; one holding bytes that are
+    not UTF-8 (a file name from another system's encoding) cannot be, so it is refused."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{where} = {shown(printable(path))}: the path holds bytes that are "
+                       "not UTF-8 text; rename the file or folder (or move the data) to a "
+                       "name in plain letters") from None
+
+
 @dataclass(frozen=True)
 class Entry:
     """A catalogue entry: `build` receives the checked parameters plus kind-specific arguments."""
@@ -134,7 +172,7 @@ class Entry:
         if unknown:
             accepted = ", ".join(p.name for p in self.params) or "none"
             raise BadInput(
-                f"[{section}] unknown key {unknown[0]!r} for {self.name}; accepted keys: "
+                f"[{section}] unknown key {shown(unknown[0])} for {self.name}; accepted keys: "
                 f"name, {accepted}"
             )
         return {
@@ -179,7 +217,8 @@ class Catalogue:
         try:
             return self._entries[name]
         except KeyError:
-            where = f"[{section}] name = {name!r}" if section else f"{self.kind} {name!r}"
+            where = (f"[{section}] name = {shown(name)}" if section
+                     else f"{self.kind} {shown(name)}")
             raise BadInput(
                 f"{where}: unknown {self.kind}; choose one of {', '.join(self._entries)}"
             ) from None

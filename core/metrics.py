@@ -61,3 +61,36 @@ def is_improvement(value: float, best: float | None, higher_is_better: bool,
     if best is None or not math.isfinite(best):
         return True
     return value - best > min_delta if higher_is_better else best - value > min_delta
+
+
+def class_scores(confusion: list[list[int]]) -> list[tuple[float | None, float | None,
+                                                           float | None, int]]:
+    """(precision, recall, F1, support) of each class from a confusion matrix (`confusion[t][p]`
+    counts samples of true class t predicted as p). Precision is None for a class never
+    predicted, recall for one with no samples; F1 is then 0 if the other is known, else None."""
+    scores = []
+    for k, row in enumerate(confusion):
+        hits, support = row[k], sum(row)
+        predicted = sum(r[k] for r in confusion)
+        precision = hits / predicted if predicted else None
+        recall = hits / support if support else None
+        f1 = (2 * precision * recall / (precision + recall) if precision and recall
+              else 0.0 if precision is not None or recall is not None else None)
+        scores.append((precision, recall, f1, support))
+    return scores
+
+
+def class_averages(confusion: list[list[int]]) -> dict[str, float | None]:
+    """Macro F1 (the mean F1 of the classes that occur, as true or predicted), weighted F1
+    (each class's F1 weighted by its samples) and balanced accuracy (the mean recall of the
+    classes with samples), as scikit-learn computes them; None without samples."""
+    scores = class_scores(confusion)
+    occurring = [f1 for _, _, f1, _ in scores if f1 is not None]
+    total = sum(support for *_, support in scores)
+    recalls = [recall for _, recall, _, _ in scores if recall is not None]
+    return {
+        "macro_f1": sum(occurring) / len(occurring) if occurring else None,
+        "weighted_f1": (sum((f1 or 0.0) * support for _, _, f1, support in scores) / total
+                        if total else None),
+        "balanced_accuracy": sum(recalls) / len(recalls) if recalls else None,
+    }

@@ -7,6 +7,7 @@ import sys
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from gui.i18n import install_translators
 from gui.main_window import MainWindow
 from resources import resource_path
 
@@ -16,6 +17,7 @@ def run_app() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("TrainDesk")
     app.setWindowIcon(QIcon(str(resource_path("traindesk.svg"))))
+    install_translators(app)
     window = MainWindow()
     # Quitting by other means than closing the window (a logout) still stops and joins a run.
     app.aboutToQuit.connect(window.close)

@@ -8,15 +8,18 @@ training will see, notes included (skipped files, dropped rows).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QLabel,
                                QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from gui.background import runner
+from gui.i18n import translate_message
 from gui.thumbnails import pixmap_of
 
 GRID_COLUMNS = 8
+WAVEFORM_PX = 96  # width of a recording's waveform and spectrogram
 
 
 class DataPreviewDialog(QDialog):
@@ -26,9 +29,11 @@ class DataPreviewDialog(QDialog):
     def __init__(self, name: str, params: dict, seed: int = 0,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Data preview: {name}")
+        self.setWindowTitle(QCoreApplication.translate(
+            "DataPreviewDialog", "Data preview: {0}").format(name))
         self.resize(760, 560)
-        self.summary_label = QLabel(f"Loading {name}…")
+        self.summary_label = QLabel(QCoreApplication.translate(
+            "DataPreviewDialog", "Loading {0}…").format(name))
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tabs = QTabWidget()
@@ -55,44 +60,71 @@ class DataPreviewDialog(QDialog):
         return runner().is_busy(self)
 
     def show_failure(self, message: str, details: str = "") -> None:
-        self.summary_label.setText(f"Cannot load this data: {message}")
+        self.summary_label.setText(QCoreApplication.translate(
+            "DataPreviewDialog", "Cannot load this data: {0}").format(message))
         self.summary_label.setStyleSheet("QLabel { color: #58151c; }")
 
     def show_preview(self, preview) -> None:
         shape = "x".join(str(n) for n in preview.input_shape)
-        kind = {"image": f"images of {shape}", "table": f"tables of {shape} columns",
-                "tokens": f"texts of {shape} tokens"}[preview.kind]
-        lines = [f"<b>{preview.name}</b>: {preview.train_samples:,} training and "
-                 f"{preview.val_samples:,} validation samples, {kind}, {preview.task}"
-                 + (f" with {len(preview.class_names)} classes"
-                    if preview.task == "classification" else "")]
-        lines += [f"Note: {note}" for note in preview.notes]
+        kind = {"image": QCoreApplication.translate("DataPreviewDialog", "images of {0}"),
+                "table": QCoreApplication.translate("DataPreviewDialog", "tables of {0} columns"),
+                "tokens": QCoreApplication.translate("DataPreviewDialog", "texts of {0} tokens"),
+                "audio": QCoreApplication.translate("DataPreviewDialog", "recordings heard as "
+                                                    "{0} (frames x bands, or samples)"),
+                }[preview.kind].format(shape)
+        task = (QCoreApplication.translate("DataPreviewDialog", "classification with {0} classes")
+                .format(len(preview.class_names)) if preview.task == "classification"
+                else QCoreApplication.translate("DataPreviewDialog", "regression"))
+        lines = [QCoreApplication.translate(
+            "DataPreviewDialog", "<b>{0}</b>: {1:,} training and {2:,} validation samples, {3}, "
+            "{4}").format(preview.name, preview.train_samples, preview.val_samples, kind, task)]
+        if preview.kind == "audio":
+            lines.append(QCoreApplication.translate(
+                "DataPreviewDialog", "Each recording: {0:g} s at {1:,} Hz (longer ones cut, "
+                "shorter ones padded with silence).").format(preview.duration_s,
+                                                              preview.sample_rate))
+        lines += [QCoreApplication.translate("DataPreviewDialog", "Note: {0}").format(
+            translate_message(note)) for note in preview.notes]
         self.summary_label.setText("<br>".join(lines))
-        if preview.images:
-            self.image_grid = _image_grid(preview.images, preview.image_labels)
-            self.images_shown = len(preview.images)
-            self.tabs.addTab(_scrolled(self.image_grid), "Samples")
+        if preview.images or preview.waveforms:
+            self.image_grid = _image_grid(preview.images, preview.image_labels,
+                                          preview.waveforms)
+            self.images_shown = len(preview.image_labels)
+            self.tabs.addTab(_scrolled(self.image_grid), QCoreApplication.translate(
+                "DataPreviewDialog", "Samples"))
         if preview.rows:
             self.rows_table = _table(preview.columns, preview.rows)
-            self.tabs.addTab(self.rows_table, "First rows")
+            self.tabs.addTab(self.rows_table, QCoreApplication.translate(
+                "DataPreviewDialog", "First rows"))
         if preview.task == "classification":
             rows = [[name, str(train), str(val)] for name, train, val in
                     zip(preview.class_names, preview.train_counts, preview.val_counts)]
-            self.counts_table = _table(["class", "training samples", "validation samples"],
-                                       rows)
-            self.tabs.addTab(self.counts_table, "Classes")
+            self.counts_table = _table([
+                QCoreApplication.translate("DataPreviewDialog", "class"),
+                QCoreApplication.translate("DataPreviewDialog", "training samples"),
+                QCoreApplication.translate("DataPreviewDialog", "validation samples")], rows)
+            self.tabs.addTab(self.counts_table, QCoreApplication.translate(
+                "DataPreviewDialog", "Classes"))
         self.tabs.show()
 
 
-def _image_grid(images: list, labels: list[str]) -> QWidget:
+def _image_grid(images: list, labels: list[str], waveforms: list = ()) -> QWidget:
+    """Sample pictures with their labels; recordings show their waveform above their
+    spectrogram (a waveform alone for a run on raw samples)."""
     grid = QWidget()
     layout = QGridLayout(grid)
-    for index, (image, label) in enumerate(zip(images, labels)):
+    for index, label in enumerate(labels):
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)
         cell_layout.setContentsMargins(2, 2, 2, 2)
+        if index < len(waveforms):
+            wave = QLabel()
+            wave.setPixmap(_waveform_pixmap(waveforms[index]))
+            cell_layout.addWidget(wave)
         picture = QLabel()
-        picture.setPixmap(pixmap_of(image))
+        if index < len(images):  # a spectrogram as wide as its waveform
+            picture.setPixmap(pixmap_of(images[index], WAVEFORM_PX) if waveforms
+                              else pixmap_of(images[index]))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         caption = QLabel(label)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -100,6 +132,26 @@ def _image_grid(images: list, labels: list[str]) -> QWidget:
         cell_layout.addWidget(caption)
         layout.addWidget(cell, index // GRID_COLUMNS, index % GRID_COLUMNS)
     return grid
+
+
+def _waveform_pixmap(samples, width: int = WAVEFORM_PX, height: int = 40) -> QPixmap:
+    """A waveform (-1..1) drawn as its envelope: per pixel column the lowest and highest
+    sample, as audio editors draw it."""
+    import numpy as np
+
+    pixmap = QPixmap(width, height)
+    pixmap.fill(QColor("white"))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#1f5fa6"))
+    columns = np.array_split(np.asarray(samples, dtype=np.float32), width)
+    middle = height / 2
+    for x, column in enumerate(columns):
+        if len(column):
+            top = middle - float(column.max()) * middle
+            bottom = middle - float(column.min()) * middle
+            painter.drawLine(x, round(top), x, round(bottom))
+    painter.end()
+    return pixmap
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> QTableWidget:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 
 from core.device import available_devices
 from gui.background import Job, runner
@@ -17,7 +17,8 @@ def probe_devices(owner: QObject, on_found: Callable[[list], None],
     install reaches `on_failed` as one readable line and its traceback."""
 
     def failed(message: str, details: str) -> None:
-        on_failed(f"PyTorch could not be loaded ({message}); training will not work until "
-                  "it is reinstalled", details)
+        on_failed(QCoreApplication.translate(
+            "DeviceProbe", "PyTorch could not be loaded ({0}); training will not work until it "
+            "is reinstalled").format(message), details)
 
     return runner().submit(owner, available_devices, on_found, failed, name="devices")

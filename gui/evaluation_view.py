@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPalette, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QSplitter,
@@ -42,10 +42,13 @@ class EvaluationView(QWidget):
     def __init__(self, runs_dir: Path) -> None:
         super().__init__()
         self.picker = RunPicker(runs_dir)
-        self.evaluate_button = QPushButton("Evaluate")
-        self.evaluate_button.setToolTip("Run the checkpoint on the validation samples.")
+        self.evaluate_button = QPushButton(QCoreApplication.translate(
+            "EvaluationView", "Evaluate"))
+        self.evaluate_button.setToolTip(QCoreApplication.translate(
+            "EvaluationView", "Run the checkpoint on the validation samples."))
         self.evaluate_button.clicked.connect(self.evaluate)
-        self.status = QLabel("Choose a run and press Evaluate.")
+        self.status = QLabel(QCoreApplication.translate(
+            "EvaluationView", "Choose a run and press Evaluate."))
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loaded = None  # core.inference.evaluation.LoadedRun of the result shown
@@ -60,13 +63,15 @@ class EvaluationView(QWidget):
         palette.setColor(QPalette.ColorRole.Highlight, QColor(0, 0, 0, 70))
         palette.setColor(QPalette.ColorRole.HighlightedText, QColor("black"))
         self.matrix.setPalette(palette)
-        self.matrix.setToolTip("Rows: the true class; columns: the predicted class. Click a "
-                               "cell to see its samples.")
+        self.matrix.setToolTip(QCoreApplication.translate(
+            "EvaluationView", "Rows: the true class; columns: the predicted class. Click a "
+            "cell to see its samples."))
         self.class_table = QTableWidget()
         self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.class_table.verticalHeader().hide()
-        self.samples_title = QLabel("Click a cell of the matrix to see its samples; the "
-                                    "mistakes are off the diagonal.")
+        self.samples_title = QLabel(QCoreApplication.translate(
+            "EvaluationView", "Click a cell of the matrix to see its samples; the mistakes are "
+            "off the diagonal."))
         self.samples_title.setWordWrap(True)
         self.sample_list = QListWidget()
         self.sample_list.setViewMode(QListWidget.ViewMode.IconMode)
@@ -83,10 +88,11 @@ class EvaluationView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(QLabel("<b>Confusion matrix</b> (rows: true class, columns: "
-                                     "predicted)"))
+        left_layout.addWidget(QLabel(QCoreApplication.translate(
+            "EvaluationView", "<b>Confusion matrix</b> (rows: true class, columns: predicted)")))
         left_layout.addWidget(self.matrix, 3)
-        left_layout.addWidget(QLabel("<b>Per class</b>"))
+        left_layout.addWidget(QLabel(QCoreApplication.translate(
+            "EvaluationView", "<b>Per class</b>")))
         left_layout.addWidget(self.class_table, 2)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -99,10 +105,11 @@ class EvaluationView(QWidget):
         classification.setStretchFactor(0, 3)
         classification.setStretchFactor(1, 2)
 
-        self.scatter_plot = pg.PlotWidget(title="Predicted against true (validation)")
+        self.scatter_plot = pg.PlotWidget(title=QCoreApplication.translate(
+            "EvaluationView", "Predicted against true (validation)"))
         item = self.scatter_plot.getPlotItem()
-        item.setLabel("bottom", "true value")
-        item.setLabel("left", "predicted value")
+        item.setLabel("bottom", QCoreApplication.translate("EvaluationView", "true value"))
+        item.setLabel("left", QCoreApplication.translate("EvaluationView", "predicted value"))
         item.showGrid(x=True, y=True, alpha=0.2)
         self.scatter = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(31, 119, 180, 150))
         self.diagonal = pg.PlotDataItem(pen=pg.mkPen("#888", width=1,
@@ -132,7 +139,8 @@ class EvaluationView(QWidget):
         """Choose the run in `path` and evaluate its best checkpoint."""
         self.picker.refresh()
         if not self.picker.set_run(path):
-            self.status.setText(f"{path} has no checkpoint to evaluate.")
+            self.status.setText(QCoreApplication.translate(
+                "EvaluationView", "{0} has no checkpoint to evaluate.").format(path))
             return
         self.picker.checkpoint_combo.setCurrentIndex(0)
         self.evaluate()
@@ -140,11 +148,14 @@ class EvaluationView(QWidget):
     def evaluate(self) -> None:
         path = self.picker.current_path()
         if path is None:
-            self.status.setText("There is no finished run to evaluate yet: train one first.")
+            self.status.setText(QCoreApplication.translate(
+                "EvaluationView", "There is no finished run to evaluate yet: train one first."))
             return
         checkpoint = self.picker.checkpoint()
         self.evaluate_button.setEnabled(False)
-        self.status.setText(f"Evaluating the {checkpoint} checkpoint of {path.name}…")
+        self.status.setText(QCoreApplication.translate(
+            "EvaluationView", "Evaluating the {0} checkpoint of {1}…").format(checkpoint,
+                                                                               path.name))
 
         def work():
             from core.inference.evaluation import evaluate_run, load_run
@@ -156,23 +167,29 @@ class EvaluationView(QWidget):
 
     def _show_failure(self, message: str, details: str = "") -> None:
         self.evaluate_button.setEnabled(True)
-        self.status.setText(f"Cannot evaluate: {message}")
+        self.status.setText(QCoreApplication.translate(
+            "EvaluationView", "Cannot evaluate: {0}").format(message))
         self.evaluated.emit()
 
     def _show_result(self, outcome) -> None:
         self.loaded, self.result = outcome
         result = self.result
         self.evaluate_button.setEnabled(True)
-        epoch = f", epoch {result.epoch}" if result.epoch else ""
-        where = f"{Path(result.checkpoint).name}{epoch}, {result.samples:,} validation samples"
+        where = (QCoreApplication.translate(
+            "EvaluationView", "{0}, epoch {1}, {2:,} validation samples") if result.epoch else
+            QCoreApplication.translate("EvaluationView", "{0}, {2:,} validation samples")).format(
+            Path(result.checkpoint).name, result.epoch, result.samples)
         if result.task == "regression":
-            self.status.setText(f"Mean absolute error {result.mae:.4g} · RMSE {result.rmse:.4g} "
-                                f"· R2 {result.r2:.3f} ({where})")
+            self.status.setText(QCoreApplication.translate(
+                "EvaluationView", "Mean absolute error {0:.4g} · RMSE {1:.4g} · R2 {2:.3f} "
+                "({3})").format(result.mae, result.rmse, result.r2, where))
             self._show_regression(result)
         else:
             mistakes = sum(1 for t, p in zip(result.targets, result.predictions) if t != p)
-            self.status.setText(f"Validation accuracy {_percent(result.accuracy)}: {mistakes:,} "
-                                f"of {result.samples:,} samples misclassified ({where})")
+            self.status.setText(QCoreApplication.translate(
+                "EvaluationView", "Validation accuracy {0}: {1:,} of {2:,} samples "
+                "misclassified ({3})").format(_percent(result.accuracy), mistakes,
+                                              result.samples, where))
             self._show_classification(result)
         self.evaluated.emit()
 
@@ -198,8 +215,9 @@ class EvaluationView(QWidget):
                 cell.setBackground(QBrush(color))
                 if share > 0.6:
                     cell.setForeground(QBrush(QColor("white")))
-                cell.setToolTip(f"true {names[t]}, predicted {names[p]}: {count} "
-                                f"({share:.0%} of {names[t]})")
+                cell.setToolTip(QCoreApplication.translate(
+                    "EvaluationView", "true {0}, predicted {1}: {2} ({3:.0%} of {0})").format(
+                    names[t], names[p], count, share))
                 matrix.setItem(t, p, cell)
         # Up to 30 classes fill the view; more scroll, at a size that keeps counts legible.
         for header in (matrix.horizontalHeader(), matrix.verticalHeader()):
@@ -210,8 +228,11 @@ class EvaluationView(QWidget):
         self.class_table.clear()
         self.class_table.setColumnCount(5)
         self.class_table.setRowCount(len(result.per_class))
-        self.class_table.setHorizontalHeaderLabels(["class", "precision", "recall", "F1",
-                                                    "samples"])
+        self.class_table.setHorizontalHeaderLabels([
+            QCoreApplication.translate("EvaluationView", "class"),
+            QCoreApplication.translate("EvaluationView", "precision"),
+            QCoreApplication.translate("EvaluationView", "recall"), "F1",
+            QCoreApplication.translate("EvaluationView", "samples")])
         for r, scores in enumerate(result.per_class):
             values = [scores.name, _percent(scores.precision), _percent(scores.recall),
                       _percent(scores.f1), str(scores.support)]
@@ -228,7 +249,8 @@ class EvaluationView(QWidget):
             self.show_cell(*worst)
         else:
             self.sample_list.clear()
-            self.samples_title.setText("No mistakes on the validation samples.")
+            self.samples_title.setText(QCoreApplication.translate(
+                "EvaluationView", "No mistakes on the validation samples."))
 
     @staticmethod
     def _most_confused(result) -> tuple[int, int] | None:
@@ -249,20 +271,25 @@ class EvaluationView(QWidget):
         self.matrix.setCurrentCell(true_class, predicted_class)
         names = result.class_names
         samples = result.samples_in_cell(true_class, predicted_class)
-        verdict = "correct" if true_class == predicted_class else "mistakes"
-        self.samples_title.setText(
-            f"<b>True {names[true_class]}, predicted {names[predicted_class]}</b>: "
-            f"{len(samples)} sample{'s' if len(samples) != 1 else ''} ({verdict}), most "
-            "confident first" + (f"; the first {MAX_SAMPLES_SHOWN} shown"
-                                 if len(samples) > MAX_SAMPLES_SHOWN else ""))
+        verdict = (QCoreApplication.translate("EvaluationView", "correct")
+                   if true_class == predicted_class
+                   else QCoreApplication.translate("EvaluationView", "mistakes"))
+        self.samples_title.setText(QCoreApplication.translate(
+            "EvaluationView", "<b>True {0}, predicted {1}</b>: {2} sample(s) ({3}), most "
+            "confident first").format(names[true_class], names[predicted_class], len(samples),
+                                      verdict)
+            + (QCoreApplication.translate("EvaluationView", "; the first {0} shown").format(
+                MAX_SAMPLES_SHOWN) if len(samples) > MAX_SAMPLES_SHOWN else ""))
         samples = samples[:MAX_SAMPLES_SHOWN]
-        if loaded.data.kind == "image":
+        if loaded.data.kind in ("image", "audio"):  # a recording shows its spectrogram
             self.sample_list.clear()
             for index, confidence in samples:
                 item = QListWidgetItem(QIcon(pixmap_of(sample_image(loaded, index))),
-                                       f"{confidence:.0%} sure")
-                item.setToolTip(f"validation sample {index}: the model gave "
-                                f"{names[predicted_class]} a probability of {confidence:.1%}")
+                                       QCoreApplication.translate(
+                                           "EvaluationView", "{0:.0%} sure").format(confidence))
+                item.setToolTip(QCoreApplication.translate(
+                    "EvaluationView", "validation sample {0}: the model gave {1} a probability "
+                    "of {2:.1%}").format(index, names[predicted_class], confidence))
                 item.setData(Qt.ItemDataRole.UserRole, index)
                 self.sample_list.addItem(item)
             self.sample_stack.setCurrentWidget(self.sample_list)
@@ -273,7 +300,9 @@ class EvaluationView(QWidget):
         table.clear()
         table.setColumnCount(2 + len(columns))
         table.setRowCount(len(rows))
-        table.setHorizontalHeaderLabels(["sample", "confidence", *columns])
+        table.setHorizontalHeaderLabels([
+            QCoreApplication.translate("EvaluationView", "sample"),
+            QCoreApplication.translate("EvaluationView", "confidence"), *columns])
         for r, ((index, confidence), row) in enumerate(zip(samples, rows)):
             cells = [str(index), f"{confidence:.1%}", *(value for _, value in row)]
             for c, value in enumerate(cells):
@@ -296,6 +325,7 @@ class EvaluationView(QWidget):
             high = float(max(true.max(), predicted.max()))
             self.diagonal.setData([low, high], [low, high])
         self.scatter_plot.getPlotItem().setTitle(
-            f"Predicted against true: MAE {result.mae:.4g}, RMSE {result.rmse:.4g}, "
-            f"R2 {result.r2:.3f} (dashed: perfect)")
+            QCoreApplication.translate(
+                "EvaluationView", "Predicted against true: MAE {0:.4g}, RMSE {1:.4g}, R2 "
+                "{2:.3f} (dashed: perfect)").format(result.mae, result.rmse, result.r2))
         self.pages.setCurrentIndex(2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
@@ -14,11 +14,14 @@ from core.inference.export import FORMATS, available_formats, default_export_pat
 from gui.background import runner
 
 FORMAT_ORDER = ("torchscript", "onnx", "safetensors", "pt")
-FORMAT_HELP = {
-    "torchscript": "runs without TrainDesk's code: torch.jit.load(path)",
-    "onnx": "for onnxruntime, OpenCV, TensorRT and other runtimes",
-    "safetensors": "the weights only, in the safe safetensors format",
-    "pt": "the weights only, as a PyTorch state_dict",
+FORMAT_HELP = {  # translated where shown
+    "torchscript": QT_TRANSLATE_NOOP("ExportDialog",
+                                     "runs without TrainDesk's code: torch.jit.load(path)"),
+    "onnx": QT_TRANSLATE_NOOP("ExportDialog",
+                              "for onnxruntime, OpenCV, TensorRT and other runtimes"),
+    "safetensors": QT_TRANSLATE_NOOP("ExportDialog",
+                                     "the weights only, in the safe safetensors format"),
+    "pt": QT_TRANSLATE_NOOP("ExportDialog", "the weights only, as a PyTorch state_dict"),
 }
 
 
@@ -32,11 +35,14 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.run_dir = Path(run_dir)
         self.result = None
-        self.setWindowTitle(f"Export model: {self.run_dir.name}")
+        self.setWindowTitle(QCoreApplication.translate(
+            "ExportDialog", "Export model: {0}").format(self.run_dir.name))
         self.resize(640, 260)
         self.format_combo = QComboBox()
         for fmt, missing in ((f, available_formats()[f]) for f in FORMAT_ORDER):
-            self.format_combo.addItem(f"{FORMATS[fmt][0]}: {FORMAT_HELP[fmt]}", fmt)
+            self.format_combo.addItem(f"{FORMATS[fmt][0]}: "
+                                      + QCoreApplication.translate("ExportDialog",
+                                                                   FORMAT_HELP[fmt]), fmt)
             if missing:
                 index = self.format_combo.count() - 1
                 item = self.format_combo.model().item(index)
@@ -48,7 +54,7 @@ class ExportDialog(QDialog):
             if (self.run_dir / "checkpoints" / f"{kind}.pt").is_file():
                 self.checkpoint_combo.addItem(kind, kind)
         self.path_edit = QLineEdit()
-        browse = QPushButton("Browse…")
+        browse = QPushButton(QCoreApplication.translate("ExportDialog", "Browse…"))
         browse.clicked.connect(self._browse)
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
@@ -56,16 +62,19 @@ class ExportDialog(QDialog):
         self.format_combo.currentIndexChanged.connect(self._suggest_path)
         self.checkpoint_combo.currentIndexChanged.connect(self._suggest_path)
         form = QFormLayout()
-        form.addRow("Format", self.format_combo)
-        form.addRow("Checkpoint", self.checkpoint_combo)
-        form.addRow("Save as", path_row)
-        self.status = QLabel("The exported model is checked against the trained one on "
-                             "validation samples right after it is written.")
+        form.addRow(QCoreApplication.translate("ExportDialog", "Format"), self.format_combo)
+        form.addRow(QCoreApplication.translate(
+            "ExportDialog", "Checkpoint"), self.checkpoint_combo)
+        form.addRow(QCoreApplication.translate("ExportDialog", "Save as"), path_row)
+        self.status = QLabel(QCoreApplication.translate(
+            "ExportDialog", "The exported model is checked against the trained one on "
+            "validation samples right after it is written."))
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.export_button = self.buttons.addButton("Export",
-                                                    QDialogButtonBox.ButtonRole.ApplyRole)
+        self.export_button = self.buttons.addButton(
+            QCoreApplication.translate("ExportDialog", "Export"),
+            QDialogButtonBox.ButtonRole.ApplyRole)
         self.export_button.clicked.connect(self.export)
         self.buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
@@ -82,20 +91,24 @@ class ExportDialog(QDialog):
     def _browse(self) -> None:
         fmt = self.format_combo.currentData()
         ending = FORMATS[fmt][1]
-        path, _ = QFileDialog.getSaveFileName(self, "Export model as", self.path_edit.text(),
-                                              f"{FORMATS[fmt][0]} (*{ending});;All files (*)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, QCoreApplication.translate("ExportDialog", "Export model as"),
+            self.path_edit.text(), QCoreApplication.translate(
+                "ExportDialog", "{0} (*{1});;All files (*)").format(FORMATS[fmt][0], ending))
         if path:
             self.path_edit.setText(path if path.endswith(ending) else path + ending)
 
     def export(self) -> None:
         fmt, checkpoint = self.format_combo.currentData(), self.checkpoint_combo.currentData()
         if checkpoint is None:
-            self._show_failure("this run has no checkpoint yet")
+            self._show_failure(QCoreApplication.translate(
+                "ExportDialog", "this run has no checkpoint yet"))
             return
         out = Path(self.path_edit.text().strip()) if self.path_edit.text().strip() else None
         self.export_button.setEnabled(False)
         self.status.setStyleSheet("")
-        self.status.setText(f"Exporting {FORMATS[fmt][0]} and checking it…")
+        self.status.setText(QCoreApplication.translate(
+            "ExportDialog", "Exporting {0} and checking it…").format(FORMATS[fmt][0]))
 
         def work():
             from core.inference.export import ExportCheckFailed, export_model
@@ -115,8 +128,9 @@ class ExportDialog(QDialog):
         self.result = result
         self.status.setStyleSheet("QLabel { color: #1e7b34; }")
         check = result.describe()
-        self.status.setText(f"✓ Saved {result.path}<br>and {result.preprocessing_path.name} "
-                            f"beside it.<br>{check[0].upper()}{check[1:]}.")
+        self.status.setText(QCoreApplication.translate(
+            "ExportDialog", "✓ Saved {0}<br>and {1} beside it.<br>{2}{3}.").format(
+            result.path, result.preprocessing_path.name, check[0].upper(), check[1:]))
         self.exported.emit(result)
         self.finished_export.emit()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
@@ -49,13 +49,17 @@ class LayersPanel(QWidget):
 
         self.title = QLabel()
         self.title.setWordWrap(True)
-        self.message = QLabel("Loading PyTorch…")
+        self.message = QLabel(QCoreApplication.translate("LayersPanel", "Loading PyTorch…"))
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tree = QTreeWidget()
         # The last, empty column takes the spare width, so the numbers stay by the names.
-        self.tree.setHeaderLabels(["Layer", "Type", "Output shape", "Parameters", ""])
+        self.tree.setHeaderLabels([QCoreApplication.translate(
+            "LayersPanel", "Layer"), QCoreApplication.translate(
+            "LayersPanel", "Type"), QCoreApplication.translate(
+            "LayersPanel", "Output shape"), QCoreApplication.translate(
+            "LayersPanel", "Parameters"), ""])
         self.tree.headerItem().setTextAlignment(PARAMS, Qt.AlignmentFlag.AlignRight
                                                 | Qt.AlignmentFlag.AlignVCenter)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -73,18 +77,25 @@ class LayersPanel(QWidget):
         font.setBold(True)
         self.count_label.setFont(font)
 
-        self.freeze_all_button = QPushButton("Freeze all")
-        self.freeze_all_button.setToolTip("Untick every layer: no weight changes.")
+        self.freeze_all_button = QPushButton(QCoreApplication.translate(
+            "LayersPanel", "Freeze all"))
+        self.freeze_all_button.setToolTip(QCoreApplication.translate(
+            "LayersPanel", "Untick every layer: no weight changes."))
         self.freeze_all_button.clicked.connect(lambda: self._choose(set()))
-        self.unfreeze_all_button = QPushButton("Unfreeze all")
-        self.unfreeze_all_button.setToolTip("Tick every layer: train the whole model.")
+        self.unfreeze_all_button = QPushButton(QCoreApplication.translate(
+            "LayersPanel", "Unfreeze all"))
+        self.unfreeze_all_button.setToolTip(QCoreApplication.translate(
+            "LayersPanel", "Tick every layer: train the whole model."))
         self.unfreeze_all_button.clicked.connect(
             lambda: self._choose(set(self.summary.parameter_sizes)))
-        self.head_button = QPushButton("Train only the head")
+        self.head_button = QPushButton(QCoreApplication.translate(
+            "LayersPanel", "Train only the head"))
         self.head_button.clicked.connect(self.train_only_head)
-        self.up_to_button = QPushButton("Freeze up to selected")
-        self.up_to_button.setToolTip("Freeze the selected layer and every layer before it; "
-                                     "train the layers after it.")
+        self.up_to_button = QPushButton(QCoreApplication.translate(
+            "LayersPanel", "Freeze up to selected"))
+        self.up_to_button.setToolTip(QCoreApplication.translate(
+            "LayersPanel", "Freeze the selected layer and every layer before it; train the "
+            "layers after it."))
         self.up_to_button.clicked.connect(self.freeze_up_to_selected)
         self.buttons = (self.freeze_all_button, self.unfreeze_all_button, self.head_button,
                         self.up_to_button)
@@ -105,7 +116,7 @@ class LayersPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh)
-        self._show_message("Loading PyTorch…")
+        self._show_message(QCoreApplication.translate("LayersPanel", "Loading PyTorch…"))
 
     # Keeping up with the settings
 
@@ -115,7 +126,8 @@ class LayersPanel(QWidget):
         self.refresh()
 
     def set_torch_failed(self, message: str) -> None:
-        self._show_message(f"The layers cannot be shown: {message}")
+        self._show_message(QCoreApplication.translate(
+            "LayersPanel", "The layers cannot be shown: {0}").format(message))
 
     def settings_changed(self) -> None:
         """The run settings changed: look again shortly if on screen, else when shown."""
@@ -134,7 +146,8 @@ class LayersPanel(QWidget):
         try:
             config = self._config_source()
         except BadInput as exc:
-            self._show_message(f"Fix this setting to see the layers: {exc}")
+            self._show_message(QCoreApplication.translate(
+                "LayersPanel", "Fix this setting to see the layers: {0}").format(exc))
             return
         key = (config.model.name, config.model.params, config.data.name, config.data.params,
                config.loss.name)
@@ -155,7 +168,8 @@ class LayersPanel(QWidget):
     def _start_build(self, config: RunConfig, key: tuple) -> None:
         """Build the summary in the background: the dataset loads, the model runs once. A
         build for older settings still running is superseded; its summary is dropped."""
-        self._show_message(f"Building {config.model.name} on {config.data.name}…")
+        self._show_message(QCoreApplication.translate(
+            "LayersPanel", "Building {0} on {1}…").format(config.model.name, config.data.name))
         self._building = key
 
         def build() -> tuple[ModelSummary, tuple]:
@@ -164,7 +178,9 @@ class LayersPanel(QWidget):
             except BadInput:
                 raise
             except Exception as exc:  # a model that breaks on its own data: say so
-                raise BadInput(f"the model could not run on this data ({describe_error(exc)})")
+                raise BadInput(QCoreApplication.translate(
+                    "LayersPanel", "the model could not run on this data ({0})").format(
+                    describe_error(exc)))
 
         runner().submit(self, build, self._on_built,
                         lambda message, _details: self._on_build_failed(message, key),
@@ -216,9 +232,10 @@ class LayersPanel(QWidget):
         shape = " × ".join(str(n) for n in summary.input_shape)
         outputs = (f"{summary.num_classes} classes" if summary.task == "classification"
                    else f"{summary.num_classes} output" + ("s" if summary.num_classes > 1 else ""))
-        self.title.setText(f"<b>{summary.model_name}</b> on <b>{summary.data_name}</b>: input "
-                           f"{shape}, {outputs}. Ticked layers train; unticked layers keep "
-                           "their weights (frozen).")
+        self.title.setText(QCoreApplication.translate(
+            "LayersPanel", "<b>{0}</b> on <b>{1}</b>: input {2}, {3}. Ticked layers train; "
+            "unticked layers keep their weights (frozen).").format(
+            summary.model_name, summary.data_name, shape, outputs))
         head = head_layer(summary)
         self.head_button.setToolTip(f"Train only {head.name}, the last layer with weights; "
                                     "freeze the rest." if head else "")
@@ -237,7 +254,8 @@ class LayersPanel(QWidget):
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             for column in (NAME, TYPE, SHAPE, PARAMS):
                 item.setForeground(column, self.palette().placeholderText())
-            item.setToolTip(NAME, f"{layer.name}: no weights, nothing to train")
+            item.setToolTip(NAME, QCoreApplication.translate(
+                "LayersPanel", "{0}: no weights, nothing to train").format(layer.name))
         # Weights that sit directly in a module with sub-modules get rows of their own, so
         # every parameter can be ticked on its own row.
         if layer.children:
@@ -263,18 +281,21 @@ class LayersPanel(QWidget):
         try:
             trainable = trainable_parameters(self.summary, finetune.freeze, finetune.train_only)
         except BadInput as exc:
-            notes.append(f"{exc}. Shown here without what does not fit; tick or untick a "
-                         "layer to write a new list.")
+            notes.append(QCoreApplication.translate(
+                "LayersPanel", "{0}. Shown here without what does not fit; tick or untick a "
+                "layer to write a new list.").format(exc))
             freeze = self._known(finetune.freeze)
             train_only = [] if freeze else self._known(finetune.train_only)
             trainable = trainable_parameters(self.summary, freeze, train_only)
         if finetune.unfreeze_every:
-            notes.append(f"Gradual unfreezing is on: every {finetune.unfreeze_every} epochs a "
-                         "frozen block is unfrozen; this is the state at the start.")
+            notes.append(QCoreApplication.translate(
+                "LayersPanel", "Gradual unfreezing is on: every {0} epochs a frozen block is "
+                "unfrozen; this is the state at the start.").format(finetune.unfreeze_every))
         if finetune.lora_targets:
-            notes.append(f"LoRA adapters on {', '.join(finetune.lora_targets)} add trainable "
-                         "parameters of their own when the run starts and freeze those layers' "
-                         "weights; they are not counted here.")
+            notes.append(QCoreApplication.translate(
+                "LayersPanel", "LoRA adapters on {0} add trainable parameters of their own "
+                "when the run starts and freeze those layers' weights; they are not counted "
+                "here.").format(', '.join(finetune.lora_targets)))
         self.notes.setText("\n".join(notes))
         self.notes.setVisible(bool(notes))
         self.message.hide()
@@ -306,8 +327,11 @@ class LayersPanel(QWidget):
         self._updating = False
         count, total = summary.count(trainable), summary.total_params
         share = count / total if total else 0.0
-        self.count_label.setText(f"Trainable: {count:,} of {total:,} parameters ({share:.1%})"
-                                 + ("" if count else ". Nothing would train: tick a layer."))
+        self.count_label.setText(
+            QCoreApplication.translate("LayersPanel", "Trainable: {0:,} of {1:,} parameters "
+                                                      "({2:.1%})").format(count, total, share)
+            + ("" if count else QCoreApplication.translate(
+                "LayersPanel", ". Nothing would train: tick a layer.")))
         self._update_buttons()
 
     def _update_buttons(self) -> None:

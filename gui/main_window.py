@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -26,6 +26,7 @@ from gui.background import Job, runner
 from gui.device_probe import probe_devices
 from gui.evaluation_view import EvaluationView
 from gui.export_dialog import ExportDialog
+from gui.i18n import choose_language, chosen_language
 from gui.layers_panel import LayersPanel
 from gui.plots import LivePlots
 from gui.message_bar import MessageBar
@@ -33,10 +34,11 @@ from gui.predict_view import PredictView
 from gui.run_progress import RunProgress
 from gui.run_setup import RunSetupPanel
 from gui.runs_panel import RunsPanel
+from gui.sweep_dialog import SweepDialog, varied_fields
 from gui.training_thread import TrainingThread
 from resources import resource_path
 
-RUN_FILE_FILTER = "Run files (*.toml);;All files (*)"
+RUN_FILE_FILTER = QT_TRANSLATE_NOOP("MainWindow", "Run files (*.toml);;All files (*)")
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +53,7 @@ class MainWindow(QMainWindow):
         self.training_thread: TrainingThread | None = None  # kept until it has finished
         self.device_probe: Job | None = None  # torch loading off the GUI thread
         self.last_summary: dict | None = None
-        self.setWindowTitle("TrainDesk")
+        self.setWindowTitle(QCoreApplication.translate("MainWindow", "TrainDesk"))
         self.setWindowIcon(QIcon(str(resource_path("traindesk.svg"))))
         self.resize(1280, 800)
 
@@ -59,15 +61,18 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel(self.setup_panel.config)
         self.setup_panel.layers_settings_changed.connect(self.layers_panel.settings_changed)
         self.layers_panel.freeze_chosen.connect(self.setup_panel.set_frozen_layers)
-        self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Train with these settings; the run gets its own folder.")
+        self.start_button = QPushButton(QCoreApplication.translate("MainWindow", "Start"))
+        self.start_button.setToolTip(QCoreApplication.translate(
+            "MainWindow", "Train with these settings; the run gets its own folder."))
         self.start_button.clicked.connect(self.start_run)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current batch and save a checkpoint.")
+        self.stop_button = QPushButton(QCoreApplication.translate("MainWindow", "Stop"))
+        self.stop_button.setToolTip(QCoreApplication.translate(
+            "MainWindow", "Stop after the current batch and save a checkpoint."))
         self.stop_button.clicked.connect(self.stop_run)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Hold the run after the current batch; Continue goes on "
-                                     "exactly where it paused.")
+        self.pause_button = QPushButton(QCoreApplication.translate("MainWindow", "Pause"))
+        self.pause_button.setToolTip(QCoreApplication.translate(
+            "MainWindow", "Hold the run after the current batch; Continue goes on exactly "
+            "where it paused."))
         self.pause_button.clicked.connect(self.toggle_pause)
         self.progress = RunProgress()
         self.message_bar = MessageBar()
@@ -77,10 +82,12 @@ class MainWindow(QMainWindow):
         self.evaluation_view = EvaluationView(self.runs_dir)
         self.predict_view = PredictView(self.runs_dir)
         self.export_dialog: ExportDialog | None = None
+        self.sweep_dialog: SweepDialog | None = None
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.folder_label, 1)
-        self.folder_label.setText(f"Runs are saved in {self.runs_dir}")
+        self.folder_label.setText(QCoreApplication.translate(
+            "MainWindow", "Runs are saved in {0}").format(self.runs_dir))
 
         self.setCentralWidget(self._build_layout())
         self._build_menus()
@@ -104,11 +111,12 @@ class MainWindow(QMainWindow):
         right_layout.addLayout(controls)
         right_layout.addWidget(self.message_bar)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.plots, "Training")
-        self.tabs.addTab(self.layers_panel, "Layers")
-        self.tabs.addTab(self.runs_panel, "Runs")
-        self.tabs.addTab(self.evaluation_view, "Evaluation")
-        self.tabs.addTab(self.predict_view, "Predict")
+        self.tabs.addTab(self.plots, QCoreApplication.translate("MainWindow", "Training"))
+        self.tabs.addTab(self.layers_panel, QCoreApplication.translate("MainWindow", "Layers"))
+        self.tabs.addTab(self.runs_panel, QCoreApplication.translate("MainWindow", "Runs"))
+        self.tabs.addTab(self.evaluation_view, QCoreApplication.translate(
+            "MainWindow", "Evaluation"))
+        self.tabs.addTab(self.predict_view, QCoreApplication.translate("MainWindow", "Predict"))
         self.runs_panel.load_settings_requested.connect(self.setup_panel.set_config)
         self.runs_panel.rerun_requested.connect(self.rerun)
         self.runs_panel.resume_requested.connect(self.resume_run_folder)
@@ -129,32 +137,63 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         keys = QKeySequence.StandardKey
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open run file…", self, shortcut=keys.Open)
+        file_menu = self.menuBar().addMenu(QCoreApplication.translate("MainWindow", "&File"))
+        self.open_action = QAction(QCoreApplication.translate(
+            "MainWindow", "&Open run file…"), self, shortcut=keys.Open)
         self.open_action.triggered.connect(self.open_run_file)
-        self.save_action = QAction("&Save run file…", self, shortcut=keys.Save)
+        self.save_action = QAction(QCoreApplication.translate(
+            "MainWindow", "&Save run file…"), self, shortcut=keys.Save)
         self.save_action.triggered.connect(self.save_run_file)
-        self.resume_action = QAction("&Resume run…", self)
-        self.resume_action.setToolTip("Continue a stopped, interrupted or crashed run from its "
-                                      "last checkpoint")
+        self.resume_action = QAction(QCoreApplication.translate("MainWindow", "&Resume run…"),
+                                     self)
+        self.resume_action.setToolTip(QCoreApplication.translate(
+            "MainWindow", "Continue a stopped, interrupted or crashed run from its last "
+            "checkpoint"))
         self.resume_action.triggered.connect(self.resume_run)
-        quit_action = QAction("&Quit", self, shortcut=keys.Quit)
+        self.sweep_action = QAction(QCoreApplication.translate("MainWindow", "S&weep…"), self)
+        self.sweep_action.setToolTip(QCoreApplication.translate(
+            "MainWindow", "Train these settings over several values of the fields you pick"))
+        self.sweep_action.triggered.connect(self.show_sweep_dialog)
+        quit_action = QAction(QCoreApplication.translate(
+            "MainWindow", "&Quit"), self, shortcut=keys.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addActions([self.open_action, self.save_action])
         file_menu.addSeparator()
         file_menu.addAction(self.resume_action)
+        file_menu.addAction(self.sweep_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about_action = QAction("&About TrainDesk", self)
+        self._build_language_menu()
+        help_menu = self.menuBar().addMenu(QCoreApplication.translate("MainWindow", "&Help"))
+        about_action = QAction(QCoreApplication.translate("MainWindow", "&About TrainDesk"), self)
         about_action.triggered.connect(self._show_about)
         help_menu.addAction(about_action)
+
+    def _build_language_menu(self) -> None:
+        """View > Language: Auto (the system's), 中文, English; stored with QSettings and
+        applied at the next start (the window's texts are set once, when it is built)."""
+        view_menu = self.menuBar().addMenu(QCoreApplication.translate("MainWindow", "&View"))
+        language_menu = view_menu.addMenu(QCoreApplication.translate("MainWindow", "&Language"))
+        self.language_actions = QActionGroup(self)
+        chosen = chosen_language()
+        for code, text in (("auto", QCoreApplication.translate("MainWindow", "Auto (system)")),
+                           ("zh_CN", "中文"), ("en", "English")):
+            action = QAction(text, self, checkable=True, checked=code == chosen)
+            action.setData(code)
+            self.language_actions.addAction(action)
+            language_menu.addAction(action)
+        self.language_actions.triggered.connect(self._choose_language)
+
+    def _choose_language(self, action: QAction) -> None:
+        choose_language(action.data())
+        self.statusBar().showMessage(QCoreApplication.translate(
+            "MainWindow", "The language changes when TrainDesk is started again."), 10000)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.pause_button.setEnabled(running)
-        self.pause_button.setText("Pause")
+        self.pause_button.setText(QCoreApplication.translate("MainWindow", "Pause"))
         self.resume_action.setEnabled(not running)
         # The settings belong to the run in progress until it ends.
         self.setup_panel.setEnabled(not running)
@@ -169,7 +208,8 @@ class MainWindow(QMainWindow):
         try:
             config = self.setup_panel.config()
         except BadInput as exc:
-            self.message_bar.show_error(f"Cannot start: {exc}")
+            self.message_bar.show_error(QCoreApplication.translate(
+                "MainWindow", "Cannot start: {0}").format(exc))
             return
         self._start_thread(TrainingThread(config, self.runs_dir))
 
@@ -183,6 +223,29 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.evaluation_view)
         self.evaluation_view.show_run(path)
 
+    def show_sweep_dialog(self) -> None:
+        """A sweep of the settings on screen (one sweep dialog at a time)."""
+        try:
+            config = self.setup_panel.config()
+        except BadInput as exc:
+            self.message_bar.show_error(QCoreApplication.translate(
+                "MainWindow", "Cannot start: {0}").format(exc))
+            return
+        if self.sweep_dialog is not None and self.sweep_dialog.is_running():
+            self.sweep_dialog.raise_()
+            return
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.deleteLater()
+        self.sweep_dialog = SweepDialog(config, varied_fields(config), self.runs_dir,
+                                        self.show_run, self)
+        self.sweep_dialog.show()
+
+    def show_run(self, path: Path) -> None:
+        """Select a run in the Runs tab."""
+        self.runs_panel.reload()
+        self.runs_panel.select_runs([path])
+        self.tabs.setCurrentWidget(self.runs_panel)
+
     def show_export_dialog(self, path: Path) -> None:
         if self.export_dialog is not None:
             self.export_dialog.close()
@@ -193,7 +256,8 @@ class MainWindow(QMainWindow):
     def resume_run(self) -> None:
         """File > Resume run…: pick a run folder and continue it."""
         start = str(self.runs_dir if self.runs_dir.is_dir() else Path.home())
-        path = QFileDialog.getExistingDirectory(self, "Resume run: choose its folder", start)
+        path = QFileDialog.getExistingDirectory(self, QCoreApplication.translate(
+            "MainWindow", "Resume run: choose its folder"), start)
         if path:
             self.resume_run_folder(Path(path))
 
@@ -206,13 +270,15 @@ class MainWindow(QMainWindow):
         try:
             config = RunFolder.open_existing(path).config()
         except BadInput as exc:
-            self.message_bar.show_error(f"Cannot resume: {exc}")
+            self.message_bar.show_error(QCoreApplication.translate(
+                "MainWindow", "Cannot resume: {0}").format(exc))
             return
         self.setup_panel.set_config(config)  # shows the settings the run continues with
         self._start_thread(TrainingThread(None, self.runs_dir, resume_dir=path))
 
     def _start_thread(self, thread: TrainingThread) -> None:
-        self.folder_label.setText(f"Runs are saved in {self.runs_dir}")  # until it has one
+        self.folder_label.setText(QCoreApplication.translate(
+            "MainWindow", "Runs are saved in {0}").format(self.runs_dir))  # until it has one
         thread.run_started.connect(self._on_run_started)
         thread.history_loaded.connect(self._on_history)
         thread.run_refused.connect(self._on_run_refused)
@@ -243,11 +309,11 @@ class MainWindow(QMainWindow):
             return
         if thread.paused:
             thread.resume()
-            self.pause_button.setText("Pause")
+            self.pause_button.setText(QCoreApplication.translate("MainWindow", "Pause"))
             self.progress.show_continuing()
         else:
             thread.pause()
-            self.pause_button.setText("Continue")
+            self.pause_button.setText(QCoreApplication.translate("MainWindow", "Continue"))
             self.progress.show_paused()
 
     def _on_history(self, batches: list, epochs: list) -> None:
@@ -259,11 +325,13 @@ class MainWindow(QMainWindow):
             self.progress.show_epoch(event)
 
     def _on_run_refused(self, message: str) -> None:
-        self.message_bar.show_error(f"Cannot start: {message}")
+        self.message_bar.show_error(QCoreApplication.translate(
+            "MainWindow", "Cannot start: {0}").format(message))
         self.progress.show_refused()
 
     def _on_run_started(self, event: RunStarted) -> None:
-        self.folder_label.setText(f"Run folder: {event.run_dir}")
+        self.folder_label.setText(QCoreApplication.translate(
+            "MainWindow", "Run folder: {0}").format(event.run_dir))
         self.plots.start_run(event)
         self.progress.show_started(event)
 
@@ -280,7 +348,8 @@ class MainWindow(QMainWindow):
         self.progress.show_finished(summary)
 
     def _on_run_failed(self, message: str, details: str) -> None:
-        self.message_bar.show_error(f"The run failed: {message}", details)
+        self.message_bar.show_error(QCoreApplication.translate(
+            "MainWindow", "The run failed: {0}").format(message), details)
         self.plots.show_failure(message)
         self.progress.show_failed()
 
@@ -310,41 +379,51 @@ class MainWindow(QMainWindow):
 
     def open_run_file(self) -> None:
         start = str(self.runs_dir if self.runs_dir.is_dir() else Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open run file", start, RUN_FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, QCoreApplication.translate("MainWindow", "Open run file"), start,
+            QCoreApplication.translate("MainWindow", RUN_FILE_FILTER))
         if not path:
             return
         try:
             config = load_config(path)
         except BadInput as exc:
-            self.message_bar.show_error(f"Cannot open the run file: {exc}")
+            self.message_bar.show_error(QCoreApplication.translate(
+                "MainWindow", "Cannot open the run file: {0}").format(exc))
             return
         self.setup_panel.set_config(config)
         self.message_bar.clear()
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        self.statusBar().showMessage(QCoreApplication.translate(
+            "MainWindow", "Opened {0}").format(path), 5000)
 
     def save_run_file(self) -> None:
         try:
             config = self.setup_panel.config()
         except BadInput as exc:
-            self.message_bar.show_error(f"Cannot save: {exc}")
+            self.message_bar.show_error(QCoreApplication.translate(
+                "MainWindow", "Cannot save: {0}").format(exc))
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save run file", str(Path.home() / "run.toml"),
-                                              RUN_FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, QCoreApplication.translate("MainWindow", "Save run file"),
+            str(Path.home() / "run.toml"), QCoreApplication.translate("MainWindow",
+                                                                      RUN_FILE_FILTER))
         if not path:
             return
         path = Path(path) if Path(path).suffix else Path(path).with_suffix(".toml")
         try:
             save_config(config, path)
         except OSError as exc:
-            self.message_bar.show_error(f"Cannot save {path}: {exc.strerror or exc}")
+            self.message_bar.show_error(QCoreApplication.translate(
+                "MainWindow", "Cannot save {0}: {1}").format(path, exc.strerror or exc))
             return
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.statusBar().showMessage(QCoreApplication.translate(
+            "MainWindow", "Saved {0}").format(path), 5000)
 
     def _show_about(self) -> None:
-        QMessageBox.about(self, "About TrainDesk",
-                          f"<b>TrainDesk {core.__version__}</b><p>Train and fine-tune PyTorch "
-                          "models by pointing and clicking.</p><p>Runs are saved in "
-                          f"{self.runs_dir}</p>")
+        QMessageBox.about(self, QCoreApplication.translate("MainWindow", "About TrainDesk"),
+                          QCoreApplication.translate(
+                              "MainWindow", "<b>TrainDesk {0}</b><p>Train and fine-tune "
+                              "PyTorch models by pointing and clicking.</p><p>Runs are saved "
+                              "in {1}</p>").format(core.__version__, self.runs_dir))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A QThread destroyed while running aborts the process, and a run should end with its
@@ -360,6 +439,9 @@ class MainWindow(QMainWindow):
             if self.export_dialog is not None:
                 self.export_dialog.close()
             self.setup_panel.close_data_preview()
+            self.setup_panel.close_lr_finder()  # its range test stops at its next step
+            if self.sweep_dialog is not None:
+                self.sweep_dialog.stop_and_wait()  # its run saves, resumable
             runner().wait_all()
         finally:
             QApplication.restoreOverrideCursor()

@@ -6,7 +6,7 @@ the message while fixing the setting it names.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 
@@ -19,9 +19,9 @@ class MessageBar(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details_button = QPushButton("Details…")
+        self.details_button = QPushButton(QCoreApplication.translate("MessageBar", "Details…"))
         self.details_button.clicked.connect(self._show_details)
-        dismiss = QPushButton("Dismiss")
+        dismiss = QPushButton(QCoreApplication.translate("MessageBar", "Dismiss"))
         dismiss.clicked.connect(self.clear)
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from core.entries import Param
 from core.errors import BadInput
+from gui.i18n import translate_help, translate_message
 
 INT32_MAX = 2**31 - 1
 # Floats without a bound get this one, far beyond any sensible setting.
@@ -124,8 +126,10 @@ class ListField(QLineEdit):
     def __init__(self, param: Param, section: str) -> None:
         super().__init__()
         self.param, self.section = param, section
-        self.setPlaceholderText("numbers, comma-separated" if param.kind == "int_list"
-                                else "names, comma-separated")
+        self.setPlaceholderText(
+            QCoreApplication.translate("ListField", "numbers, comma-separated")
+            if param.kind == "int_list"
+            else QCoreApplication.translate("ListField", "names, comma-separated"))
 
     def config_value(self) -> list:
         items = [item.strip().strip("\"'") for item in self.text().strip().strip("[]").split(",")]
@@ -135,8 +139,9 @@ class ListField(QLineEdit):
         try:
             return [int(item) for item in items]
         except ValueError:
-            raise BadInput(f"[{self.section}] {self.param.name} = {self.text()!r}: expected whole "
-                           "numbers separated by commas, e.g. 256, 128") from None
+            raise BadInput(QCoreApplication.translate(
+                "ListField", "[{0}] {1} = {2!r}: expected whole numbers separated by commas, "
+                "e.g. 256, 128").format(self.section, self.param.name, self.text())) from None
 
     def show_value(self, value: list) -> None:
         self.setText(", ".join(str(item) for item in value))
@@ -148,7 +153,8 @@ class MapField(QLineEdit):
     def __init__(self, param: Param, section: str) -> None:
         super().__init__()
         self.param, self.section = param, section
-        self.setPlaceholderText("name=number, comma-separated")
+        self.setPlaceholderText(QCoreApplication.translate(
+            "MapField", "name=number, comma-separated"))
 
     def config_value(self) -> dict:
         values = {}
@@ -159,9 +165,10 @@ class MapField(QLineEdit):
             try:
                 values[name.strip().strip("\"'")] = float(number)
             except ValueError:
-                raise BadInput(f"[{self.section}] {self.param.name} = {self.text()!r}: write "
-                               "name=number pairs separated by commas, e.g. conv1=0.1, "
-                               "conv2=0.1") from None
+                raise BadInput(QCoreApplication.translate(
+                    "MapField", "[{0}] {1} = {2!r}: write name=number pairs separated by "
+                    "commas, e.g. conv1=0.1, conv2=0.1").format(
+                    self.section, self.param.name, self.text())) from None
         return values
 
     def show_value(self, value: dict) -> None:
@@ -175,7 +182,7 @@ class PathField(QWidget):
         super().__init__()
         self.param, self.folder = param, folder
         self.line_edit = QLineEdit()
-        browse = QPushButton("Browse…")
+        browse = QPushButton(QCoreApplication.translate("PathField", "Browse…"))
         browse.clicked.connect(self._browse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -183,7 +190,8 @@ class PathField(QWidget):
         layout.addWidget(browse)
 
     def _browse(self) -> None:
-        title = f"Choose {label_text(self.param)}"
+        title = QCoreApplication.translate("PathField", "Choose {0}").format(
+            label_text(self.param))
         if self.folder:
             path = QFileDialog.getExistingDirectory(self, title, self.line_edit.text())
         else:
@@ -220,17 +228,23 @@ def make_field(param: Param, section: str) -> QWidget:
 
 
 def label_text(param: Param) -> str:
-    return param.name.replace("_", " ")
+    """The setting's name as a label, in the window's language (resources/i18n marks every
+    catalogue name and help text under the contexts "Settings" and "Catalogue")."""
+    return QCoreApplication.translate("Settings", param.name.replace("_", " "))
 
 
 def tooltip_text(param: Param) -> str:
+    help_text = translate_help(param.help)
     if param.kind in ("int", "float") and (param.minimum is not None or param.maximum is not None):
-        return f"{param.help}\nAccepted: {param.describe_range()}."
+        return QCoreApplication.translate("ParamForm", "{0}\nAccepted: {1}.").format(
+            help_text, translate_message(param.describe_range()))
     if param.kind == "int_list":
-        return f"{param.help}\nWhole numbers separated by commas."
+        return QCoreApplication.translate("ParamForm", "{0}\nWhole numbers separated by "
+                                                       "commas.").format(help_text)
     if param.kind == "str_list":
-        return f"{param.help}\nNames separated by commas."
-    return param.help
+        return QCoreApplication.translate("ParamForm", "{0}\nNames separated by commas.").format(
+            help_text)
+    return help_text
 
 
 class ParamForm(QWidget):

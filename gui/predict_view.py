@@ -12,17 +12,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap, QShowEvent
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from gui.background import runner
+from gui.i18n import translate_message
 from gui.run_picker import RunPicker
+from gui.thumbnails import pixmap_of
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+IMAGE_FILTER = QT_TRANSLATE_NOOP(
+    "PredictView", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+AUDIO_FILTER = QT_TRANSLATE_NOOP(
+    "PredictView", "Recordings (*.wav *.wave *.flac *.ogg);;All files (*)")
+AUDIO_SUFFIXES = {".wav", ".wave", ".flac", ".ogg"}
 TOP_K = 5
 PREVIEW_PX = 160
 
@@ -42,26 +48,30 @@ class PredictView(QWidget):
         self._loaded_key: tuple | None = None
         self.prediction = None  # core.inference.evaluation.Prediction shown
 
-        self.drop_area = QLabel("Drop an image here\nor open one")
+        self.drop_area = QLabel(QCoreApplication.translate(
+            "PredictView", "Drop an image here\nor open one"))
         self.drop_area.setObjectName("dropArea")
         self.drop_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_area.setMinimumSize(PREVIEW_PX + 40, PREVIEW_PX + 40)
         self.drop_area.setStyleSheet("#dropArea { border: 2px dashed palette(mid); "
                                      "border-radius: 8px; color: palette(placeholder-text); }")
-        self.open_button = QPushButton("Open image…")
+        self.open_button = QPushButton(QCoreApplication.translate("PredictView", "Open image…"))
         self.open_button.clicked.connect(self.open_image)
         self.row_edit = QLineEdit()
         self.row_edit.returnPressed.connect(self.predict_row)
-        self.row_button = QPushButton("Predict")
+        self.row_button = QPushButton(QCoreApplication.translate("PredictView", "Predict"))
         self.row_button.clicked.connect(self.predict_row)
         self.columns_label = QLabel()
         self.columns_label.setWordWrap(True)
         self.columns_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status = QLabel("Choose a run, then drop an image or type a row of values.")
+        self.status = QLabel(QCoreApplication.translate(
+            "PredictView", "Choose a run, then drop an image or type a row of values."))
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.results = QTableWidget(0, 3)
-        self.results.setHorizontalHeaderLabels(["class", "probability", ""])
+        self.results.setHorizontalHeaderLabels([QCoreApplication.translate(
+            "PredictView", "class"), QCoreApplication.translate(
+            "PredictView", "probability"), ""])
         self.results.verticalHeader().hide()
         self.results.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.results.horizontalHeader().setStretchLastSection(True)
@@ -119,25 +129,34 @@ class PredictView(QWidget):
             self.predict_image(paths[0])
 
     def open_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an image", str(Path.home()),
-                                              IMAGE_FILTER)
+        title = (QCoreApplication.translate("PredictView", "Open a recording") if self._hears()
+                 else QCoreApplication.translate("PredictView", "Open an image"))
+        path, _ = QFileDialog.getOpenFileName(self, title, str(Path.home()),
+                                              QCoreApplication.translate(
+                                                  "PredictView", AUDIO_FILTER if self._hears()
+                                                  else IMAGE_FILTER))
         if path:
             self.predict_image(Path(path))
+
+    def _hears(self) -> bool:
+        """Whether the loaded run takes recordings (an audio run) rather than images."""
+        return self.loaded is not None and self.loaded.preprocessing.get("kind") == "audio"
 
     # Predicting
 
     def predict_image(self, path: Path) -> None:
-        """Show `path` and predict on it with the chosen run."""
-        pixmap = QPixmap(str(path))
+        """Show `path` and predict on it with the chosen run (a recording's spectrogram is
+        shown once the prediction comes back)."""
+        pixmap = QPixmap() if Path(path).suffix.lower() in AUDIO_SUFFIXES else QPixmap(str(path))
         if not pixmap.isNull():
             self.drop_area.setPixmap(pixmap.scaled(
                 PREVIEW_PX, PREVIEW_PX, Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
 
         def predict(loaded):
-            from core.inference.predict import predict_image
+            from core.inference.predict import predict_file
 
-            return predict_image(loaded, Path(path), TOP_K)
+            return predict_file(loaded, Path(path), TOP_K)
 
         self._predict(predict, Path(path).name)
 
@@ -149,17 +168,20 @@ class PredictView(QWidget):
 
             return predict_values(loaded, text, TOP_K)
 
-        self._predict(predict, "the row")
+        self._predict(predict, QCoreApplication.translate("PredictView", "the row"))
 
     def _predict(self, predict, what: str) -> None:
         path = self.picker.current_path()
         if path is None:
-            self._show_failure("there is no trained run yet: train one first")
+            self._show_failure(QCoreApplication.translate(
+                "PredictView", "there is no trained run yet: train one first"))
             return
         key = (path, self.picker.checkpoint())
         cached = self.loaded if self._loaded_key == key else None
-        self.status.setText(f"Predicting on {what}…" if cached else
-                            f"Loading {path.name} and predicting on {what}…")
+        self.status.setText(
+            QCoreApplication.translate("PredictView", "Predicting on {0}…").format(what)
+            if cached else QCoreApplication.translate(
+                "PredictView", "Loading {0} and predicting on {1}…").format(path.name, what))
 
         def work():
             from core.inference.evaluation import load_run
@@ -192,42 +214,63 @@ class PredictView(QWidget):
         loaded, key = outcome
         self.loaded, self._loaded_key = loaded, key
         self._show_inputs()
-        task = "a value" if self.loaded.task == "regression" else "classes"
+        task = (QCoreApplication.translate("PredictView", "a value")
+                if self.loaded.task == "regression"
+                else QCoreApplication.translate("PredictView", "classes"))
         images = self.loaded.preprocessing.get("kind") == "image"
-        self.status.setText(f"{key[0].name}: predicts {task} from "
-                            + ("an image; drop one here." if images else "a row of values."))
+        source = (QCoreApplication.translate("PredictView", "an image; drop one here.")
+                  if images else QCoreApplication.translate(
+                      "PredictView", "a recording; drop one here.") if self._hears()
+                  else QCoreApplication.translate("PredictView", "a row of values."))
+        self.status.setText(QCoreApplication.translate(
+            "PredictView", "{0}: predicts {1} from {2}").format(key[0].name, task, source))
 
     def _show_inputs(self) -> None:
         """An image to drop, or a row of named values to type, as the loaded run takes."""
         pre = self.loaded.preprocessing
-        images = pre.get("kind") == "image"
+        images = pre.get("kind") in ("image", "audio")
         self.image_box.setVisible(images)
         self.row_box.setVisible(not images)
-        if pre.get("kind") == "tokens":
-            self.columns_label.setText("Type or paste a text:")
-            self.row_edit.setPlaceholderText("a text to classify")
+        self.open_button.setText(
+            QCoreApplication.translate("PredictView", "Open recording…") if self._hears()
+            else QCoreApplication.translate("PredictView", "Open image…"))
+        if self._hears() and self.drop_area.pixmap().isNull():
+            self.drop_area.setText(QCoreApplication.translate(
+                "PredictView", "Drop a recording here\nor open one"))
+        if pre.get("kind") in ("tokens", "hf_tokens"):  # hf: a pretrained model's tokenizer
+            self.columns_label.setText(QCoreApplication.translate(
+                "PredictView", "Type or paste a text:"))
+            self.row_edit.setPlaceholderText(QCoreApplication.translate(
+                "PredictView", "a text to classify"))
         elif not images:
             from core.inference.predict import input_columns
 
             columns = input_columns(pre)
-            self.columns_label.setText("Type one row of values, separated by commas, in this "
-                                       f"order:<br><b>{', '.join(columns)}</b>")
+            self.columns_label.setText(QCoreApplication.translate(
+                "PredictView", "Type one row of values, separated by commas, in this "
+                "order:<br><b>{0}</b>").format(', '.join(columns)))
             self.row_edit.setPlaceholderText(", ".join(columns))
 
     def _show_failure(self, message: str, details: str = "") -> None:
-        self.status.setText(f"Cannot predict: {message}")
+        self.status.setText(QCoreApplication.translate(
+            "PredictView", "Cannot predict: {0}").format(message))
         self.predicted.emit()
 
     def _show_prediction(self, outcome) -> None:
         self.loaded, self._loaded_key, prediction = outcome
         self.prediction = prediction
         self._show_inputs()
-        notes = "".join(f"<br>Note: {note}" for note in prediction.notes)
+        if prediction.spectrogram is not None:  # what the model heard, low bands at the bottom
+            self.drop_area.setPixmap(pixmap_of(prediction.spectrogram, PREVIEW_PX * 2))
+        notes = "".join(QCoreApplication.translate("PredictView", "<br>Note: {0}").format(
+            translate_message(note)) for note in prediction.notes)
         if prediction.task == "regression":
             self.results.hide()
-            self.value_label.setText(f"Predicted: <b>{prediction.value:.4g}</b>")
+            self.value_label.setText(QCoreApplication.translate(
+                "PredictView", "Predicted: <b>{0:.4g}</b>").format(prediction.value))
             self.value_label.show()
-            self.status.setText("Prediction done." + notes)
+            self.status.setText(QCoreApplication.translate("PredictView", "Prediction done.")
+                                + notes)
         else:
             self.value_label.hide()
             self.results.show()
@@ -244,7 +287,9 @@ class PredictView(QWidget):
                 self.results.setCellWidget(row, 2, bar)
             self.results.resizeColumnsToContents()
             name, probability = prediction.top[0]
-            self.status.setText(f"Most likely <b>{name}</b> ({probability:.1%})." + notes)
+            self.status.setText(QCoreApplication.translate(
+                "PredictView", "Most likely <b>{0}</b> ({1:.1%}).").format(name, probability)
+                + notes)
         self.predicted.emit()
 
     def top_classes(self) -> list[tuple[str, str]]:
@@ -254,7 +299,10 @@ class PredictView(QWidget):
 
 
 def _image_paths(mime) -> list[Path]:
+    """Dropped image or audio files (the run decides which it reads)."""
     if not mime.hasUrls():
         return []
     return [Path(url.toLocalFile()) for url in mime.urls()
-            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES]
+            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower()
+            in IMAGE_SUFFIXES | AUDIO_SUFFIXES]
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from core.runs.history import list_runs
@@ -26,13 +26,14 @@ class RunPicker(QWidget):
         self.checkpoint_combo = QComboBox()
         self.checkpoint_combo.addItem("best", "best")
         self.checkpoint_combo.addItem("last", "last")
-        self.checkpoint_combo.setToolTip("best: the epoch with the lowest validation loss; "
-                                         "last: where the run ended.")
+        self.checkpoint_combo.setToolTip(QCoreApplication.translate(
+            "RunPicker", "best: the epoch with the lowest validation loss; last: where the run "
+            "ended."))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Run"))
+        layout.addWidget(QLabel(QCoreApplication.translate("RunPicker", "Run")))
         layout.addWidget(self.run_combo, 1)
-        layout.addWidget(QLabel("Checkpoint"))
+        layout.addWidget(QLabel(QCoreApplication.translate("RunPicker", "Checkpoint")))
         layout.addWidget(self.checkpoint_combo)
         self.run_combo.currentIndexChanged.connect(self.changed)
         self.checkpoint_combo.currentIndexChanged.connect(self.changed)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import math
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from core.events import BatchEnd, EpochEnd, RunStarted
 from core.metrics import format_metric, metric_label
+from gui.i18n import translate_message
 
 
 def format_duration(seconds: float) -> str:
@@ -23,9 +25,13 @@ def format_scores(metric: float | None, loss: float | None, metric_name: str = "
     """"validation accuracy 97.5%" (a share shown as percent), or "validation R2 0.512"."""
     parts = []
     if metric is not None:
-        parts.append(f"validation {metric_label(metric_name)} {format_metric(metric_name, metric)}")
+        parts.append(QCoreApplication.translate(
+            "RunProgress", "validation {0} {1}").format(
+            QCoreApplication.translate("Metrics", metric_label(metric_name)),
+            format_metric(metric_name, metric)))
     if loss is not None:
-        parts.append(f"validation loss {loss:.4g}")
+        parts.append(QCoreApplication.translate(
+            "RunProgress", "validation loss {0:.4g}").format(loss))
     return " · ".join(parts)
 
 
@@ -34,7 +40,8 @@ class RunProgress(QWidget):
         super().__init__()
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
-        self.label = QLabel("Choose the settings on the left, then press Start.")
+        self.label = QLabel(QCoreApplication.translate(
+            "RunProgress", "Choose the settings on the left, then press Start."))
         self.label.setWordWrap(True)  # a long line wraps rather than widening the window
         # What the run left out of the data or changed to fit the model (RunStarted.data_notes)
         self.notes_label = QLabel()
@@ -57,7 +64,8 @@ class RunProgress(QWidget):
 
     def show_preparing(self) -> None:
         self.bar.setRange(0, 0)  # busy: loading torch, the data and the model
-        self.label.setText("Preparing the run: loading the data and building the model…")
+        self.label.setText(QCoreApplication.translate(
+            "RunProgress", "Preparing the run: loading the data and building the model…"))
         self._last_epoch = self._last_batch = None
         self._paused = False
         self.notes_label.clear()
@@ -66,18 +74,21 @@ class RunProgress(QWidget):
     def show_started(self, event: RunStarted) -> None:
         self._epochs = event.epochs
         self._metric = event.metric_name
-        self.notes_label.setText("\n".join(f"Note: {note}" for note in event.data_notes))
+        self.notes_label.setText("\n".join(
+            QCoreApplication.translate("RunProgress", "Note: {0}").format(translate_message(note))
+            for note in event.data_notes))
         self.notes_label.setVisible(bool(event.data_notes))
         self.bar.setRange(0, event.epochs * event.steps_per_epoch)
         self.bar.setValue(event.resumed_from_step)
-        where = f"Epoch 1/{event.epochs}"
+        where = QCoreApplication.translate("RunProgress", "Epoch 1/{0}").format(event.epochs)
         if event.resumed_from_step:
             epoch = min(event.resumed_from_step // event.steps_per_epoch + 1, event.epochs)
-            where = (f"Resumed after step {event.resumed_from_step:,} · "
-                     f"epoch {epoch}/{event.epochs}")
-        self.label.setText(f"{where} · training on {event.device} · "
-                           f"{event.train_samples:,} training and {event.val_samples:,} "
-                           "validation samples")
+            where = QCoreApplication.translate(
+                "RunProgress", "Resumed after step {0:,} · epoch {1}/{2}").format(
+                event.resumed_from_step, epoch, event.epochs)
+        self.label.setText(QCoreApplication.translate(
+            "RunProgress", "{0} · training on {1} · {2:,} training and {3:,} validation "
+            "samples").format(where, event.device, event.train_samples, event.val_samples))
 
     def show_batch(self, event: BatchEnd) -> None:
         self._last_batch = event
@@ -86,11 +97,15 @@ class RunProgress(QWidget):
             self.show_paused()
             return
         seconds_left = event.elapsed_s * (event.total_steps - event.step) / event.step
-        parts = [f"Epoch {event.epoch}/{self._epochs}",
-                 f"step {event.step:,}/{event.total_steps:,}",
-                 f"{format_duration(seconds_left)} left"]
+        parts = [QCoreApplication.translate("RunProgress", "Epoch {0}/{1}").format(
+                     event.epoch, self._epochs),
+                 QCoreApplication.translate("RunProgress", "step {0:,}/{1:,}").format(
+                     event.step, event.total_steps),
+                 QCoreApplication.translate("RunProgress", "{0} left").format(
+                     format_duration(seconds_left))]
         if math.isfinite(event.samples_per_s):  # a resumed run's history has no speed
-            parts.insert(2, f"{event.samples_per_s:,.0f} samples/s")
+            parts.insert(2, QCoreApplication.translate("RunProgress", "{0:,.0f} samples/s")
+                         .format(event.samples_per_s))
         if self._last_epoch is not None:
             parts.append(format_scores(self._last_epoch.val_metric, None, self._metric))
         self.label.setText(" · ".join(parts))
@@ -100,19 +115,24 @@ class RunProgress(QWidget):
 
     def show_stopping(self) -> None:
         self._paused = False
-        self.label.setText("Stopping after this batch and saving a checkpoint…")
+        self.label.setText(QCoreApplication.translate(
+            "RunProgress", "Stopping after this batch and saving a checkpoint…"))
 
     def show_paused(self) -> None:
         self._paused = True
-        where = "the current batch"
+        where = QCoreApplication.translate("RunProgress", "the current batch")
         if self._last_batch is not None:
-            where = (f"step {self._last_batch.step:,}/{self._last_batch.total_steps:,} "
-                     f"(epoch {self._last_batch.epoch}/{self._epochs})")
-        self.label.setText(f"Paused after {where} · Continue goes on; Stop saves and ends")
+            where = QCoreApplication.translate(
+                "RunProgress", "step {0:,}/{1:,} (epoch {2}/{3})").format(
+                self._last_batch.step, self._last_batch.total_steps, self._last_batch.epoch,
+                self._epochs)
+        self.label.setText(QCoreApplication.translate(
+            "RunProgress", "Paused after {0} · Continue goes on; Stop saves and ends").format(
+            where))
 
     def show_continuing(self) -> None:
         self._paused = False
-        self.label.setText("Continuing…")
+        self.label.setText(QCoreApplication.translate("RunProgress", "Continuing…"))
 
     def show_finished(self, summary: dict) -> None:
         status = summary["status"]
@@ -121,23 +141,32 @@ class RunProgress(QWidget):
         done = summary.get("epochs_completed", 0)
         scores = format_scores(summary.get("final_val_metric"), summary.get("final_val_loss"),
                                summary.get("metric", "accuracy"))
-        text = (f"{status.capitalize()} after {done} of {self._epochs} epochs in "
-                f"{format_duration(summary.get('duration_s') or 0)}")
+        outcome = {"completed": QCoreApplication.translate("RunProgress", "Completed"),
+                   "stopped": QCoreApplication.translate("RunProgress", "Stopped"),
+                   "interrupted": QCoreApplication.translate("RunProgress", "Interrupted"),
+                   }.get(status, status.capitalize())
+        text = QCoreApplication.translate(
+            "RunProgress", "{0} after {1} of {2} epochs in {3}").format(
+            outcome, done, self._epochs, format_duration(summary.get("duration_s") or 0))
         if summary.get("stopped_early"):
-            text += (f" · stopped early: no better {summary.get('best_metric', 'val_loss')} "
-                     f"lately; the weights of epoch {summary.get('best_epoch')} kept")
+            text += QCoreApplication.translate(
+                "RunProgress", " · stopped early: no better {0} lately; the weights of epoch {1} "
+                "kept").format(summary.get("best_metric", "val_loss"), summary.get("best_epoch"))
         if scores:
             text += f" · {scores}"
         if status in ("stopped", "interrupted"):
-            text += " · File > Resume run… continues it"
+            text += QCoreApplication.translate("RunProgress",
+                                               " · File > Resume run… continues it")
         self.label.setText(text)
 
     def show_failed(self) -> None:
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.label.setText("The run did not finish; see the message below.")
+        self.label.setText(QCoreApplication.translate(
+            "RunProgress", "The run did not finish; see the message below."))
 
     def show_refused(self) -> None:
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.label.setText("The run did not start; see the message below.")
+        self.label.setText(QCoreApplication.translate(
+            "RunProgress", "The run did not start; see the message below."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
@@ -22,12 +22,17 @@ from core.errors import BadInput
 from core.runs.folder import default_runs_dir
 from core.train.losses import loss_for_task
 from gui.dataset_preview import DataPreviewDialog
+from gui.lr_find_dialog import LrFindDialog
 from gui.param_form import ChoiceField, ParamForm
+from gui.i18n import translate_help
 from gui.start_weights import StartWeightsField
 
-SECTION_TITLES = {
-    "model": "Model", "data": "Data", "optimizer": "Optimizer",
-    "scheduler": "Learning-rate schedule", "loss": "Loss",
+SECTION_TITLES = {  # translated where shown
+    "model": QT_TRANSLATE_NOOP("RunSetupPanel", "Model"),
+    "data": QT_TRANSLATE_NOOP("RunSetupPanel", "Data"),
+    "optimizer": QT_TRANSLATE_NOOP("RunSetupPanel", "Optimizer"),
+    "scheduler": QT_TRANSLATE_NOOP("RunSetupPanel", "Learning-rate schedule"),
+    "loss": QT_TRANSLATE_NOOP("RunSetupPanel", "Loss"),
 }
 # Offered before torch is loaded; the real list replaces it once torch is in.
 INITIAL_DEVICES = ("auto", "cpu")
@@ -44,7 +49,7 @@ class ComponentPicker(QGroupBox):
     """
 
     def __init__(self, section: str, catalogue: Catalogue) -> None:
-        super().__init__(SECTION_TITLES[section])
+        super().__init__(QCoreApplication.translate("RunSetupPanel", SECTION_TITLES[section]))
         self.section = section
         self.combo = QComboBox()
         self.help_label = QLabel()
@@ -68,8 +73,8 @@ class ComponentPicker(QGroupBox):
         name = self.combo.currentText()
         for entry_name, form in self.forms.items():
             form.setVisible(entry_name == name)
-        self.help_label.setText(self.combo.currentData())
-        self.combo.setToolTip(self.combo.currentData())
+        self.help_label.setText(translate_help(self.combo.currentData() or ""))
+        self.combo.setToolTip(translate_help(self.combo.currentData() or ""))
 
     def component(self) -> dict[str, Any]:
         name = self.combo.currentText()
@@ -101,13 +106,18 @@ class RunSetupPanel(QWidget):
             field = self.finetune_form.fields[name]
             field.setReadOnly(True)
             field.setStyleSheet("QLineEdit { background: palette(window); }")
-            field.setPlaceholderText("tick layers in the Layers tab")
-        self.layers_button = QPushButton("Choose layers…")
-        self.layers_button.setToolTip("Tick the layers that train in the Layers tab.")
+            field.setPlaceholderText(QCoreApplication.translate(
+                "RunSetupPanel", "tick layers in the Layers tab"))
+        self.layers_button = QPushButton(QCoreApplication.translate(
+            "RunSetupPanel", "Choose layers…"))
+        self.layers_button.setToolTip(QCoreApplication.translate(
+            "RunSetupPanel", "Tick the layers that train in the Layers tab."))
         self.layers_button.clicked.connect(self.layers_requested)
-        self.preview_button = QPushButton("Preview data…")
-        self.preview_button.setToolTip("Show sample images with their labels, the samples per "
-                                       "class, or the first rows of the chosen dataset.")
+        self.preview_button = QPushButton(QCoreApplication.translate(
+            "RunSetupPanel", "Preview data…"))
+        self.preview_button.setToolTip(QCoreApplication.translate(
+            "RunSetupPanel", "Show sample images with their labels, the samples per class, or "
+            "the first rows of the chosen dataset."))
         self.preview_button.clicked.connect(self.show_data_preview)
         self.preview_dialog: DataPreviewDialog | None = None
         preview_row = QHBoxLayout()
@@ -115,13 +125,27 @@ class RunSetupPanel(QWidget):
         preview_row.addWidget(self.preview_button)
         self.pickers["data"].layout().addLayout(preview_row)
         self.pickers["data"].combo.currentIndexChanged.connect(self._match_loss_to_data)
+        self.lr_find_button = QPushButton(QCoreApplication.translate(
+            "RunSetupPanel", "Find lr…"))
+        self.lr_find_button.setToolTip(QCoreApplication.translate(
+            "RunSetupPanel", "Learning-rate range test: train a copy of this model briefly "
+            "while the lr grows, plot the loss against it and suggest an lr. Nothing is "
+            "saved."))
+        self.lr_find_button.clicked.connect(self.show_lr_finder)
+        self.lr_find_dialog: LrFindDialog | None = None
+        lr_row = QHBoxLayout()
+        lr_row.addStretch(1)
+        lr_row.addWidget(self.lr_find_button)
+        self.pickers["optimizer"].layout().addLayout(lr_row)
         layout = QVBoxLayout(self)
         for section in ("model", "data"):
             layout.addWidget(self.pickers[section])
-        layout.addWidget(_group("Training", self.training_form))
+        layout.addWidget(_group(QCoreApplication.translate("RunSetupPanel", "Training"),
+                                self.training_form))
         for section in ("optimizer", "scheduler", "loss"):
             layout.addWidget(self.pickers[section])
-        finetune = _group("Fine-tuning", self.finetune_form)
+        finetune = _group(QCoreApplication.translate("RunSetupPanel", "Fine-tuning"),
+                          self.finetune_form)
         layers_row = QHBoxLayout()
         layers_row.addStretch(1)
         layers_row.addWidget(self.layers_button)
@@ -161,13 +185,37 @@ class RunSetupPanel(QWidget):
         try:
             data = self.pickers["data"].component()
         except BadInput as exc:
-            QMessageBox.warning(self, "Data preview", str(exc))
+            QMessageBox.warning(self, QCoreApplication.translate(
+                "RunSetupPanel", "Data preview"), str(exc))
             return
         self.close_data_preview()
         name = data.pop("name")
         self.preview_dialog = DataPreviewDialog(name, data, self.training_form.values()["seed"],
                                                 self)
         self.preview_dialog.show()
+
+    def show_lr_finder(self) -> None:
+        """Run the range test on the settings on screen; its suggestion goes into lr."""
+        try:
+            config = self.config()
+        except BadInput as exc:
+            QMessageBox.warning(self, QCoreApplication.translate(
+                "RunSetupPanel", "Find lr"), str(exc))
+            return
+        self.close_lr_finder()
+        self.lr_find_dialog = LrFindDialog(config, self.set_lr, self)
+        self.lr_find_dialog.show()
+
+    def set_lr(self, lr: float) -> None:
+        """Put `lr` into the chosen optimizer's lr field."""
+        picker = self.pickers["optimizer"]
+        picker.forms[picker.combo.currentText()].set_values({"lr": lr})
+
+    def close_lr_finder(self) -> None:
+        if self.lr_find_dialog is not None:
+            self.lr_find_dialog.close()
+            self.lr_find_dialog.deleteLater()
+            self.lr_find_dialog = None
 
     def close_data_preview(self) -> None:
         """Close the preview window, waiting for its loading to end."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtCore import (QT_TRANSLATE_NOOP, QCoreApplication, QSortFilterProxyModel, Qt,
+                            QUrl, Signal)
 from PySide6.QtGui import (QBrush, QColor, QDesktopServices, QFont, QShowEvent, QStandardItem,
                            QStandardItemModel)
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBoxLayout,
@@ -28,8 +29,13 @@ from core.runs.history import RunRecord, command_line, delete_run, list_runs, se
 from gui.plots import ComparePlots, run_colors
 from gui.run_progress import format_duration
 
-COLUMNS = ("Name", "Model", "Dataset", "Status", "Best metric", "Best val loss", "Epochs",
-           "Duration", "Started", "Note")
+# Marked for translation here, translated where shown (lupdate reads the markers).
+COLUMNS = (QT_TRANSLATE_NOOP("RunsPanel", "Name"), QT_TRANSLATE_NOOP("RunsPanel", "Model"),
+           QT_TRANSLATE_NOOP("RunsPanel", "Dataset"), QT_TRANSLATE_NOOP("RunsPanel", "Status"),
+           QT_TRANSLATE_NOOP("RunsPanel", "Best metric"),
+           QT_TRANSLATE_NOOP("RunsPanel", "Best val loss"),
+           QT_TRANSLATE_NOOP("RunsPanel", "Epochs"), QT_TRANSLATE_NOOP("RunsPanel", "Duration"),
+           QT_TRANSLATE_NOOP("RunsPanel", "Started"), QT_TRANSLATE_NOOP("RunsPanel", "Note"))
 NAME, MODEL, DATASET, STATUS, METRIC, LOSS, EPOCHS, DURATION, STARTED, NOTE = range(10)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -55,15 +61,18 @@ class RunsPanel(QWidget):
         self._running = False
 
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter runs by name, model, dataset, status or note")
+        self.filter_edit.setPlaceholderText(QCoreApplication.translate(
+            "RunsPanel", "Filter runs by name, model, dataset, status or note"))
         self.filter_edit.setClearButtonEnabled(True)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.setToolTip(f"Read the runs folder again: {self.runs_dir}")
+        self.refresh_button = QPushButton(QCoreApplication.translate("RunsPanel", "Refresh"))
+        self.refresh_button.setToolTip(QCoreApplication.translate(
+            "RunsPanel", "Read the runs folder again: {0}").format(self.runs_dir))
         self.refresh_button.clicked.connect(self.reload)
         self.count_label = QLabel()
 
         self.model = QStandardItemModel(0, len(COLUMNS))
-        self.model.setHorizontalHeaderLabels(COLUMNS)
+        self.model.setHorizontalHeaderLabels(
+            [QCoreApplication.translate("RunsPanel", c) for c in COLUMNS])
         self.proxy = QSortFilterProxyModel()
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -87,23 +96,42 @@ class RunsPanel(QWidget):
 
         self.buttons: dict[str, QPushButton] = {}
         actions = (
-            ("rename", "Rename…", "Give the run a name of your own (its folder keeps its name).",
-             self.rename),
-            ("note", "Note…", "Write a note about the run.", self.edit_note),
-            ("load", "Load settings", "Put this run's settings into the setup panel.",
-             self.load_settings),
-            ("rerun", "Run again", "Start a new run with this run's settings.", self.rerun),
-            ("resume", "Resume", "Continue a stopped or interrupted run from its last "
-             "checkpoint.", self.resume),
-            ("evaluate", "Evaluate", "Confusion matrix, per-class scores and mistakes of the "
-             "best checkpoint.", self.evaluate),
-            ("export", "Export…", "Save the trained model as TorchScript, ONNX, safetensors or "
-             "a state_dict.", self.export),
-            ("copy", "Copy command", "Copy the command line that repeats this run.",
+            ("rename", QCoreApplication.translate("RunsPanel", "Rename…"),
+             QCoreApplication.translate("RunsPanel", "Give the run a name of your own (its "
+                                                     "folder keeps its name)."), self.rename),
+            ("note", QCoreApplication.translate("RunsPanel", "Note…"),
+             QCoreApplication.translate("RunsPanel", "Write a note about the run."),
+             self.edit_note),
+            ("load", QCoreApplication.translate("RunsPanel", "Load settings"),
+             QCoreApplication.translate("RunsPanel", "Put this run's settings into the setup "
+                                                     "panel."), self.load_settings),
+            ("rerun", QCoreApplication.translate("RunsPanel", "Run again"),
+             QCoreApplication.translate("RunsPanel",
+                                        "Start a new run with this run's settings."),
+             self.rerun),
+            ("resume", QCoreApplication.translate("RunsPanel", "Resume"),
+             QCoreApplication.translate("RunsPanel", "Continue a stopped or interrupted run "
+                                                     "from its last checkpoint."), self.resume),
+            ("evaluate", QCoreApplication.translate("RunsPanel", "Evaluate"),
+             QCoreApplication.translate("RunsPanel", "Confusion matrix, per-class scores and "
+                                                     "mistakes of the best checkpoint."),
+             self.evaluate),
+            ("export", QCoreApplication.translate("RunsPanel", "Export…"),
+             QCoreApplication.translate("RunsPanel", "Save the trained model as TorchScript, "
+                                                     "ONNX, safetensors or a state_dict."),
+             self.export),
+            ("copy", QCoreApplication.translate("RunsPanel", "Copy command"),
+             QCoreApplication.translate("RunsPanel",
+                                        "Copy the command line that repeats this run."),
              self.copy_command),
-            ("open", "Open folder", "Show the run's folder in the file manager.",
+            ("open", QCoreApplication.translate("RunsPanel", "Open folder"),
+             QCoreApplication.translate("RunsPanel",
+                                        "Show the run's folder in the file manager."),
              self.open_folder),
-            ("delete", "Delete…", "Delete the run's folder and everything in it.", self.delete),
+            ("delete", QCoreApplication.translate("RunsPanel", "Delete…"),
+             QCoreApplication.translate("RunsPanel",
+                                        "Delete the run's folder and everything in it."),
+             self.delete),
         )
         # Two rows: doing something with the run, then looking after it.
         button_rows = [QHBoxLayout(), QHBoxLayout()]
@@ -118,22 +146,25 @@ class RunsPanel(QWidget):
             row.addStretch(1)
 
         self.compare_plots = ComparePlots()
-        self.only_differences = QCheckBox("Only the settings that differ")
+        self.only_differences = QCheckBox(QCoreApplication.translate(
+            "RunsPanel", "Only the settings that differ"))
         self.only_differences.setChecked(True)
         self.only_differences.toggled.connect(self._show_settings)
         self.settings_table = QTableWidget()
         self.settings_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.settings_table.verticalHeader().hide()
-        self.compare_hint = QLabel("Select runs above to compare them: Ctrl-click or "
-                                   "Shift-click to select several.")
+        self.compare_hint = QLabel(QCoreApplication.translate(
+            "RunsPanel", "Select runs above to compare them: Ctrl-click or Shift-click to "
+            "select several."))
         self.compare_hint.setStyleSheet("QLabel { color: palette(placeholder-text); }")
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
         settings_layout.addWidget(self.only_differences)
         settings_layout.addWidget(self.settings_table, 1)
         self.compare_tabs = QTabWidget()
-        self.compare_tabs.addTab(self.compare_plots, "Curves")
-        self.compare_tabs.addTab(settings, "Settings")
+        self.compare_tabs.addTab(self.compare_plots, QCoreApplication.translate(
+            "RunsPanel", "Curves"))
+        self.compare_tabs.addTab(settings, QCoreApplication.translate("RunsPanel", "Settings"))
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -214,7 +245,9 @@ class RunsPanel(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{total} runs" if shown == total else f"{shown} of {total} runs")
+        self.count_label.setText(
+            QCoreApplication.translate("RunsPanel", "{0} runs").format(total) if shown == total
+            else QCoreApplication.translate("RunsPanel", "{0} of {1} runs").format(shown, total))
 
     def _update_buttons(self) -> None:
         runs = self.selected_runs()
@@ -279,7 +312,8 @@ class RunsPanel(QWidget):
         table.clear()
         table.setColumnCount(1 + len(runs))
         table.setRowCount(len(rows))
-        table.setHorizontalHeaderLabels(["setting", *(r.display_name for r in runs)])
+        table.setHorizontalHeaderLabels([QCoreApplication.translate(
+            "RunsPanel", "setting"), *(r.display_name for r in runs)])
         colors = run_colors([r.folder for r in runs])  # as the curves are drawn
         for column, record in enumerate(runs, start=1):
             table.horizontalHeaderItem(column).setForeground(QBrush(QColor(colors[record.folder])))
@@ -311,8 +345,10 @@ class RunsPanel(QWidget):
         record = self._one()
         if record is None:
             return
-        name, ok = QInputDialog.getText(self, "Rename run", f"Name for {record.folder} (empty: "
-                                        "the folder's name):", text=record.display_name)
+        name, ok = QInputDialog.getText(
+            self, QCoreApplication.translate("RunsPanel", "Rename run"),
+            QCoreApplication.translate("RunsPanel", "Name for {0} (empty: the folder's name):")
+            .format(record.folder), text=record.display_name)
         if ok:
             self._write_notes(record, name=name)
 
@@ -320,8 +356,10 @@ class RunsPanel(QWidget):
         record = self._one()
         if record is None:
             return
-        note, ok = QInputDialog.getMultiLineText(self, "Note", f"Note on {record.display_name}:",
-                                                 record.note)
+        note, ok = QInputDialog.getMultiLineText(
+            self, QCoreApplication.translate("RunsPanel", "Note"),
+            QCoreApplication.translate("RunsPanel", "Note on {0}:").format(record.display_name),
+            record.note)
         if ok:
             self._write_notes(record, note=note)
 
@@ -329,7 +367,8 @@ class RunsPanel(QWidget):
         try:
             set_notes(record.path, **notes)
         except BadInput as exc:
-            QMessageBox.warning(self, "TrainDesk", str(exc))
+            QMessageBox.warning(self, QCoreApplication.translate(
+                "RunsPanel", "TrainDesk"), str(exc))
         self.reload()
 
     def delete(self) -> None:
@@ -337,9 +376,10 @@ class RunsPanel(QWidget):
         if record is None:
             return
         answer = QMessageBox.question(
-            self, "Delete run",
-            f"Delete the run folder\n{record.path}\nwith its checkpoints and metrics? This "
-            "cannot be undone.",
+            self, QCoreApplication.translate("RunsPanel", "Delete run"),
+            QCoreApplication.translate(
+                "RunsPanel", "Delete the run folder\n{0}\nwith its checkpoints and metrics? "
+                "This cannot be undone.").format(record.path),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
@@ -347,9 +387,11 @@ class RunsPanel(QWidget):
         try:
             delete_run(record.path, self.runs_dir)
         except BadInput as exc:
-            QMessageBox.warning(self, "TrainDesk", str(exc))
+            QMessageBox.warning(self, QCoreApplication.translate(
+                "RunsPanel", "TrainDesk"), str(exc))
         else:
-            self.message.emit(f"Deleted {record.path}")
+            self.message.emit(QCoreApplication.translate("RunsPanel", "Deleted {0}").format(
+                record.path))
         self.reload()
 
     def open_folder(self) -> None:
@@ -362,13 +404,15 @@ class RunsPanel(QWidget):
         if record is not None:
             line = command_line(record.path)
             QApplication.clipboard().setText(line)
-            self.message.emit(f"Copied: {line}")
+            self.message.emit(QCoreApplication.translate("RunsPanel", "Copied: {0}").format(line))
 
     def _config(self, record: RunRecord):
         try:
             return load_config(record.path / "config.toml")
         except BadInput as exc:
-            QMessageBox.warning(self, "TrainDesk", f"Cannot read this run's settings: {exc}")
+            QMessageBox.warning(self, QCoreApplication.translate(
+                "RunsPanel", "TrainDesk"), QCoreApplication.translate(
+                "RunsPanel", "Cannot read this run's settings: {0}").format(exc))
             return None
 
     def load_settings(self) -> None:
@@ -376,7 +420,8 @@ class RunsPanel(QWidget):
         config = self._config(record) if record is not None and not self._running else None
         if config is not None:
             self.load_settings_requested.emit(config)
-            self.message.emit(f"Loaded the settings of {record.display_name}")
+            self.message.emit(QCoreApplication.translate(
+                "RunsPanel", "Loaded the settings of {0}").format(record.display_name))
 
     def rerun(self) -> None:
         record = self._one()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QMenu, QPushButton,
                                QVBoxLayout, QWidget)
 
-WEIGHTS_FILE_FILTER = "PyTorch weights (*.pt *.pth);;All files (*)"
+WEIGHTS_FILE_FILTER = QT_TRANSLATE_NOOP("StartWeightsField",
+                                        "PyTorch weights (*.pt *.pth);;All files (*)")
 CHECKPOINT_KINDS = ("best", "last")
 MAX_RUNS_LISTED = 30
 
@@ -42,17 +44,21 @@ class StartWeightsField(QWidget):
         super().__init__()
         self.runs_dir = Path(runs_dir)
         self.line_edit = QLineEdit()
-        self.line_edit.setPlaceholderText("none: fresh weights")
+        self.line_edit.setPlaceholderText(QCoreApplication.translate(
+            "StartWeightsField", "none: fresh weights"))
         self.line_edit.textChanged.connect(self.line_edit.setToolTip)
         # Room for most of a run's folder name: "<run folder>/checkpoints/best.pt".
         self.line_edit.setMinimumWidth(self.line_edit.fontMetrics().horizontalAdvance("x" * 44))
         self.runs_menu = QMenu(self)
         self.runs_menu.aboutToShow.connect(self._fill_runs_menu)
-        self.runs_button = QPushButton("Earlier run")
-        self.runs_button.setToolTip("Start from the best or last checkpoint of an earlier run.")
+        self.runs_button = QPushButton(QCoreApplication.translate(
+            "StartWeightsField", "Earlier run"))
+        self.runs_button.setToolTip(QCoreApplication.translate(
+            "StartWeightsField", "Start from the best or last checkpoint of an earlier run."))
         self.runs_button.setMenu(self.runs_menu)
-        browse = QPushButton("Browse…")
-        browse.setToolTip("Any checkpoint or state_dict file (.pt).")
+        browse = QPushButton(QCoreApplication.translate("StartWeightsField", "Browse…"))
+        browse.setToolTip(QCoreApplication.translate(
+            "StartWeightsField", "Any checkpoint or state_dict file (.pt)."))
         browse.clicked.connect(self._browse)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -67,7 +73,9 @@ class StartWeightsField(QWidget):
         self.runs_menu.clear()
         checkpoints = run_checkpoints(self.runs_dir)
         if not checkpoints:
-            self.runs_menu.addAction(f"No run with a checkpoint yet in {self.runs_dir}") \
+            self.runs_menu.addAction(QCoreApplication.translate(
+                "StartWeightsField", "No run with a checkpoint yet in {0}").format(
+                    self.runs_dir)) \
                 .setEnabled(False)
         for label, path in checkpoints:
             action = self.runs_menu.addAction(label)
@@ -77,8 +85,10 @@ class StartWeightsField(QWidget):
     def _browse(self) -> None:
         start = self.line_edit.text() or str(self.runs_dir if self.runs_dir.is_dir()
                                              else Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Choose start weights", start,
-                                              WEIGHTS_FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, QCoreApplication.translate(
+            "StartWeightsField", "Choose start weights"), start,
+                                              QCoreApplication.translate(
+                                                  "StartWeightsField", WEIGHTS_FILE_FILTER))
         if path:
             self.line_edit.setText(path)
 

@@ -2,7 +2,8 @@
 
     python packaging/build.py [--formats tar,deb] [--no-window-check]
 
-1. renders the icon from resources/traindesk.svg into build/icon/,
+1. renders the icon from resources/traindesk.svg into build/icon/, and compiles
+   resources/i18n/traindesk_zh_CN.ts into the .qm the app ships,
 2. runs PyInstaller on packaging/traindesk.spec: dist/TrainDesk/ (and dist/TrainDesk.app
    on macOS),
 3. checks that no test or build files went in, then runs the frozen `TrainDesk self-test`
@@ -92,6 +93,9 @@ def build(formats: list[str], window_check: bool = True) -> dict:
     step("rendering the icon")
     render_icon(ICON_SVG, ICON_PNG, 256)
 
+    step("compiling the Chinese translation")
+    compile_translations()
+
     step("running PyInstaller (several minutes)")
     for old in (DIST / NAME, DIST / f"{NAME}.app", BUILD / "pyinstaller"):
         remove(old)
@@ -139,6 +143,17 @@ def project_version() -> str:
         raise BuildFailed(f"pyproject.toml says version {declared}, core/__init__.py "
                           f"{version}: make them agree")
     return version
+
+
+def compile_translations() -> None:
+    """resources/i18n/*.ts into .qm beside them, which the spec bundles with the other
+    resources: the frozen app never compiles at start (gui/i18n.py)."""
+    from gui.i18n import compile_ts
+
+    for ts in sorted((ROOT / "resources" / "i18n").glob("*.ts")):
+        compile_ts(ts, ts.with_suffix(".qm"))
+        if not ts.with_suffix(".qm").is_file():
+            raise SystemExit(f"build: lrelease did not compile {ts}")
 
 
 def render_icon(svg: Path, png: Path, size: int) -> None:

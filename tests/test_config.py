@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,10 @@ def test_non_default_config_round_trips_through_a_file(tmp_path):
         "scheduler": {"name": "cosine", "min_lr": 1e-5},
         "loss": {"name": "cross_entropy", "label_smoothing": 0.1},
         "training": {"epochs": 7, "batch_size": 33, "device": "cuda:1", "seed": 2**32 - 1},
-        "finetune": {"init_from": "C:\\weights\\ünïcode \"quoted\".pt", "freeze": ["layers.1"]},
+        # absolute, as load_config stores paths; a backslash and quotes to escape
+        "finetune": {"init_from": os.path.normpath(os.path.join(tmp_path, "C:\\weights\\"
+                                                                "ünïcode \"quoted\".pt")),
+                     "freeze": ["layers.1"]},
     })
     assert config.optimizer.params["lr"] == 1.0 and isinstance(config.optimizer.params["lr"],
                                                                   float)

@@ -205,3 +205,128 @@ def test_a_csv_regression_trains_through_the_trainer(tmp_path):
         "training.device=cpu", "training.threads=1", "optimizer.lr=0.01"])
     summary = train(config, runs_dir=tmp_path / "runs")
     assert summary["metric"] == "r2" and summary["final_val_metric"] > 0.9
+
+
+# --- Files as spreadsheets and editors save them: encodings, quoting, line endings --------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def read(path, **kwargs):
+    from core.data.tables import read_csv
+
+    return read_csv(str(path), "[data] path", **kwargs)
+
+
+@pytest.mark.parametrize("encoding, described", [
+    ("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with a BOM"), ("utf-16", "UTF-16"),
+    ("gbk", "GB18030 (GBK)")])
+def test_chinese_files_read_the_same_in_every_encoding(tmp_path, encoding, described):
+    text = (FIXTURES / "reviews_zh.csv").read_text(encoding="utf-8")
+    path = tmp_path / "评论.csv"  # a Chinese file name too
+    path.write_bytes(text.encode(encoding))
+    table = read(path)
+    assert table.header == ["label", "review"] and len(table.rows) == 32
+    assert table.rows[1] == ["好评", '饭菜很香，分量足，"超值"！']
+    assert table.notes[0] == f"评论.csv read as {described} (detected; set encoding to choose)"
+
+
+def test_a_gbk_file_is_not_read_as_mojibake():
+    table = read(FIXTURES / "reviews_zh_gbk.csv")
+    assert {row[0] for row in table.rows} == {"好评", "差评"}
+    assert "GB18030 (GBK)" in table.notes[0]
+    with pytest.raises(BadInput, match=r"is not UTF-8 \(byte \d+ does not fit\); set the "
+                                       "encoding to auto"):
+        read(FIXTURES / "reviews_zh_gbk.csv", encoding="utf-8")
+
+
+def test_a_latin1_file_with_accented_names_and_decimal_commas():
+    data = build("csv", path=str(FIXTURES / "people_latin1.csv"), target="group", val_split=0.25)
+    table = read(FIXTURES / "people_latin1.csv")
+    assert [row[0] for row in table.rows][:4] == ["José Álvarez", "Zoë Müller",
+                                                  "François Lefèvre", "Søren Ærø"]
+    assert table.rows[0][2:4] == ["1.72", "68.5"]  # 1,72;68,5: numbers with decimal commas
+    assert "cp1252 (Western European)" in table.notes[0]
+    assert "16 number(s) with a decimal comma (1,5) read as numbers (1.5)" in table.notes
+    # height and weight are numbers (one column each), not categories
+    assert "height" in data.feature_names and "weight" in data.feature_names
+    assert read(FIXTURES / "people_latin1.csv", encoding="latin-1").rows == table.rows
+
+
+def test_a_comma_file_keeps_commas_inside_quotes_as_text(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('x,label\n"1,5",a\n"2,5",b\n', encoding="utf-8")
+    assert read(path).rows == [["1,5", "a"], ["2,5", "b"]]
+
+
+def test_an_encoding_no_guess_fits_is_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    # not UTF-8, not real GBK (decodes as GB18030, but to rare characters), not cp1252
+    path.write_bytes(b"name,value\n\x81a,1\n\x90b,2\n")
+    with pytest.raises(BadInput, match="cannot tell how .* is encoded .*set the encoding"):
+        read(path)
+    assert read(path, encoding="latin-1").rows == [["\x81a", "1"], ["\x90b", "2"]]
+
+
+def test_standard_quoting_commas_doubled_quotes_and_newlines_in_fields(tmp_path):
+    """csv.Sniffer guessed doublequote=False on a real review file; quoting is RFC 4180."""
+    path = tmp_path / "q.csv"
+    path.write_text('label,review\n1,"good, really ""good"""\n0,"bad\nvery bad, ""awful"""\n'
+                    '1,plain\n' + "".join(f'{i % 2},"a ""quoted"" word, {i}"\n'
+                                          for i in range(40)), encoding="utf-8")
+    table = read(path)
+    assert table.rows[0] == ["1", 'good, really "good"']
+    assert table.rows[1] == ["0", 'bad\nvery bad, "awful"']
+    assert table.rows[2] == ["1", "plain"] and len(table.rows) == 43
+    assert table.lines[:3] == [2, 4, 5]  # a row's last physical line
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_the_delimiter_is_detected(tmp_path, delimiter):
+    path = tmp_path / "d.csv"
+    path.write_text(delimiter.join(["a", "b", "c"]) + "\n"
+                    + delimiter.join(["1", '"x, y"', "3"]) + "\n", encoding="utf-8")
+    assert read(path).rows == [["1", "x, y", "3"]]
+
+
+def test_cr_only_line_endings_and_huge_fields(tmp_path):
+    cr = tmp_path / "mac.csv"
+    cr.write_bytes(b"a,b\r1,x\r2,y\r")
+    assert read(cr).rows == [["1", "x"], ["2", "y"]]
+    big = tmp_path / "big.csv"
+    long_text = "长" * 200_000  # past csv's default 128 KiB field limit
+    big.write_text(f'text,label\n"{long_text}",a\nshort,b\n', encoding="utf-8")
+    assert read(big).rows[0] == [long_text, "a"]
+
+
+def test_control_characters_in_the_header_are_shown_escaped(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("\x1b[31mred\x07,label\n1,a\n2,b\n", encoding="utf-8")
+    table = read(path)
+    assert table.header[0] == "\\x1b[31mred\\x07"
+    with pytest.raises(BadInput) as raised:
+        build("csv", path=str(path), target="nothing")
+    assert "\x1b" not in str(raised.value) and "\\x1b[31mred" in str(raised.value)
+
+
+def test_special_files_are_refused_without_reading_them(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # reading it would block until someone writes
+    with pytest.raises(BadInput, match="is not a regular file; choose a file"):
+        read(fifo)
+    with pytest.raises(BadInput, match="is not a regular file"):
+        read("/dev/zero")  # endless: must not be read into memory
+    with pytest.raises(BadInput, match="is a folder"):
+        read(tmp_path)
+
+
+def test_oversized_files_are_refused(tmp_path, monkeypatch):
+    import core.data.encodings as encodings
+
+    monkeypatch.setattr(encodings, "MAX_TEXT_FILE_BYTES", 10)
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="split it or take a sample"):
+        read(path)

@@ -64,7 +64,7 @@ def test_text_csv_gives_token_ids_and_a_vocabulary(tmp_path):
     words = set(GOOD + BAD + FILLER) | {".", "!", ",", "i'd", "say"}
     assert data.vocab_size == len(words) + 2  # every word appears in training, plus pad, unknown
     assert int(data.train_x.max()) < data.vocab_size
-    assert any(n.startswith(f"vocabulary of {len(words)} words") for n in data.notes)
+    assert any(n.startswith(f"vocabulary of {len(words)} tokens") for n in data.notes)
     assert any("longer than 8 tokens were cut" in n for n in data.notes)
     assert data.preview_columns == ["review", "sentiment"] and len(data.preview_rows) == 50
 
@@ -103,3 +103,61 @@ def test_a_sequence_model_learns_the_sentiment(tmp_path, model):
         "training.threads=1", "optimizer.lr=0.003"])
     summary = train(config, runs_dir=tmp_path / "runs")
     assert summary["final_val_accuracy"] >= 0.9
+
+
+# --- Chinese: character tokens, files in every encoding ---------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_the_character_tokenizer_splits_cjk_and_keeps_latin_words():
+    from core.data.text import choose_tokenizer
+
+    text = "这部电影非常好看! I didn't like it"
+    assert tokenize(text, tokenizer="characters") == [
+        "这", "部", "电", "影", "非", "常", "好", "看", "!", "i", "didn't", "like", "it"]
+    assert tokenize("这部电影非常好看", tokenizer="words") == ["这部电影非常好看"]
+    assert tokenize("ひらがなとカタカナ", tokenizer="characters") == list("ひらがなとカタカナ")
+    assert choose_tokenizer(["送餐很快，味道不错", "good"]) == "characters"
+    assert choose_tokenizer(["a fine film", "很好"]) == "words"
+
+
+def test_chinese_texts_get_character_tokens_stored_with_the_run(tmp_path):
+    data = build(path=str(FIXTURES / "reviews_zh.csv"), text_column="review", max_length=16)
+    assert data.class_names == ["好评", "差评"]
+    assert data.preprocessing["tokenizer"] == "characters"
+    assert "texts tokenized by character (auto; set tokenizer to choose)" in data.notes
+    vocabulary = data.preprocessing["vocabulary"]
+    assert "好" in vocabulary and "，" in vocabulary and all(len(t) == 1 for t in vocabulary)
+    # a prediction reads the stored tokenizer: an unseen sentence of known characters
+    from core.inference.predict import prepare_text
+
+    ids, notes = prepare_text("味道很好，送餐很快", data.preprocessing)
+    assert (ids[0, :9] > UNKNOWN).all() and notes == []
+    words = dict(data.preprocessing, tokenizer="words")  # what the old tokenizer did
+    unknown = prepare_text("味道很好，送餐很快", words)[1]
+    assert unknown == ["2 of 3 tokens are not in the vocabulary"]
+
+
+def test_the_tokenizer_setting_overrides_auto():
+    data = build(path=str(FIXTURES / "reviews_zh.csv"), text_column="review",
+                 tokenizer="words")
+    assert data.preprocessing["tokenizer"] == "words"
+    assert not any("auto" in n for n in data.notes)
+
+
+def test_the_same_data_in_every_encoding_trains_to_identical_metrics(tmp_path):
+    text = (FIXTURES / "reviews_zh.csv").read_text(encoding="utf-8")
+    summaries = {}
+    for encoding in ("utf-8", "utf-8-sig", "utf-16", "gbk"):
+        path = tmp_path / f"评论-{encoding}.csv"
+        path.write_bytes(text.encode(encoding))
+        config = RunConfig().with_overrides([
+            "model.name=lstm", "data.name=text_csv", f"data.path={path}",
+            "data.text_column=review", "data.max_length=24", "training.epochs=2",
+            "training.batch_size=8", "training.device=cpu", "training.threads=1",
+            "training.seed=3"])
+        summary = train(config, runs_dir=tmp_path / "runs")
+        summaries[encoding] = (summary["final_val_accuracy"], summary["final_val_loss"],
+                               summary["best_val_loss"])
+    assert len(set(summaries.values())) == 1, summaries

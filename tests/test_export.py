@@ -77,7 +77,8 @@ def _load_back(fmt: str, path: Path, run_dir: Path):
 
 
 def test_every_format_is_available_here():
-    assert available_formats() == {"pt": "", "safetensors": "", "torchscript": "", "onnx": ""}
+    assert available_formats() == {"pt": "", "safetensors": "", "torchscript": "", "onnx": "",
+                                   "hf": "", "peft": ""}
 
 
 @pytest.mark.parametrize("fmt", ["pt", "safetensors", "torchscript", "onnx"])

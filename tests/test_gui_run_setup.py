@@ -115,6 +115,9 @@ def test_save_and_open_a_run_file_through_the_file_menu(qtbot, tmp_path, monkeyp
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         lambda *args, **kwargs: (str(saved), ""))
     window.open_action.trigger()
+    # A relative file setting is read against the run file's folder, as the command line
+    # reads it, and shown absolute from then on.
+    config.finetune.init_from = str(tmp_path / config.finetune.init_from)
     assert window.setup_panel.config() == config
     assert window.message_bar.isHidden()
 

@@ -26,7 +26,7 @@ from core.errors import BadInput, TrainingFailed
 from core.events import BatchEnd, CheckpointSaved, EpochEnd, RunFailed
 from core.models.networks import MLP
 from core.runs.curves import read_curves
-from core.runs.folder import METRIC_COLUMNS, RunFolder, effective_status, process_alive
+from core.runs.folder import METRIC_COLUMNS, RunFolder, effective_status, is_locked
 from core.train.loop import train
 from run_control import StopAfter, mlp_config, non_finite_from, read_metrics, run_dirs
 
@@ -404,8 +404,8 @@ def _killed_run(tmp_path: Path) -> tuple[Path, dict]:
 
 def test_a_killed_runs_folder_reads_as_interrupted_and_resumes_cleanly(tmp_path):
     run_dir, written = _killed_run(tmp_path)
-    assert not process_alive(written)
-    assert effective_status(written) == "interrupted"
+    assert not is_locked(run_dir)  # the OS released the dead process's lock
+    assert effective_status(written, run_dir) == "interrupted"
     rows = read_metrics(run_dir)  # the half row is skipped, not an error
     assert [int(r["step"]) for r in rows if r["split"] == "train"] == list(range(1, 18))
 
@@ -439,18 +439,24 @@ def test_continue_metrics_keeps_rows_up_to_the_checkpoint(tmp_path):
 def test_a_run_still_training_in_another_process_is_not_resumed(tmp_path):
     summary = train(mlp_config("training.epochs=1"), runs_dir=tmp_path)
     run_dir = Path(summary["run_dir"])
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    written = {**summary, "status": "running"}
+    (run_dir / "summary.json").write_text(json.dumps(written), encoding="utf-8")
+    holder = subprocess.Popen(  # holds the run's lock, as a process training it does
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from core.runs.folder import RunLock; RunLock.take(Path(sys.argv[1])); "
+         "print('locked', flush=True); time.sleep(60)", str(run_dir)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
     try:
-        written = {**summary, "status": "running", "pid": live.pid}
-        (run_dir / "summary.json").write_text(json.dumps(written), encoding="utf-8")
-        assert process_alive(written) and effective_status(written) == "running"
-        assert not process_alive({**written, "host": "another-machine"})
-        with pytest.raises(BadInput, match=rf"still being trained by process {live.pid}; "
+        assert holder.stdout.readline().strip() == "locked"
+        assert is_locked(run_dir) and effective_status(written, run_dir) == "running"
+        with pytest.raises(BadInput, match=rf"still being trained by process {holder.pid}; "
                                            "stop that run first"):
             train(None, resume_dir=run_dir)
+        assert json.loads((run_dir / "summary.json").read_text()) == written  # untouched
     finally:
-        live.kill()
-        live.wait()
+        holder.kill()
+        holder.wait()
+    assert effective_status(written, run_dir) == "interrupted"
     assert train(None, resume_dir=run_dir)["status"] == "completed"
 
 

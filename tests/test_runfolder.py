@@ -15,7 +15,7 @@ from core.config import RunConfig, load_config
 from core.errors import BadInput
 from core.files import write_atomic, write_json_atomic, write_text_atomic
 from core.events import EpochEnd
-from core.runs.folder import METRIC_COLUMNS, RunFolder, default_runs_dir
+from core.runs.folder import LOCK_FILE, METRIC_COLUMNS, RunFolder, default_runs_dir
 from core.train.loop import train
 from run_control import read_metrics
 
@@ -47,7 +47,8 @@ def test_folder_is_named_timestamp_model_data(finished_run):
     assert run_dir.parent == runs_dir
     assert re.fullmatch(r"\d{8}-\d{6}-mlp-digits", run_dir.name)
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "checkpoints", "config.toml", "metrics.csv", "summary.json"]
+        ".run.lock", "checkpoints", "config.toml", "metrics.csv", "summary.json",
+        "tensorboard"]
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.pt", "last.pt"]
 
 
@@ -151,7 +152,8 @@ def test_checkpoints_load_with_weights_only_and_hold_plain_types(finished_run, k
 
 def test_no_temporary_files_are_left_behind(finished_run):
     _, _, run_dir, _ = finished_run
-    leftovers = [p for p in run_dir.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    leftovers = [p for p in run_dir.rglob("*")
+                 if (p.name.startswith(".") or p.suffix == ".tmp") and p.name != LOCK_FILE]
     assert leftovers == []
 
 

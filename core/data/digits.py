@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.entries import Catalogue, Param
+from core.errors import BadInput
 from core.data.memory import AUGMENT, VAL_SPLIT, InMemoryData, image_batches, stratified_split
 
 DATASETS = Catalogue("dataset")
@@ -30,6 +31,9 @@ def digits(params: dict, seed: int) -> InMemoryData:
     images = bunch.images.astype(np.float32) / 16.0  # scans hold 0..16 ink levels
     labels = bunch.target.astype(np.int64)
     keep = sorted(set(params["classes"])) or list(range(10))
+    if len(keep) < 2:
+        raise BadInput(f"[data] classes = {params['classes']}: a classifier needs at least two "
+                       "classes; list two or more digits, or none for all ten")
     mask = np.isin(labels, keep)
     images, labels = images[mask], labels[mask]
     # Labels become 0..k-1 in the order of `keep`, so a subset trains a k-way classifier.

@@ -10,6 +10,7 @@ batches also get the augmentation chosen here.
 from __future__ import annotations
 
 import gzip
+import math
 import pickle
 import struct
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from core.entries import Catalogue, Param
 from core.data.memory import (AUGMENT, VAL_SPLIT, InMemoryData, data_dir, image_batches,
                            stratified_split)
 from core.errors import BadInput
+from core.files import printable
 
 DATASETS = Catalogue("dataset")
 
@@ -121,9 +123,15 @@ def read_idx(path: Path):
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in dtypes:
         raise BadInput(f"{path} is not an IDX file (MNIST's format); delete it and fetch it again")
     ndim = raw[3]
+    if not 1 <= ndim <= 4:  # MNIST's files have 1 (labels) or 3 (images)
+        raise BadInput(f"{path} says it holds an array of {ndim} dimensions, which no MNIST "
+                       "file does; the file is damaged; delete it and fetch it again")
+    if len(raw) < 4 + 4 * ndim:
+        raise BadInput(f"{path} is cut short in its header ({len(raw)} bytes); delete it and "
+                       "fetch it again")
     dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     dtype = np.dtype(dtypes[raw[2]])
-    expected = int(np.prod(dims)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: a doctored header cannot overflow
     if len(raw) - 4 - 4 * ndim != expected:
         raise BadInput(f"{path} is cut short or padded ({len(raw)} bytes for an array of shape "
                        f"{dims}); delete it and fetch it again")
@@ -158,18 +166,37 @@ def read_cifar_batch(path: Path) -> dict:
     return batch
 
 
-def _cifar_images(batch: dict, path: Path, label_key: str):
+def _cifar_images(batch: dict, path: Path, label_key: str, classes: int):
     import numpy as np
 
     try:
         data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = np.asarray(batch[label_key], dtype=np.int64)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise BadInput(f"{path} does not hold CIFAR images and {label_key} ({exc}); fetch it "
                        "again") from None
     if len(data) != len(labels):
         raise BadInput(f"{path} holds {len(data)} images but {len(labels)} labels; fetch it again")
+    _check_images_and_labels(data, labels, path, path, classes, (32, 32))
     return data, labels
+
+
+def _check_images_and_labels(images, labels, images_path: Path, labels_path: Path,
+                             classes: int, size: tuple[int, int]) -> None:
+    """BadInput, saying what in the data is wrong, for a file that holds no images, images
+    of another size, or labels outside the dataset's classes (a doctored label would
+    otherwise make a model with one output per possible label)."""
+    if len(images) == 0:
+        raise BadInput(f"{images_path} holds no images; delete it and fetch it again")
+    if tuple(images.shape[-2:]) != size:
+        raise BadInput(f"{images_path} holds images of {images.shape[-2]}x{images.shape[-1]} "
+                       f"pixels, where this dataset's are {size[0]}x{size[1]}; the file is "
+                       "damaged or of another dataset; delete it and fetch it again")
+    outside = labels[(labels < 0) | (labels >= classes)]
+    if len(outside):
+        raise BadInput(f"{labels_path} holds the label {int(outside[0])}, where this dataset's "
+                       f"classes are 0 to {classes - 1}; the file is damaged; delete it and "
+                       "fetch it again")
 
 
 def _load_source(name: str, params: dict):
@@ -183,10 +210,12 @@ def _load_source(name: str, params: dict):
         label_key = "labels" if name == "cifar10" else f"{params.get('labels', 'fine')}_labels"
         train_files = [files[f] for f in source.files if f.startswith(("data_batch", "train"))]
         test_file = files["test_batch" if name == "cifar10" else "test"]
-        parts = [_cifar_images(read_cifar_batch(p), p, label_key) for p in train_files]
+        classes = 10 if name == "cifar10" else 20 if label_key == "coarse_labels" else 100
+        parts = [_cifar_images(read_cifar_batch(p), p, label_key, classes) for p in train_files]
         train_x = np.concatenate([p[0] for p in parts])
         train_y = np.concatenate([p[1] for p in parts])
-        test_x, test_y = _cifar_images(read_cifar_batch(test_file), test_file, label_key)
+        test_x, test_y = _cifar_images(read_cifar_batch(test_file), test_file, label_key,
+                                       classes)
         meta_file = files["batches.meta" if name == "cifar10" else "meta"]
         names_key = "label_names" if name == "cifar10" else label_key.replace("labels",
                                                                               "label_names")
@@ -200,6 +229,9 @@ def _load_source(name: str, params: dict):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise BadInput(f"{images_path} and {labels_path} do not match (images of shape "
                            f"{images.shape}, labels of shape {labels.shape}); fetch them again")
+        labels = labels.astype(np.int64)
+        _check_images_and_labels(images, labels, images_path, labels_path,
+                                 len(CLASS_NAMES[name]), (28, 28))
         arrays += [np.ascontiguousarray(images[:, None], dtype=np.uint8), labels.astype(np.int64)]
     return (*arrays, list(CLASS_NAMES[name]))
 
@@ -221,7 +253,7 @@ def build_torchvision_set(name: str, params: dict, seed: int) -> InMemoryData:
     from core.data.image_batches import channel_stats
 
     train_x, train_y, test_x, test_y, class_names = _load_source(name, params)
-    num_classes = int(max(train_y.max(), test_y.max())) + 1
+    num_classes = int(max(train_y.max(), test_y.max())) + 1  # labels were checked in range
     if len(class_names) != num_classes:
         class_names = [str(i) for i in range(num_classes)]
     notes = []
@@ -367,12 +399,12 @@ def _read_class_images(root: Path, folders: list[str], classes: list[str], size:
                            f"{int(np.sum(labels == classes.index(folder)))} failed to open); "
                            "replace them or remove the folder")
     if unreadable:
-        names = ", ".join(str(p.relative_to(root)) for p in unreadable[:3])
-        notes.append(f"{len(unreadable)} unreadable image file(s) in {root} skipped "
+        names = ", ".join(printable(p.relative_to(root)) for p in unreadable[:3])
+        notes.append(f"{len(unreadable)} unreadable image file(s) in {printable(root)} skipped "
                      f"({names}{', ...' if len(unreadable) > 3 else ''})")
     if ignored:
-        names = ", ".join(str(p.relative_to(root)) for p in ignored[:3])
-        notes.append(f"{len(ignored)} file(s) in {root} that are not images ignored "
+        names = ", ".join(printable(p.relative_to(root)) for p in ignored[:3])
+        notes.append(f"{len(ignored)} file(s) in {printable(root)} that are not images ignored "
                      f"({names}{', ...' if len(ignored) > 3 else ''})")
     images = np.stack([decoded[i] for i in keep])
     return images, labels[keep]

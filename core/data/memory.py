@@ -42,10 +42,23 @@ class DataInfo:
     input_shape: tuple[int, ...]
     num_classes: int
     kind: str = "image"  # "image" (C, H, W) | "table" (F,) | "tokens" (L,) of ids, 0 = padding
+    # | "hf_tokens" (L,) of a pretrained model's token ids, core.data.text.NO_TOKEN past the end
+    # | "audio": a spectrogram (1, frames, bands), read frame by frame, or a waveform (1, samples)
     task: str = "classification"  # | "regression"
     vocab_size: int = 0  # tokens only: ids are below this
     class_names: list[str] = field(default_factory=list)
     class_counts: list[int] = field(default_factory=list)  # training samples per class
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawTexts:
+    """A text dataset's texts as read, in split order, for a model that tokenizes them with
+    its own tokenizer (hf_classifier: core.data.text.use_model_tokenizer); `notes` are the
+    data's notes without those about TrainDesk's own vocabulary."""
+
+    train: list[str]
+    val: list[str]
     notes: list[str] = field(default_factory=list)
 
 
@@ -86,6 +99,10 @@ class InMemoryData:
     # say (images stored normalised, table columns, a vocabulary): for predicting on new
     # inputs and for exported models (core.inference.evaluation.preprocessing_of completes it).
     preprocessing: dict = field(default_factory=dict)
+    # What one sample is once `batch_transform` made it model-ready, when that differs from
+    # the stored tensors (audio: waveforms stored, spectrograms given to the model).
+    model_input_shape: tuple[int, ...] = ()
+    texts: RawTexts | None = None  # texts as read, for a model with its own tokenizer
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -93,7 +110,7 @@ class InMemoryData:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.train_x.shape[1:])
+        return tuple(self.model_input_shape) or tuple(self.train_x.shape[1:])
 
     @property
     def num_classes(self) -> int:

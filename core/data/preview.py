@@ -24,6 +24,11 @@ class DataPreview:
     train_counts: list[int]  # per class (classification)
     val_counts: list[int]
     images: list[Any] = field(default_factory=list)  # uint8 arrays (H, W) or (H, W, 3)
+    # audio: the recordings' waveforms (float32, -1..1, shortened for drawing) beside their
+    # spectrograms (in `images`, low bands at the bottom), and the one rate and duration
+    waveforms: list[Any] = field(default_factory=list)
+    sample_rate: int = 0
+    duration_s: float = 0.0
     image_labels: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
@@ -52,7 +57,29 @@ def preview_data(name: str, params: dict, seed: int = 0,
         preview.image_labels = [data.class_names[int(data.train_y[i])] if classification
                                 else f"{float(data.train_y[i]) * data.target_scale:.3g}"
                                 for i in indices]
+    elif data.kind == "audio":
+        _preview_audio(preview, data, _spread_over_classes(data.train_y, max_images))
     return preview
+
+
+def _preview_audio(preview: DataPreview, data, indices: list[int]) -> None:
+    """Spectrograms (as the model hears them, augmentation aside) and waveforms of the
+    recordings at `indices`, labelled with their classes."""
+    settings = data.preprocessing["audio"]
+    preview.sample_rate, preview.duration_s = settings["sample_rate"], settings["duration"]
+    chosen = data.train_x[indices]
+    features = data.prepare(chosen, False)
+    preview.images = ([spectrogram_picture(f) for f in features] if features.dim() == 4
+                      else [])
+    step = max(1, chosen.shape[1] // 2000)  # enough points for a thumbnail
+    preview.waveforms = [(w[::step].float() / 32767).numpy() for w in chosen]
+    preview.image_labels = [data.class_names[int(data.train_y[i])] for i in indices]
+
+
+def spectrogram_picture(features):
+    """A spectrogram (1, frames, bands) tensor as a uint8 picture (bands, frames) to show:
+    time to the right, low bands at the bottom, stretched to the full grey range."""
+    return display_image(features.detach().cpu()[0].T.flip(0)[None])
 
 
 def _spread_over_classes(labels, count: int) -> list[int]:

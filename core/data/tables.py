@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.entries import Catalogue, Param
+from core.data.encodings import DESCRIBED, ENCODINGS, escape_controls, read_text_file
 from core.data.memory import VAL_SPLIT, InMemoryData, random_split, stratified_split
 from core.errors import BadInput
+from core.i18n import translatable
 
 DATASETS = Catalogue("dataset")
 
@@ -25,6 +28,22 @@ MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASS_LIKE_VALUES = 20
 # A text column with more distinct values than this is a name or an id, not a category.
 MAX_CATEGORIES = 100
+DELIMITERS = ",;\t|"
+# The delimiter is judged on the file's start: this many characters, this many records.
+SNIFF_CHARS, SNIFF_RECORDS = 65536, 50
+# 1,5 in a file separated by semicolons or tabs is a number with a decimal comma.
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+READ_AS = translatable("Messages", "{name} read as {encoding}")
+DETECTED = translatable("Messages", "{name} read as {encoding} (detected; set encoding to "
+                                    "choose)")
+DECIMAL_COMMAS = translatable("Messages", "{count} number(s) with a decimal comma (1,5) read as "
+                                          "numbers (1.5)")
+EMPTY_FILE = translatable("Messages", "{path} is empty; a CSV file needs a header row and data "
+                                      "rows")
+RAGGED_LINE = translatable("Messages", "{path} line {line} has {fields} fields but the header "
+                                       "has {header}; fix that line (a stray separator or an "
+                                       "unquoted quote?)")
 
 
 @dataclass
@@ -35,6 +54,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    notes: list[str] = field(default_factory=list)  # how the file was read
 
 
 def _sklearn_table(loader_name: str, params: dict, seed: int, task: str) -> InMemoryData:
@@ -83,6 +103,11 @@ _register_sklearn("diabetes", "Diabetes progression (bundled with scikit-learn):
                   "(use loss mse or l1); works offline.", "regression")
 
 
+ENCODING = Param("encoding", "choice", "auto", "How the file's text is encoded. auto detects "
+                 "UTF-8 (with or without BOM), UTF-16 with a BOM, GB18030/GBK and cp1252.",
+                 choices=ENCODINGS)
+
+
 @DATASETS.register(
     "csv",
     "Your own table: a CSV file with a header row; pick the column to predict. Numbers are "
@@ -97,58 +122,87 @@ _register_sklearn("diabetes", "Diabetes progression (bundled with scikit-learn):
         Param("missing", "choice", "drop", "Rows with empty or NA cells: drop them, or fill "
               "numbers with the training mean and text with the most common value.",
               choices=("drop", "fill")),
+        ENCODING,
         VAL_SPLIT,
     ),
     task="auto",
 )
 def csv_table(params: dict, seed: int) -> InMemoryData:
-    table = read_csv(params["path"], "[data] path")
+    table = read_csv(params["path"], "[data] path", params["encoding"])
     return encode_table(table, params["target"], params["task"], params["missing"],
                         params["val_split"], seed)
 
 
-def read_csv(path_text: str, setting: str) -> Table:
-    """Read a CSV file with a header row; BadInput for a missing, empty or ragged file."""
+def read_csv(path_text: str, setting: str, encoding: str = "auto") -> Table:
+    """Read a CSV file with a header row; BadInput for a missing, empty, undecodable or ragged
+    file. The encoding is detected (core.data.encodings) unless given, the delimiter is
+    detected, and quoting is the standard one (RFC 4180, as Excel writes it)."""
     if not path_text:
         raise BadInput(f"{setting} is empty: choose a CSV file")
     path = Path(path_text).expanduser()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{setting} {path} does not exist; check the path") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read {path} ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # every byte is a character: old spreadsheet exports
+    text, used = read_text_file(path, setting, encoding)
     if not text.strip():
-        raise BadInput(f"{path} is empty; a CSV file needs a header row and data rows")
+        raise BadInput(EMPTY_FILE.format(path=path))
+    notes = [(DETECTED if encoding == "auto" else READ_AS).format(
+        name=path.name, encoding=DESCRIBED.get(used, used))]
+    delimiter = _delimiter(text)
+    decimal_comma = delimiter != ","
+    # The largest field cannot be longer than the file; csv's default limit is 128 KiB.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
+    # newline="": csv itself splits records at \n, \r\n or a lone \r, outside quotes only.
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    header, rows, lines, commas = None, [], [], 0
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header, rows, lines = None, [], []
-    for fields in reader:
-        if not any(cell.strip() for cell in fields):
-            continue  # blank lines
-        if header is None:
-            header = [cell.strip() or f"column {i + 1}" for i, cell in enumerate(fields)]
-            duplicates = sorted({h for h in header if header.count(h) > 1})
-            if duplicates:
-                raise BadInput(f"{path}: the header names {', '.join(duplicates)} more than "
-                               "once; give each column its own name")
-            continue
-        if len(fields) != len(header):
-            raise BadInput(f"{path} line {reader.line_num} has {len(fields)} fields but the "
-                           f"header has {len(header)}; fix that line (a stray separator or "
-                           "an unquoted comma?)")
-        rows.append([cell.strip() for cell in fields])
-        lines.append(reader.line_num)
+        for fields in reader:
+            if not any(cell.strip() for cell in fields):
+                continue  # blank lines
+            if header is None:
+                header = [escape_controls(cell.strip()) or f"column {i + 1}"
+                          for i, cell in enumerate(fields)]
+                duplicates = sorted({h for h in header if header.count(h) > 1})
+                if duplicates:
+                    raise BadInput(f"{path}: the header names {', '.join(duplicates)} more "
+                                   "than once; give each column its own name")
+                continue
+            if len(fields) != len(header):
+                raise BadInput(RAGGED_LINE.format(path=path, line=reader.line_num,
+                                                  fields=len(fields), header=len(header)))
+            cells = [cell.strip() for cell in fields]
+            if decimal_comma:
+                for i, cell in enumerate(cells):
+                    if DECIMAL_COMMA.fullmatch(cell):
+                        cells[i] = cell.replace(",", ".")
+                        commas += 1
+            rows.append(cells)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise BadInput(f"{path} line {reader.line_num} cannot be read as CSV ({exc}); fix "
+                       "that line or save the file again from a spreadsheet") from None
     if not rows:
         raise BadInput(f"{path} has a header but no data rows")
-    return Table(str(path), header, rows, lines)
+    if commas:
+        notes.append(DECIMAL_COMMAS.format(count=commas))
+    return Table(str(path), header, rows, lines, notes)
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter that splits the first records (read with standard quoting) into the
+    most fields, all as many as the header's; a comma when none does. Only the delimiter is
+    guessed: csv.Sniffer also guesses the quoting, and it guessed wrong on real files."""
+    sample = text[:SNIFF_CHARS]
+    best, best_fields = ",", 1
+    for delimiter in DELIMITERS:
+        try:
+            records = [r for r in csv.reader(io.StringIO(sample, newline=""), csv.excel,
+                                              delimiter=delimiter) if r]
+        except csv.Error:
+            continue
+        if len(sample) < len(text):
+            records = records[:-1]  # the sample may end inside a record
+        if records and len(records[0]) > best_fields and all(
+                len(r) == len(records[0]) for r in records[:SNIFF_RECORDS]):
+            best, best_fields = delimiter, len(records[0])
+    return best
 
 
 def _is_missing(cell: str) -> bool:
@@ -179,7 +233,7 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
     if len(header) < 2:
         raise BadInput(f"{source} has only the target column; add columns to learn from")
     t = header.index(target)
-    notes: list[str] = []
+    notes = list(table.notes)
     rows, lines = table.rows, table.lines
 
     # Rows without a target cannot be learned from, whatever the missing-value policy.

@@ -18,7 +18,8 @@ LORA_KEY_MARK = ".lora_A"
 
 
 def load_weights_file(path: str | Path) -> dict:
-    """Load a checkpoint or state_dict with weights_only=True; the model's state_dict.
+    """Load a checkpoint or state_dict with weights_only=True, or a .safetensors file (as
+    a Hugging Face export's model.safetensors); the model's state_dict.
 
     A TrainDesk checkpoint holds the model under "model"; a plain PyTorch state_dict
     is the mapping itself. Files that need arbitrary unpickling are refused.
@@ -30,6 +31,8 @@ def load_weights_file(path: str | Path) -> dict:
         raise BadInput(f"weights file {path} does not exist; check [finetune] init_from")
     if path.stat().st_size == 0:
         raise BadInput(f"weights file {path} is empty (0 bytes); pick a complete checkpoint")
+    if path.suffix.lower() == ".safetensors":
+        return _load_safetensors(path)
     _refuse_exported_program(path)
     try:
         # torch warns (on stderr) about files it is about to refuse; the refusal says it all
@@ -49,6 +52,23 @@ def load_weights_file(path: str | Path) -> dict:
     if not isinstance(data, dict) or not all(hasattr(v, "shape") for v in data.values()):
         raise BadInput(f"weights file {path} holds no state_dict (a mapping of names to tensors)")
     return data
+
+
+def _load_safetensors(path: Path) -> dict:
+    """A safetensors file's tensors (the format holds tensors only: nothing can run)."""
+    import importlib.util
+
+    if importlib.util.find_spec("safetensors") is None:
+        raise BadInput(f"weights file {path} is a safetensors file, which needs the "
+                       "safetensors package; install it with pip install 'traindesk[export]'")
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise BadInput(f"weights file {path} is not a readable safetensors file "
+                       f"({type(exc).__name__}: {reason}); pick another file") from None
 
 
 def _refuse_exported_program(path: Path) -> None:

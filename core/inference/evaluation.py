@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
-from core.metrics import r2_from_sums
+from core.metrics import class_averages, class_scores, r2_from_sums
 
 CHECKPOINTS = ("best", "last")
 
@@ -175,6 +175,13 @@ class Evaluation:
     mae: float | None = None
     rmse: float | None = None
     r2: float | None = None
+    # Classification averages (core.metrics.class_averages), and the share of samples whose
+    # class is among the model's `top_k` likeliest (None with top_k classes or fewer)
+    macro_f1: float | None = None
+    weighted_f1: float | None = None
+    balanced_accuracy: float | None = None
+    top_k: int = 5
+    top_k_accuracy: float | None = None
 
     def samples_in_cell(self, true_class: int, predicted_class: int) -> list[tuple[int, float]]:
         """(validation index, confidence) of the samples in one confusion-matrix cell, the
@@ -191,8 +198,9 @@ class Evaluation:
         return sorted(found, key=lambda pair: -pair[1])
 
 
-def evaluate_run(loaded: LoadedRun) -> Evaluation:
-    """Evaluate the loaded checkpoint on the run's validation split."""
+def evaluate_run(loaded: LoadedRun, top_k: int = 5) -> Evaluation:
+    """Evaluate the loaded checkpoint on the run's validation split; `top_k`: the k of the
+    top-k accuracy."""
     import torch
 
     from core.inference.outputs import batched_outputs, class_probabilities
@@ -224,30 +232,37 @@ def evaluate_run(loaded: LoadedRun) -> Evaluation:
     result.targets, result.predictions = targets.tolist(), predictions.tolist()
     result.confidence = confidence.tolist()
     result.accuracy = (predictions == targets).double().mean().item() if len(targets) else None
-    hits = confusion.diag().tolist()
-    predicted_counts = confusion.sum(0).tolist()
-    true_counts = confusion.sum(1).tolist()
-    for k, name in enumerate(loaded.class_names):
-        precision = hits[k] / predicted_counts[k] if predicted_counts[k] else None
-        recall = hits[k] / true_counts[k] if true_counts[k] else None
-        f1 = (2 * precision * recall / (precision + recall)
-              if precision and recall else (0.0 if precision is not None
-                                            and recall is not None else None))
-        result.per_class.append(ClassScores(name, precision, recall, f1, true_counts[k]))
+    for name, scores in zip(loaded.class_names, class_scores(result.confusion)):
+        result.per_class.append(ClassScores(name, *scores))
+    averages = class_averages(result.confusion)
+    result.macro_f1, result.weighted_f1 = averages["macro_f1"], averages["weighted_f1"]
+    result.balanced_accuracy = averages["balanced_accuracy"]
+    result.top_k = top_k
+    if classes > top_k and len(targets):
+        likeliest = probabilities.topk(top_k, dim=1).indices
+        result.top_k_accuracy = (likeliest == targets[:, None]).any(1).double().mean().item()
     return result
 
 
 def sample_image(loaded: LoadedRun, index: int):
-    """Validation sample `index` as a uint8 picture to show ((H, W) or (H, W, 3))."""
-    from core.data.preview import display_image
+    """Validation sample `index` as a uint8 picture to show ((H, W) or (H, W, 3)); a
+    recording as its spectrogram (what the model heard), a raw waveform as a one-row band."""
+    from core.data.preview import display_image, spectrogram_picture
 
-    return display_image(loaded.data.val_x[index])
+    data = loaded.data
+    if data.kind == "audio":
+        features = data.prepare(data.val_x[index:index + 1], False)[0]
+        return spectrogram_picture(features) if features.dim() == 3 else \
+            display_image(features[:, None])
+    return display_image(data.val_x[index])
 
 
 def sample_row(loaded: LoadedRun, index: int) -> list[tuple[str, str]]:
     """Validation sample `index` of a table as (column, value) pairs in the file's units,
     or of a text as its words."""
     pre = loaded.preprocessing
+    if pre.get("kind") == "hf_tokens":  # a pretrained model's ids: the text as it was read
+        return [("text", loaded.data.texts.val[index])]
     features = loaded.data.val_x[index].tolist()
     if pre.get("kind") == "tokens":
         words = {i: w for w, i in pre.get("vocabulary", {}).items()}

@@ -1,5 +1,5 @@
 """Exporting a trained model for use outside TrainDesk: a state_dict (.pt, or safetensors),
-TorchScript, or ONNX, with a JSON file beside it that says how to prepare inputs (size,
+TorchScript, ONNX, or for a Hugging Face language model a Hugging Face folder, with a JSON file beside it that says how to prepare inputs (size,
 channels, normalisation, class names, task) and what the outputs mean.
 
 Every export is checked at once: the exported file is loaded back the way a user would load
@@ -14,6 +14,7 @@ import contextlib
 import importlib.util
 import io
 import os
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -21,14 +22,19 @@ from pathlib import Path
 
 from core.errors import BadInput, ExportFailed
 from core.files import write_atomic, write_json_atomic
+from core.runs.folder import RunFolder
 
 FORMATS = {  # name: (what it is, file ending)
     "pt": ("PyTorch state_dict", ".pt"),
     "safetensors": ("safetensors state_dict", ".safetensors"),
     "torchscript": ("TorchScript", ".torchscript.pt"),
     "onnx": ("ONNX", ".onnx"),
+    "hf": ("Hugging Face folder", "-hf"),  # a folder: config, safetensors weights, tokenizer
+    "peft": ("PEFT LoRA adapter folder", "-lora"),  # adapter_config.json, adapter weights
 }
-REQUIRES = {"safetensors": ("safetensors",), "onnx": ("onnx", "onnxscript")}
+REQUIRES = {"safetensors": ("safetensors",), "onnx": ("onnx", "onnxscript"),
+            "hf": ("transformers", "safetensors"), "peft": ("transformers", "peft")}
+EXTRA = {"hf": "llm", "peft": "llm"}  # the pip extra bringing a format's packages, when not "export"
 CHECK_SAMPLES = 64
 ABS_TOLERANCE = 1e-4
 REL_TOLERANCE = 1e-4
@@ -68,7 +74,8 @@ def missing_packages(fmt: str) -> list[str]:
 
 def available_formats() -> dict[str, str]:
     """Each format's name with "" when it can be used, else why not (for the dialog)."""
-    return {fmt: (f"needs {' and '.join(missing)}: pip install 'traindesk[export]'"
+    return {fmt: (f"needs {' and '.join(missing)}: pip install "
+                  f"'traindesk[{EXTRA.get(fmt, 'export')}]'"
                   if (missing := missing_packages(fmt)) else "") for fmt in FORMATS}
 
 
@@ -102,10 +109,15 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
     if missing:
         raise BadInput(f"{FORMATS[fmt][0]} export needs the {' and '.join(missing)} "
                        f"package{'s' if len(missing) > 1 else ''}; install them with "
-                       "pip install 'traindesk[export]'")
+                       f"pip install 'traindesk[{EXTRA.get(fmt, 'export')}]'")
+    for written in ((Path(out), preprocessing_path_for(Path(out), fmt)) if out else ()):
+        if RunFolder(Path(run_dir)).holds(written):  # checked before anything is loaded
+            raise BadInput(f"--out {out} would overwrite the run's own file {written.name}, "
+                           "and the run could no longer be resumed or evaluated; choose "
+                           f"another --out, e.g. {default_export_path(run_dir, fmt, checkpoint)}")
     loaded = load_run(run_dir, checkpoint)
     path = Path(out) if out is not None else default_export_path(loaded.run_dir, fmt, checkpoint)
-    if path.is_dir():
+    if path.is_dir() and not (fmt in FOLDER_FORMATS and _replaceable_folder(path)):
         raise BadInput(f"--out {path} is a folder; give a file name, e.g. "
                        f"{path / ('model' + FORMATS[fmt][1])}")
     try:
@@ -118,8 +130,9 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
     x = data.prepare(data.val_x[:CHECK_SAMPLES], False).cpu()
     with torch.no_grad():
         reference = model(x).float()
+    graph_model, graph_x = _with_audio_features(data, model, x, fmt)
     try:
-        runtime, exported = EXPORTERS[fmt](loaded, model, x, path)
+        runtime, exported = EXPORTERS[fmt](loaded, graph_model, graph_x, path)
     except (BadInput, ExportFailed):
         raise
     except OSError as exc:
@@ -139,7 +152,8 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
                           str(loaded.checkpoint.name), loaded.epoch, len(x), difference,
                           tolerance, runtime)
     write_json_atomic(result.preprocessing_path,
-                      _description(loaded, result, reference.shape[1]))
+                      _description(loaded, result, reference.shape[1],
+                                   raw_samples=graph_x is not x))
     if not result.matches:
         raise ExportCheckFailed(f"the exported model at {path} does not reproduce the trained "
                                 f"model: {result.describe()}; do not use it, try another "
@@ -147,8 +161,23 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
     return result
 
 
-def _description(loaded, result: ExportResult, width: int) -> dict:
-    """The JSON beside an export; `width` is the number of model outputs."""
+def _with_audio_features(data, model, x, fmt: str):
+    """(model, check inputs) to export: for an audio run in a graph format (TorchScript,
+    ONNX) the feature computation goes inside, so the exported file takes raw samples."""
+    if data.kind != "audio" or fmt not in GRAPH_FORMATS:
+        return model, x
+    import torch
+
+    from core.data.audio_features import INT16_SCALE
+
+    features = data.batch_transform.module_on("cpu")
+    samples = data.val_x[:len(x)].float().cpu() / INT16_SCALE
+    return torch.nn.Sequential(features, model).eval(), samples
+
+
+def _description(loaded, result: ExportResult, width: int, raw_samples: bool = False) -> dict:
+    """The JSON beside an export; `width` is the number of model outputs; `raw_samples`
+    when an audio model's features are inside the exported graph."""
     pre = dict(loaded.preprocessing)
     task = pre["task"]
     if task == "regression":
@@ -162,8 +191,16 @@ def _description(loaded, result: ExportResult, width: int) -> dict:
         "format": result.format,
         "checkpoint": result.checkpoint,
         "epoch": result.epoch,
-        "input": "a float32 batch of shape [N, " + ", ".join(map(str, pre["input_shape"]))
-                 + "]" + (" (int64 token ids)" if pre["kind"] == "tokens" else ""),
+        "input": (f"texts, through the folder's own tokenizer (truncation at "
+                  f"{pre['max_length']} tokens) into input_ids and attention_mask"
+                  if pre["kind"] == "hf_tokens" else
+                  f"a float32 batch of raw samples [N, {pre['audio']['samples']}] in -1..1: "
+                  f"mono at {pre['audio']['sample_rate']} Hz, cut or zero-padded to "
+                  f"{pre['audio']['duration']:g} s (peak-normalised when "
+                  "audio.normalize_level); the features are computed inside the model"
+                  if raw_samples else
+                  "a float32 batch of shape [N, " + ", ".join(map(str, pre["input_shape"]))
+                  + "]" + (" (int64 token ids)" if pre["kind"] == "tokens" else "")),
         "outputs": outputs,
         **pre,
         "check": {"samples": result.samples, "max_abs_diff": result.max_abs_diff,
@@ -258,10 +295,101 @@ def _run_onnx(path: Path, x):
     return "onnx.reference", evaluator.run(None, {name: x})[0]
 
 
+def _export_hf(loaded, model, x, path: Path):
+    """The model as a Hugging Face folder (save_pretrained: config.json with the class
+    names, model.safetensors, the tokenizer), loaded back with transformers' Auto class."""
+    import torch
+
+    from core.catalog import MODELS
+    from core.data.text import NO_TOKEN
+    from core.models.hf import load_tokenizer, model_folder, pad_id_of
+
+    auto_class = MODELS.get(loaded.config.model.name, "model").extra.get("auto_class")
+    if auto_class is None:
+        raise BadInput(f"the hf format is for Hugging Face language models (hf_classifier); "
+                       f"export {loaded.config.model.name} as torchscript, onnx, safetensors "
+                       "or pt")
+    import transformers
+
+    tokenizer = load_tokenizer(model_folder(loaded.preprocessing["hf_source"]))
+    with _folder_replaced_atomically(path) as temporary:
+        model.save_pretrained(str(temporary), safe_serialization=True)
+        tokenizer.save_pretrained(str(temporary))
+    fresh = getattr(transformers, auto_class).from_pretrained(str(path)).eval()
+    mask = x.ne(NO_TOKEN)
+    with torch.no_grad():
+        outputs = fresh(input_ids=x.masked_fill(~mask, pad_id_of(tokenizer)),
+                        attention_mask=mask.long())
+    return f"transformers.{auto_class}.from_pretrained", outputs.logits
+
+
+def _export_peft(loaded, model, x, path: Path):
+    """A LoRA run's adapters, and the layers it trained beside them (train_only, as PEFT's
+    modules_to_save), in PEFT's format, written by peft itself; loaded back over the
+    pretrained model with PeftModel.from_pretrained, as a user without TrainDesk would."""
+    import torch
+    import transformers
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    from core.catalog import MODELS
+    from core.data.text import NO_TOKEN
+    from core.models.hf import load_tokenizer, model_folder, pad_id_of
+
+    finetune = loaded.config.finetune
+    auto_class = MODELS.get(loaded.config.model.name, "model").extra.get("auto_class")
+    if auto_class is None or not finetune.lora_targets:
+        raise BadInput("the peft format is for LoRA runs of a Hugging Face language model "
+                       "(hf_classifier with [finetune] lora_targets); export this run as hf")
+    if not finetune.train_only:
+        raise BadInput("a PEFT adapter holds the LoRA adapters and the layers named in "
+                       "[finetune] train_only; this run trained every layer beside its "
+                       "adapters, so export it as hf (the merged model)")
+    source = loaded.preprocessing["hf_source"]
+    folder = model_folder(source)
+    pad_id = pad_id_of(load_tokenizer(folder))
+    names = loaded.class_names
+
+    def pretrained():  # the model as a user loads it before adding the adapter
+        return getattr(transformers, auto_class).from_pretrained(
+            str(folder), num_labels=len(names), pad_token_id=pad_id, use_safetensors=True,
+            id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
+
+    trained = torch.load(loaded.checkpoint, map_location="cpu", weights_only=True)["model"]
+    settings = LoraConfig(r=finetune.lora_rank, lora_alpha=finetune.lora_alpha,
+                          lora_dropout=finetune.lora_dropout,
+                          target_modules=list(finetune.lora_targets),
+                          modules_to_save=list(finetune.train_only), bias="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # peft on transformers 5 renames
+        adapted = get_peft_model(pretrained(), settings)
+    with torch.no_grad():
+        for name, parameter in adapted.named_parameters():
+            key = (name.removeprefix("base_model.model.").replace(".modules_to_save.default.", ".")
+                   .replace(".lora_A.default.weight", ".lora_A")
+                   .replace(".lora_B.default.weight", ".lora_B"))
+            if key in trained and not name.endswith(("base_layer.weight", "base_layer.bias")) \
+                    and (".lora_" in name or ".modules_to_save." in name):
+                parameter.copy_(trained[key])
+    adapted.peft_config["default"].base_model_name_or_path = source
+    with _folder_replaced_atomically(path) as temporary, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        adapted.save_pretrained(str(temporary))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        reloaded = PeftModel.from_pretrained(pretrained(), str(path)).eval()
+    mask = x.ne(NO_TOKEN)
+    with torch.no_grad():
+        outputs = reloaded(input_ids=x.masked_fill(~mask, pad_id), attention_mask=mask.long())
+    return f"peft.PeftModel.from_pretrained over transformers.{auto_class}", outputs.logits
+
+
 # One function a format: (loaded run, model, check inputs, path) -> (what ran the exported
 # file, its outputs on the check inputs). A new format is a function here and a FORMATS row.
+GRAPH_FORMATS = ("torchscript", "onnx")  # formats that carry computation, not only weights
 EXPORTERS = {"pt": _export_pt, "safetensors": _export_safetensors,
-              "torchscript": _export_torchscript, "onnx": _export_onnx}
+             "torchscript": _export_torchscript, "onnx": _export_onnx, "hf": _export_hf,
+             "peft": _export_peft}
+FOLDER_FORMATS = ("hf", "peft")  # formats written as a folder, not a file
 
 
 @contextlib.contextmanager
@@ -279,3 +407,32 @@ def _replaced_atomically(path: Path):
         temporary.unlink(missing_ok=True)
         raise
 
+
+
+def _replaceable_folder(path: Path) -> bool:
+    """Whether folder `path` may be replaced by a Hugging Face export: it is empty or an
+    earlier one (it holds config.json or adapter_config.json); any other folder is the
+    user's and is kept."""
+    return not any(path.iterdir()) or any((path / name).is_file() for name in
+                                          ("config.json", "adapter_config.json"))
+
+
+@contextlib.contextmanager
+def _folder_replaced_atomically(path: Path):
+    """A temporary folder beside `path` to write into; when the block succeeds it takes
+    `path`'s place (an earlier export there is removed after the swap), when it fails it is
+    removed and `path` is left as it was."""
+    temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield temporary
+        os.chmod(temporary, 0o755)
+        old = None
+        if path.exists():
+            old = path.with_name(f"{temporary.name}.old")
+            os.replace(path, old)
+        os.replace(temporary, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise

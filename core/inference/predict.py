@@ -1,6 +1,7 @@
 """Predicting on new inputs with a loaded run (core.inference.evaluation.load_run): an image
-file, a table row or a text, prepared exactly as the training data was, from the run's
-preprocessing description (`LoadedRun.preprocessing`).
+file, a recording, a table row or a text, prepared exactly as the training data was, from
+the run's preprocessing description (`LoadedRun.preprocessing`; a recording through the
+run's own audio batch transform).
 
 No Qt; torch, numpy and PIL are imported inside the functions.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import BadInput
 from core.inference.evaluation import LoadedRun
@@ -23,6 +25,7 @@ class Prediction:
     top: list[tuple[str, float]] = field(default_factory=list)
     value: float | None = None
     notes: list[str] = field(default_factory=list)
+    spectrogram: Any = None  # a recording: what the model heard, uint8 (bands, frames), to show
 
 
 def predict_image(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
@@ -41,16 +44,51 @@ def predict_image(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
     return _predict(loaded, x, k, notes)
 
 
+def predict_file(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
+    """Predict on a file of the run's kind of input: an image or a recording."""
+    if loaded.preprocessing.get("kind") == "audio":
+        return predict_audio(loaded, path, k)
+    return predict_image(loaded, path, k)
+
+
+def predict_audio(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
+    """Predict on a recording (WAV; FLAC/OGG with soundfile), prepared like the run's
+    training recordings: mono, resampled, cut or padded, then the run's features."""
+    import torch
+
+    from core.data.audio import AudioUnreadable, load_waveform
+    from core.data.preview import spectrogram_picture
+
+    pre = loaded.preprocessing
+    if pre.get("kind") != "audio":
+        raise BadInput(f"this run learned from {pre.get('kind')} data, not recordings")
+    settings = pre["audio"]
+    try:
+        samples, seconds = load_waveform(Path(path), settings)
+    except AudioUnreadable as exc:
+        raise BadInput(f"cannot read {Path(path).name} as a recording ({exc})") from None
+    notes = []
+    if seconds > settings["duration"] + 1e-6:
+        notes.append(f"the recording lasts {seconds:.2f} s; the model heard its first "
+                     f"{settings['duration']:g} s, as in training")
+    x = loaded.data.prepare(torch.from_numpy(samples)[None], False)
+    prediction = _predict(loaded, x, k, notes)
+    prediction.spectrogram = spectrogram_picture(x[0]) if x.dim() == 4 else None
+    return prediction
+
+
 def predict_values(loaded: LoadedRun, text: str, k: int = 5) -> Prediction:
     """Predict on one table row typed as comma-separated values in the columns' order (see
     `input_columns`), or for a text model on the text itself."""
     pre = loaded.preprocessing
-    if pre.get("kind") == "tokens":
+    if pre.get("kind") in ("tokens", "hf_tokens"):
         x, notes = prepare_text(text, pre)
     elif pre.get("kind") == "table":
         x, notes = prepare_row(text, pre)
     else:
-        raise BadInput("this run learned from images; drop or open an image file instead")
+        what = "a recording" if pre.get("kind") == "audio" else "an image file"
+        raise BadInput(f"this run learned from {pre.get('kind')}s; drop or open {what} "
+                       "instead")
     return _predict(loaded, x, k, notes)
 
 
@@ -195,17 +233,40 @@ def prepare_row(text: str, pre: dict):
 
 
 def prepare_text(text: str, pre: dict):
-    """A text as token ids (1, L) with the run's vocabulary. Returns (tensor, notes)."""
+    """A text as token ids (1, L) with the run's vocabulary, or for a pretrained language
+    model with its own tokenizer. Returns (tensor, notes)."""
     import torch
 
     from core.data.text import encode, tokenize
 
-    tokens = tokenize(text, pre.get("lowercase", True))
+    if "hf_source" in pre:
+        return _prepare_text_for_model(text, pre)
+
+    # Runs from before the tokenizer setting tokenized by words.
+    tokens = tokenize(text, pre.get("lowercase", True), pre.get("tokenizer", "words"))
     if not tokens:
         raise BadInput("the text is empty; type or paste a text")
     vocabulary = pre.get("vocabulary", {})
     ids = encode(tokens, vocabulary, pre["max_length"])
     unknown = sum(1 for t in tokens[:pre["max_length"]] if t not in vocabulary)
-    notes = [f"{unknown} of {min(len(tokens), pre['max_length'])} words are not in the "
+    notes = [f"{unknown} of {min(len(tokens), pre['max_length'])} tokens are not in the "
              "vocabulary"] if unknown else []
+    return torch.tensor([ids], dtype=torch.int64), notes
+
+
+def _prepare_text_for_model(text: str, pre: dict):
+    """A text as a pretrained model's token ids (1, L), cut at the run's max_length as its
+    training texts were."""
+    import torch
+
+    from core.models.hf import load_tokenizer, model_folder
+
+    if not text.strip():
+        raise BadInput("the text is empty; type or paste a text")
+    tokenizer = load_tokenizer(model_folder(pre["hf_source"]))
+    length = pre["max_length"]
+    full = tokenizer(text, truncation=False)["input_ids"]
+    notes = [f"the text has {len(full)} tokens; the model read the first {length}, as in "
+             "training"] if len(full) > length else []
+    ids = tokenizer(text, truncation=True, max_length=length)["input_ids"]
     return torch.tensor([ids], dtype=torch.int64), notes

@@ -9,7 +9,17 @@ from core.catalog import LOSSES, MODELS
 def build_model(name: str, params: dict, data, loss_name: str = "cross_entropy"):
     """The catalogue model `name` fitted to `data` (an InMemoryData) as the trainer builds it:
     its outputs sized for the task and the loss (one logit for bce_with_logits). Returns
-    (model, notes), the notes saying how the model was fitted to the data."""
+    (model, notes), the notes saying how the model was fitted to the data.
+
+    A model that reads texts with its own tokenizer (an entry with `reads_text`, e.g.
+    hf_classifier) first has `data`'s texts encoded afresh with that tokenizer, in place,
+    so the trainer, evaluation, prediction and export all batch the ids the model reads."""
+    if MODELS.get(name, "model").extra.get("reads_text"):
+        from core.data.text import use_model_tokenizer
+        from core.models.hf import load_tokenizer, model_folder
+
+        use_model_tokenizer(data, load_tokenizer(model_folder(params["source"])),
+                            params["source"])
     return build_model_for(name, params, data.info(), loss_name)
 
 

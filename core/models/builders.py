@@ -27,12 +27,20 @@ def describe_samples(info: DataInfo) -> str:
         return f"texts as {info.input_shape[0]} token ids"
     if info.kind == "table":
         return f"a table of {prod(info.input_shape)} columns"
+    if info.kind == "audio":
+        shape = info.input_shape
+        return (f"spectrograms of {shape[1]} frames x {shape[2]} bands" if len(shape) == 3
+                else f"waveforms of {shape[-1]} samples")
     return "images of " + "x".join(str(n) for n in info.input_shape)
 
 
 def _require_image(name: str, info: DataInfo, minimum: int, instead: str) -> tuple[int, int, int]:
     shape = tuple(info.input_shape)
-    if info.kind != "image" or len(shape) != 3 or min(shape[1:]) < minimum:
+    if info.kind == "audio" and len(shape) != 3:
+        raise BadInput(f"{name} reads spectrograms; this dataset gives {describe_samples(info)}"
+                       "; pick m5, or set [data] features = \"log_mel\"")
+    # a spectrogram is a one-channel image: frames down, bands across
+    if info.kind not in ("image", "audio") or len(shape) != 3 or min(shape[1:]) < minimum:
         raise BadInput(f"{name} needs images (channels, height, width) of at least "
                        f"{minimum}x{minimum}; this dataset gives {describe_samples(info)}; "
                        f"pick {instead}")
@@ -57,7 +65,7 @@ def simple_cnn(params: dict, info: DataInfo):
     "Fully connected network on the flattened input (images or tables).",
     (
         Param("hidden_sizes", "int_list", [256, 128], "Width of each hidden layer, in order.",
-              minimum=1, maximum=65536),
+              minimum=1, maximum=65536, max_items=64),
         Param("activation", "choice", "relu", "Non-linearity after each hidden layer.",
               choices=("relu", "tanh", "sigmoid", "gelu")),
         DROPOUT,
@@ -111,8 +119,12 @@ def small_cnn(params: dict, info: DataInfo):
                                              + SEQUENCE_MODELS + " for texts")
     if not params["channels"]:
         raise BadInput("[model] channels is empty: give at least one block, e.g. [32, 64]")
+    spectrogram = info.kind == "audio"
+    if spectrogram:
+        info.notes.append("small_cnn: spectrograms are averaged over time only; the head reads "
+                          "each band")
     return SmallCNN(channels, height, width, params["channels"], info.num_classes,
-                    params["dropout"], params["batch_norm"])
+                    params["dropout"], params["batch_norm"], average_rows_only=spectrogram)
 
 
 RECURRENT_PARAMS = (
@@ -144,17 +156,18 @@ def recurrent(cell: str, params: dict, info: DataInfo):
 def _require_sequence(name: str, info: DataInfo) -> None:
     if info.kind == "tokens" and info.vocab_size < 2:
         raise BadInput(f"{name}: the dataset gives token ids but no vocabulary size")
-    if info.kind not in ("image", "tokens") or (info.kind == "image"
-                                                and len(info.input_shape) != 3):
-        raise BadInput(f"{name} reads images row by row or texts as token sequences; this "
-                       f"dataset gives {describe_samples(info)}; pick mlp")
+    if info.kind not in ("image", "tokens", "audio") or (info.kind in ("image", "audio")
+                                                         and len(info.input_shape) != 3):
+        raise BadInput(f"{name} reads images row by row, spectrograms frame by frame or texts "
+                       f"as token sequences; this dataset gives {describe_samples(info)}; "
+                       f"pick {'m5' if info.kind == 'audio' else 'mlp'}")
 
 
 for _cell, _help in RECURRENT_HELP.items():
     MODELS.register(
         _cell,
-        f"{_help}: reads images row by row (one step per row) and texts word by word, then "
-        "a linear head.",
+        f"{_help}: reads images row by row (one step per row), spectrograms frame by frame "
+        "and texts word by word, then a linear head.",
         RECURRENT_PARAMS,
     )(partial(recurrent, _cell))
 
@@ -182,7 +195,7 @@ def transformer(params: dict, info: DataInfo):
         raise BadInput(f"[model] width = {params['width']} does not divide into heads = "
                        f"{params['heads']}; pick a width that is a multiple of heads")
     patch = params["patch_size"]
-    if info.kind == "image":
+    if info.kind in ("image", "audio"):
         patch = patch or max(1, min(info.input_shape[1:]) // 4)
         if min(info.input_shape[1:]) < patch:
             raise BadInput(f"[model] patch_size = {patch} is larger than the "
@@ -190,6 +203,38 @@ def transformer(params: dict, info: DataInfo):
     return TransformerClassifier(info.kind, tuple(info.input_shape), info.vocab_size,
                                  params["width"], params["depth"], params["heads"], patch,
                                  params["dropout"], info.num_classes)
+
+
+@MODELS.register(
+    "m5",
+    "M5 (Dai et al. 2017): a 1-D CNN on the raw waveform (set [data] features = "
+    "\"waveform\"): a wide strided first convolution, then 3-sample convolutions with "
+    "batch norm and 4x pooling, global average pooling, a linear head.",
+    (
+        Param("channels", "int", 64, "Channels of the first blocks (the last two have "
+              "twice as many).", minimum=4, maximum=1024),
+        Param("first_kernel", "int", 80, "Samples seen by the first convolution (80 is 10 "
+              "ms at 8 kHz).", minimum=3, maximum=4096),
+        Param("first_stride", "int", 4, "Step of the first convolution, in samples.",
+              minimum=1, maximum=256),
+        DROPOUT,
+    ),
+)
+def m5(params: dict, info: DataInfo):
+    from core.models.networks import M5
+
+    shape = tuple(info.input_shape)
+    if info.kind != "audio" or len(shape) != 2:
+        raise BadInput(f"m5 reads raw waveforms (set [data] features = \"waveform\" on an "
+                       f"audio dataset); this dataset gives {describe_samples(info)}; pick "
+                       "small_cnn")
+    needed = M5.shortest_input(params["first_kernel"], params["first_stride"])
+    if shape[1] < needed:
+        raise BadInput(f"m5 needs waveforms of at least {needed} samples with these settings; "
+                       f"this dataset gives {shape[1]}; raise [data] duration or lower "
+                       "first_kernel / first_stride")
+    return M5(shape[0], params["channels"], params["first_kernel"], params["first_stride"],
+              info.num_classes, params["dropout"])
 
 
 # ---------------------------------------------------------------- torchvision's models

@@ -82,13 +82,19 @@ class LeNet5(nn.Module):
 class SmallCNN(nn.Module):
     """One block per entry of `channels`: 3x3 conv (+ batch norm), ReLU, 2x2 max pool while
     the image is at least 2 pixels; then global average pooling, dropout and a linear head.
-    Blocks are `blocks.0`, `blocks.1`, ... and the classifier is `head`."""
+    Blocks are `blocks.0`, `blocks.1`, ... and the classifier is `head`.
+
+    With `average_rows_only` (spectrograms: frames down, bands across) only the time axis is
+    averaged and the head reads each remaining band: which bands sound is the difference
+    between a low and a high sound, and a global average would blur it away."""
 
     def __init__(self, in_channels: int, height: int, width: int, channels: list[int],
-                 num_classes: int, dropout: float = 0.0, batch_norm: bool = True) -> None:
+                 num_classes: int, dropout: float = 0.0, batch_norm: bool = True,
+                 average_rows_only: bool = False) -> None:
         super().__init__()
         blocks = []
         size = min(height, width)
+        self.average_rows_only = average_rows_only
         for out_channels in channels:
             layers: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, 3, padding=1,
                                                  bias=not batch_norm)]
@@ -98,14 +104,50 @@ class SmallCNN(nn.Module):
             if size >= 2:
                 layers.append(nn.MaxPool2d(2))
                 size //= 2
+                width //= 2
             blocks.append(nn.Sequential(*layers))
             in_channels = out_channels
         self.blocks = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(in_channels, num_classes)
+        self.head = nn.Linear(in_channels * (width if average_rows_only else 1), num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(x).mean(dim=(2, 3))
+        x = self.blocks(x)
+        x = x.mean(dim=2).flatten(1) if self.average_rows_only else x.mean(dim=(2, 3))
+        return self.head(self.dropout(x))
+
+
+class M5(nn.Module):
+    """Dai et al.'s M5 ("Very deep convolutional neural networks for raw waveforms", 2017):
+    a strided wide 1-D convolution, three more with 3-sample kernels, each with batch norm,
+    ReLU and 4x max pooling; global average pooling, dropout and a linear head. Input
+    (N, channels, samples)."""
+
+    POOL = 4
+
+    def __init__(self, in_channels: int, channels: int, first_kernel: int, first_stride: int,
+                 num_classes: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        widths = [(in_channels, channels, first_kernel, first_stride),
+                  (channels, channels, 3, 1), (channels, 2 * channels, 3, 1),
+                  (2 * channels, 2 * channels, 3, 1)]
+        self.blocks = nn.Sequential(*(
+            nn.Sequential(nn.Conv1d(a, b, kernel, stride=stride, bias=False),
+                          nn.BatchNorm1d(b), nn.ReLU(), nn.MaxPool1d(self.POOL))
+            for a, b, kernel, stride in widths))
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * channels, num_classes)
+
+    @classmethod
+    def shortest_input(cls, first_kernel: int, first_stride: int) -> int:
+        """The fewest samples that leave at least one step after the last pooling."""
+        length = 1
+        for _ in range(3):
+            length = length * cls.POOL + 2  # back through a pooling, then a 3-sample conv
+        return (length * cls.POOL - 1) * first_stride + first_kernel
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(x).mean(dim=2)
         return self.head(self.dropout(x))
 
 
@@ -121,7 +163,8 @@ def masked_mean(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
 class RecurrentClassifier(nn.Module):
     """An RNN, LSTM or GRU over a sequence, then a linear head.
 
-    Images (N, C, H, W) are read row by row: H steps of C*W features. Token ids (N, L) are
+    Images (N, C, H, W) are read row by row: H steps of C*W features (a spectrogram,
+    (N, 1, frames, bands), frame by frame). Token ids (N, L) are
     embedded (`embedding`, id 0 is padding at the end) and packed to each text's length, so
     neither direction reads the padding. The final hidden state of the last layer (both
     directions when bidirectional) feeds the head.

@@ -104,6 +104,8 @@ def summarize_module(model, samples, model_name: str = "", data_name: str = "",
 
     def record(module, inputs, output) -> None:
         tensor = output
+        if isinstance(output, dict) and output:  # transformers' output records
+            tensor = next(iter(output.values()))
         if isinstance(output, (tuple, list)) and output:
             tensor = output[0]
         if isinstance(tensor, torch.Tensor):

@@ -9,10 +9,11 @@ past run can be reopened and resumed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,20 @@ from typing import Any
 from core.config import RunConfig, load_config, save_config
 from core.errors import BadInput
 from core.events import BatchEnd, EpochEnd
-from core.files import traindesk_home, write_atomic, write_json_atomic
+from core.catalog import DATASETS
+from core.files import (fingerprint, is_temporary, printable, traindesk_home, write_atomic,
+                        write_json_atomic, write_problem, write_remedy)
 
 METRIC_COLUMNS = ("step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
 # The "split" of a metrics.csv row: a training step, an epoch's training loss and metric
 # (the trainer's exact figures, written at the epoch's end; folders written before they
 # were recorded have none), and a validated epoch. "accuracy" holds the run's metric.
 TRAIN, TRAIN_EPOCH, VAL = "train", "train_epoch", "val"
+# Held (locked) by the process training the run, for the run's whole life; the OS releases
+# it when that process ends, however it ends. Hidden, so the history ignores it.
+LOCK_FILE = ".run.lock"
+# The size and fingerprint of each data file the run was started on, checked on resume.
+DATA_FILES = "data_files.json"
 
 
 def default_runs_dir() -> Path:
@@ -39,10 +47,13 @@ class RunFolder:
         self.path = path
         self._metrics = None
         self._writer = None
+        self._lock: RunLock | None = None
 
     @classmethod
-    def create(cls, runs_dir: Path, config: RunConfig) -> RunFolder:
-        """Make a new, uniquely named folder and write the resolved config into it."""
+    def create(cls, runs_dir: Path, config: RunConfig, data_files: dict | None = None) -> RunFolder:
+        """Make a new, uniquely named folder, lock it and write the resolved config (and the
+        fingerprints of its data files) into it. BadInput, with no folder left behind, when
+        the folder cannot be made or written."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         base = f"{stamp}-{config.model.name}-{config.data.name}"
         try:
@@ -59,38 +70,92 @@ class RunFolder:
             raise BadInput(f"cannot create a run folder in {runs_dir} ({exc.strerror}); "
                            "choose a writable folder with --runs-dir or TRAINDESK_HOME") from None
         folder = cls(path)
-        save_config(config, path / "config.toml")
-        folder._open_metrics(new=True)
+        try:
+            folder._lock = RunLock.take(path)
+            save_config(config, path / "config.toml")
+            if data_files:
+                write_json_atomic(path / DATA_FILES, data_files)
+            folder._open_metrics(new=True)
+        except (OSError, BadInput) as exc:
+            folder.discard()
+            if isinstance(exc, BadInput):
+                raise
+            raise BadInput(f"cannot write the run folder {printable(path)} "
+                           f"({write_problem(exc)}); {write_remedy(exc)}") from None
         return folder
 
     @classmethod
     def open_existing(cls, path: Path) -> RunFolder:
-        """Open a run folder to continue it (`--resume`); `continue_metrics` then opens its
-        metrics for appending."""
+        """Open a run folder to read it, or to continue it (`--resume`: `lock`, then
+        `continue_metrics` opens its metrics for appending)."""
         if not (path / "config.toml").is_file():
-            raise BadInput(f"{path} is not a run folder (no config.toml); pass the folder of "
-                           "a run, e.g. runs/20260101-120000-simple_cnn-digits")
+            raise BadInput(f"{printable(path)} is not a run folder (no config.toml); pass the "
+                           "folder of a run, e.g. runs/20260101-120000-simple_cnn-digits")
         return cls(path)
+
+    def discard(self) -> None:
+        """Remove a folder `create` made for a run that could not start (nothing in it yet
+        but what create wrote), so a failed start leaves no half-written folder."""
+        import shutil
+
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def lock(self) -> None:
+        """Take the run's lock before anything of a resumed run is built (BadInput while
+        another process trains it, or when the folder is read-only), then remove temporary
+        files a killed write left behind (no one else can be writing them now)."""
+        self._lock = RunLock.take(self.path)
+        for folder in (self.path, self.path / "checkpoints"):
+            try:
+                stale = [p for p in folder.iterdir() if is_temporary(p.name)]
+            except OSError:
+                continue
+            for path in stale:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def data_files(self) -> dict:
+        """The fingerprints of the data files the run was started on ({} when none were
+        recorded: a table-free run, or a folder made before they were)."""
+        try:
+            recorded = json.loads((self.path / DATA_FILES).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return recorded if isinstance(recorded, dict) else {}
 
     def continue_metrics(self, step: int) -> None:
         """Keep the metrics rows up to `step` (the checkpoint a run resumes from) and open
         the file for appending. A killed run may have logged steps after its last checkpoint
         (and half a row); the resumed run trains those steps again and logs them once."""
         path = self.path / "metrics.csv"
-        try:
-            with open(path, newline="", encoding="utf-8") as f:
+        try:  # bytes that are not UTF-8 make rows that do not parse, which are dropped
+            with open(path, newline="", encoding="utf-8", errors="replace") as f:
                 lines = f.read().splitlines(keepends=True)
         except FileNotFoundError:
             lines = []
+        except OSError as exc:
+            raise BadInput(f"cannot read {printable(path)} ({exc.strerror or exc}); move it "
+                           "aside to resume the run without its earlier metrics") from None
         kept = [line for line in lines[1:] if _row_step(line) is not None
                 and _row_step(line) <= step and line.endswith("\n")]
         if not lines or len(kept) != len(lines) - 1:
             header = ",".join(METRIC_COLUMNS) + "\r\n"  # as csv.writer ends rows
-            write_atomic(path, lambda f: f.write("".join([header, *kept])))
+            write_atomic(path, lambda f: f.write("".join([header, *kept])), make_folder=False)
         self._open_metrics(new=False)
 
     def config(self) -> RunConfig:
         return load_config(self.path / "config.toml")
+
+    def holds(self, path: Path) -> bool:
+        """Whether `path` is one of the run's own files: any file directly in the folder
+        (config, metrics, summary, notes) or under checkpoints/, which a resume, the
+        history and evaluation read. Writing over one would break the run."""
+        try:
+            where = Path(path).resolve().relative_to(self.path.resolve())
+        except ValueError:
+            return False
+        return len(where.parts) == 1 or where.parts[0] == "checkpoints"
 
     @property
     def last_checkpoint(self) -> Path:
@@ -134,23 +199,36 @@ class RunFolder:
         self._metrics.flush()
 
     def write_summary(self, summary: dict) -> None:
-        write_json_atomic(self.path / "summary.json", summary)
+        write_json_atomic(self.path / "summary.json", summary, make_folder=False)
 
     def read_summary(self) -> dict:
         try:
-            return json.loads((self.path / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            summary = json.loads((self.path / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return {}
+        return summary if isinstance(summary, dict) else {}
 
     def save_checkpoint(self, path: Path, state: dict) -> None:
+        """Write `state` to `path` atomically. OSError when it cannot be written: torch's
+        own error for a write that stopped short (a full disk) becomes ENOSPC."""
         import torch
 
-        write_atomic(path, lambda f: torch.save(state, f), binary=True)
+        try:
+            write_atomic(path, lambda f: torch.save(state, f), binary=True, make_folder=False)
+        except RuntimeError as exc:
+            if "unexpected pos" not in str(exc) and "inline_container" not in str(exc):
+                raise
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
 
     def close(self) -> None:
+        """Close the metrics and release the run's lock."""
         if self._metrics is not None:
-            self._metrics.close()
+            with contextlib.suppress(OSError):  # a full disk: the rows written are kept
+                self._metrics.close()
             self._metrics = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _row_step(line: str) -> int | None:
@@ -171,39 +249,130 @@ def checkpoint_epoch(progress: dict) -> int:
     return progress["epoch"] - (1 if progress.get("batch", 0) == 0 else 0)
 
 
-def process_alive(summary: dict) -> bool:
-    """Whether the process a summary names (pid, host) is still running on this machine.
-    A run whose summary says "running" but whose process is gone was killed: it can be
-    resumed, and reads as interrupted (`effective_status`)."""
-    pid = summary.get("pid")
-    if not isinstance(pid, int) or summary.get("host") != socket.gethostname():
-        return False
-    if pid == os.getpid():
-        return False  # this process trains one run at a time; that one has ended
-    if os.name == "nt":
-        import ctypes
+def effective_status(summary: dict, run_dir: Path | None = None) -> str:
+    """The summary's status, except that a "running" run whose folder is not locked reads as
+    "interrupted" (killed, or the machine went down); it resumes from its last checkpoint.
+    `run_dir`: the folder (default: the one the summary names)."""
+    status = summary.get("status", "")
+    if not isinstance(status, str):
+        return ""
+    if status == "running":
+        path = run_dir if run_dir is not None else summary.get("run_dir")
+        if not isinstance(path, (str, Path)) or not is_locked(Path(path)):
+            return "interrupted"
+    return status
 
-        kernel32 = ctypes.windll.kernel32
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel32.CloseHandle(handle)
-        return bool(ok) and code.value == 259  # STILL_ACTIVE
+
+class RunLock:
+    """An exclusive lock on a run folder: fcntl.flock on POSIX, msvcrt.locking on Windows,
+    on its LOCK_FILE, which holds the locking process's id. Locks belong to an open file,
+    so a second attempt in the same process is refused too (the window training a run
+    and resuming it)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    @classmethod
+    def take(cls, path: Path) -> RunLock:
+        """Lock the run folder `path`; BadInput when another process holds it, or when the
+        folder cannot be written (read-only, full, gone)."""
+        try:
+            fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise BadInput(f"cannot use the run folder {printable(path)} "
+                           f"({write_problem(exc)}); {write_remedy(exc)}") from None
+        if not _lock(fd, exclusive=True):
+            os.close(fd)
+            holder = _holder(path)
+            raise BadInput(f"{printable(path)} is still being trained by "
+                           f"{f'process {holder}' if holder else 'another process'}; "
+                           "stop that run first (or wait for it)")
+        with contextlib.suppress(OSError):  # who holds it, for the message above; optional
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        return cls(fd)
+
+    def release(self) -> None:
+        if os.name == "nt":
+            import msvcrt
+
+            with contextlib.suppress(OSError):
+                os.lseek(self.fd, 0, os.SEEK_SET)
+                msvcrt.locking(self.fd, msvcrt.LK_UNLCK, 1)
+        os.close(self.fd)  # on POSIX, closing the file releases its lock
+
+
+def is_locked(path: Path) -> bool:
+    """Whether a process (this one included) holds the lock of the run folder `path`."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
+        fd = os.open(path / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False  # never locked (or a folder from before locks)
+    try:
+        free = _lock(fd, exclusive=False)
+        if free and os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return not free
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int, exclusive: bool) -> bool:
+    """Try to lock the open file `fd` without waiting; False when another holds it."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+            return False
+        return True  # a file system without locks: the run goes on unguarded, as before
     return True
 
 
-def effective_status(summary: dict) -> str:
-    """The summary's status, except that a "running" run whose process is gone reads as
-    "interrupted" (killed, or the machine went down); it resumes from its last checkpoint."""
-    status = summary.get("status", "")
-    if status == "running" and not process_alive(summary):
-        return "interrupted"
-    return status
+def _holder(path: Path) -> int | None:
+    """The id of the process holding the lock, as it wrote it (None when unreadable)."""
+    try:
+        return int((path / LOCK_FILE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+
+def data_fingerprints(config: RunConfig) -> dict:
+    """For each [data] file setting naming a file: its path, size and a fingerprint of its
+    content (core.files.fingerprint), recorded in the run folder and checked on resume."""
+    recorded = {}
+    for param in DATASETS.get(config.data.name, "data").params:
+        value = config.data.params.get(param.name)
+        if param.kind == "path" and value and Path(value).is_file():
+            with contextlib.suppress(OSError):  # unreadable: the dataset itself says why
+                recorded[param.name] = {"file": value, **fingerprint(Path(value))}
+    return recorded
+
+
+def check_data_files(config: RunConfig, recorded: dict) -> None:
+    """BadInput when a data file the run was started on has changed since: a resumed run
+    would train on other data than its checkpoint was, and report an exact continuation.
+    A file that is gone is left for the dataset to report."""
+    for name, then in recorded.items():
+        if not isinstance(then, dict) or config.data.params.get(name) != then.get("file"):
+            continue
+        path = Path(then["file"])
+        try:
+            now = fingerprint(path)
+        except OSError:
+            continue
+        if now != {key: then.get(key) for key in now}:
+            raise BadInput(f"[data] {name} {printable(path)} has changed since the run started "
+                           f"({then.get('size')} bytes then, {now['size']} now); put the "
+                           "original file back to resume, or start a new run with traindesk "
+                           "train on the run's config.toml")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
-from core.files import write_json_atomic
+from core.files import printable, write_json_atomic
 
 NOTES_FILE = "notes.json"
 RUN_FILES = ("config.toml", "summary.json", "metrics.csv")
@@ -50,7 +50,7 @@ class RunRecord:
 
     @property
     def folder(self) -> str:
-        return self.path.name
+        return printable(self.path.name)
 
     @property
     def readable(self) -> bool:
@@ -69,9 +69,19 @@ def list_runs(runs_dir: Path) -> list[RunRecord]:
         entries = [p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     except OSError:
         return []
-    records = [read_run(p) for p in entries if any((p / name).exists() for name in RUN_FILES)]
+    records = [_read_or_unreadable(p) for p in entries
+               if any((p / name).exists() for name in RUN_FILES)]
     records.sort(key=lambda r: (r.started or datetime.min, r.folder), reverse=True)
     return records
+
+
+def _read_or_unreadable(path: Path) -> RunRecord:
+    """read_run, with a damage it did not foresee making one unreadable row: one bad folder
+    never empties the history."""
+    try:
+        return read_run(path)
+    except Exception as exc:
+        return RunRecord(path, printable(path.name), error=f"cannot be read ({_reason(exc)})")
 
 
 def read_run(path: Path) -> RunRecord:
@@ -81,35 +91,33 @@ def read_run(path: Path) -> RunRecord:
 
     path = Path(path)
     notes = read_notes(path)
-    record = RunRecord(path, notes.get("name") or path.name, notes.get("note", ""),
+    record = RunRecord(path, notes.get("name") or printable(path.name), notes.get("note", ""),
                        started=_started(path))
     try:
         raw = _read_toml(path / "config.toml")
-    except (OSError, ValueError) as exc:
+        record.model = _text(_table(raw, "model").get("name"))
+        record.data = _text(_table(raw, "data").get("name"))
+        record.epochs = _whole(_table(raw, "training").get("epochs"))
+    except (OSError, ValueError, RecursionError) as exc:
         record.error = f"config.toml cannot be read ({_reason(exc)})"
         raw = None
-    if raw is not None:
-        record.model = str(raw.get("model", {}).get("name", ""))
-        record.data = str(raw.get("data", {}).get("name", ""))
-        epochs = raw.get("training", {}).get("epochs")
-        record.epochs = epochs if isinstance(epochs, int) else None
     try:
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
         if not isinstance(summary, dict):
             raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         record.error = record.error or f"summary.json cannot be read ({_reason(exc)})"
         return record
     record.summary = summary
-    record.model = record.model or str(summary.get("model", ""))
-    record.data = record.data or str(summary.get("data", ""))
+    record.model = record.model or _text(summary.get("model"))
+    record.data = record.data or _text(summary.get("data"))
     if raw is None:
         return record
-    record.status = effective_status(summary) or UNREADABLE
+    record.status = effective_status(summary, path) or UNREADABLE
     if not record.readable:
         record.error = "summary.json has no status"
         return record
-    record.metric = summary.get("metric") or "accuracy"
+    record.metric = "r2" if summary.get("metric") == "r2" else "accuracy"
     # best_val_accuracy: run folders written before regression support had only that
     record.best_val_metric = _number(summary.get("best_val_metric",
                                                  summary.get("best_val_accuracy")))
@@ -117,7 +125,7 @@ def read_run(path: Path) -> RunRecord:
     record.best_epoch = _whole(summary.get("best_epoch"))
     record.epochs_completed = _whole(summary.get("epochs_completed"))
     record.duration_s = _number(summary.get("duration_s"))
-    record.error = str(summary.get("error") or "")
+    record.error = _text(summary.get("error"))
     return record
 
 
@@ -210,7 +218,25 @@ def _show(value: Any) -> str:
 def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib
 
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
+
+
+def _table(raw: dict[str, Any], section: str) -> dict[str, Any]:
+    """A section of a config.toml as read; ValueError when it is not a table (a file that
+    says `model = "mlp"` or `[[model]]`)."""
+    table = raw.get(section, {})
+    if not isinstance(table, dict):
+        raise ValueError(f"[{section}] is not a table")
+    return table
+
+
+def _text(value: Any) -> str:
+    """A summary's or config's text field as one short printable line ("" when absent or
+    not text)."""
+    if not isinstance(value, str):
+        return ""
+    line = printable(value).strip().splitlines()
+    return line[0][:500] if line else ""
 
 
 def _started(path: Path) -> datetime | None:
@@ -230,12 +256,19 @@ def _reason(exc: Exception) -> str:
         return "missing"
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return str(exc).splitlines()[0][:120] or type(exc).__name__
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    lines = str(exc).splitlines()
+    return printable(lines[0][:120]) if lines else type(exc).__name__
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
-        else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # a whole number too large for a float: not a score a run made
+        return None
 
 
 def _whole(value: Any) -> int | None:

@@ -33,7 +33,8 @@ class Run:
     scheduler_per_epoch: bool  # steps after each epoch's validation, not after each step
     scheduler_on_val_loss: bool  # reduce_on_plateau: steps on the validation loss
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    steps_per_epoch: int
+    steps_per_epoch: int  # optimisation steps: batches_per_epoch / accumulate_steps, rounded up
+    batches_per_epoch: int
     finetuning: Finetuning  # gradual unfreezing, frozen norms, LoRA
     lr_group: int  # the optimizer group whose lr is reported (multiplier 1.0 if any)
     precision: Precision  # as trained: the setting, or what [training] fast chose
@@ -95,11 +96,13 @@ def build_run(config: RunConfig, resuming: bool = False) -> Run:
         precision = Precision(chosen, device)
         model_notes = [*model_notes, *fast_notes]
     loss_fn.to(device)  # class weights are tensors
-    steps_per_epoch = math.ceil(len(data.train_y) / training.batch_size)
+    batches_per_epoch = training_steps(len(data.train_y), training.batch_size)
+    steps_per_epoch = math.ceil(batches_per_epoch / training.accumulate_steps)
     optimizer, lr_group = _optimizer(config, finetuning)
     scheduler, per_epoch = _scheduler(config, optimizer, steps_per_epoch)
     return Run(device, data.to(device), model, optimizer, scheduler, bool(per_epoch),
-               per_epoch == "val_loss", loss_fn, steps_per_epoch, finetuning, lr_group,
+               per_epoch == "val_loss", loss_fn, steps_per_epoch, batches_per_epoch,
+               finetuning, lr_group,
                precision, init_notes, [*data.notes, *model_notes])
 
 
@@ -121,6 +124,16 @@ def _scheduler(config: RunConfig, optimizer, steps_per_epoch: int) -> tuple[Any,
     scheduler = schedule.build(config.scheduler.params, optimizer,
                                steps_per_epoch * config.training.epochs, steps_per_epoch)
     return scheduler, schedule.extra.get("per_epoch", False)
+
+
+def training_steps(samples: int, batch_size: int) -> int:
+    """Batches in one epoch: one per batch_size samples, the last one
+    smaller, except that a last batch of a single sample is left out (BatchNorm cannot
+    train on one: "Expected more than 1 value per channel"). The sample order is a function
+    of seed and epoch (loop.epoch_order), so the sample left out changes from epoch to
+    epoch and a resumed run still replays exactly."""
+    steps = math.ceil(samples / batch_size)
+    return steps - 1 if samples % batch_size == 1 and steps > 1 else steps
 
 
 def cpu_threads(setting: int) -> int:

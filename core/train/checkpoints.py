@@ -8,15 +8,16 @@ every time. A best epoch between writes is held in memory until then.
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 from typing import Callable
 
 from core.errors import BadInput, TrainingFailed
+from core.files import printable, write_problem, write_remedy
 from core.events import CheckpointSaved
 from core.runs.folder import RunFolder, checkpoint_epoch
 from core.train.build import Run
-from core.train.failures import disk_problem, disk_remedy
 from core.train.progress import Progress
 
 
@@ -73,8 +74,8 @@ class Checkpoints:
             self.folder.save_checkpoint(path, merged_state_dict(self.run.model))
         except OSError as exc:
             raise TrainingFailed(f"could not save the merged weights to {path} "
-                                 f"({disk_problem(exc)}); last.pt holds the adapted model; "
-                                 f"{disk_remedy(exc)}") from None
+                                 f"({write_problem(exc)}); last.pt holds the adapted model; "
+                                 f"{write_remedy(exc)}") from None
         self.emit(CheckpointSaved(str(path), checkpoint_epoch(progress.as_dict()), "merged"))
 
     def _state(self, progress: Progress, kind: str) -> dict:
@@ -118,9 +119,10 @@ class Checkpoints:
         try:
             folder.save_checkpoint(path, state)
         except OSError as exc:
-            raise TrainingFailed(f"could not save the {kind} checkpoint to {path} "
-                                 f"({disk_problem(exc)}); the previous checkpoint is intact; "
-                                 f"{disk_remedy(exc)}") from None
+            kept = ("" if exc.errno == errno.ENOENT
+                    else "the previous checkpoint is intact; ")
+            raise TrainingFailed(f"could not save the {kind} checkpoint to {printable(path)} "
+                                 f"({write_problem(exc)}); {kept}{write_remedy(exc)}") from None
         self.emit(CheckpointSaved(str(path), checkpoint_epoch(state["progress"]), kind))
 
 

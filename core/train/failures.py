@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 
 from core.errors import TrainingFailed
+from core.files import write_problem, write_remedy
 
 WRITE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EACCES,
                 errno.EPERM, errno.EROFS}
@@ -27,21 +28,8 @@ def describe_failure(exc: Exception, batch_size: int) -> str:
         return str(exc)
     if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # metrics or summary
         where = f" {exc.filename}" if exc.filename else ""
-        return (f"could not write{where} ({disk_problem(exc)}); the last checkpoint is "
-                f"intact; {disk_remedy(exc)}, then resume the run")
+        return (f"could not write{where} ({write_problem(exc)}); the last checkpoint is "
+                f"intact; {write_remedy(exc)}, then resume the run")
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first_line}".rstrip(": ")
 
-
-def disk_problem(exc: OSError) -> str:
-    """What went wrong writing a file, in words."""
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "the disk is full"
-    return exc.strerror or str(exc)
-
-
-def disk_remedy(exc: OSError) -> str:
-    """What the user can do about a failed write."""
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "make the run folder writable"
-    return "free disk space"

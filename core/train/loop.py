@@ -23,7 +23,10 @@ from core.control import RunControl, StopRequested
 from core.errors import BadInput, TrainingFailed
 from core.events import (Broadcast, EpochEnd, LayersUnfrozen, Listener, RunFailed,
                          RunFinished, RunStarted)
-from core.runs.folder import RunFolder, default_runs_dir, process_alive
+from core.files import printable, write_problem, write_remedy
+from core.runs.folder import (RunFolder, check_data_files, data_fingerprints,
+                               default_runs_dir)
+from core.runs.tensorboard import TENSORBOARD_DIR, TensorBoardWriter
 from core.train.build import Run, build_run, cpu_threads
 from core.train.checkpoints import Checkpoints, restore
 from core.train.failures import NonFiniteLoss, describe_failure
@@ -40,40 +43,53 @@ __all__ = ["train", "evaluate", "cpu_threads"]
 
 
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
-          control: RunControl | None = None, resume_dir: Path | None = None) -> dict:
+          control: RunControl | None = None, resume_dir: Path | None = None,
+          sweep: dict | None = None) -> dict:
     """Run one training run and return its summary (also written to the run folder).
 
     With `resume_dir`, `config` is ignored: the run folder's own config and last
-    checkpoint are used and the run continues where it stopped. Raises BadInput before
+    checkpoint are used and the run continues where it stopped. `sweep` ({"id", "point"})
+    tags a run of a sweep in summary.json (a resumed run keeps its tag). Raises BadInput before
     anything is written when the configuration or its files cannot be used, and
     TrainingFailed (after recording the failure) when training itself breaks. A listener
     that raises is reported and removed; the run goes on (core.events.Broadcast).
     """
     control = control or RunControl()
-    previous: dict = {}
-    if resume_dir is not None:
-        folder, previous = _reopen(Path(resume_dir))
-        config = folder.config()
-    run = _build(config, resuming=resume_dir is not None)
-    if resume_dir is not None:
-        progress = restore(run, folder.last_checkpoint)
-        run.init_notes = previous.get("init_notes", [])
-        # A killed run may have logged steps after its last checkpoint; they are trained again
-        folder.continue_metrics(progress.step)
-    else:
-        progress = Progress()
-        folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config)
-    emit = Broadcast([folder.record], listeners)
-    summary = RunSummary(config, run, folder)
-    folder.write_summary(summary.update(progress, run))
-    emit(_run_started(run, folder, config, progress))
-    fit = _Fit(run, config, progress, folder, control, emit, summary)
-    status, error, details = fit.attempt()
-    status, error = fit.save_at_end(status, error)
-    summary.update(progress, run, status, error)
-    with contextlib.suppress(OSError):  # the disk is full or gone: the events still tell
-        folder.write_summary(summary.fields)
-    folder.close()
+    folder: RunFolder | None = None
+    try:
+        if resume_dir is not None:
+            folder = _reopen(Path(resume_dir))  # locked before anything is built
+            config = folder.config()
+            check_data_files(config, folder.data_files())
+            run = _build(config, resuming=True)
+            progress = restore(run, folder.last_checkpoint)
+            previous = folder.read_summary()
+            run.init_notes = _lines(previous.get("init_notes"))
+            sweep = previous.get("sweep") if isinstance(previous.get("sweep"), dict) else None
+            # A killed run may have logged steps after its last checkpoint; they are trained again
+            _preparing_write(folder, folder.continue_metrics, progress.step)
+        else:
+            config = config.with_absolute_paths(Path.cwd())
+            data_files = data_fingerprints(config)
+            run = _build(config, resuming=False)
+            progress = Progress()
+            folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files)
+        emit = Broadcast([folder.record], [*listeners, *_run_writers(config, folder)])
+        summary = RunSummary(config, run, folder)
+        if sweep is not None:
+            summary.fields["sweep"] = sweep
+        _preparing_write(folder, folder.write_summary, summary.update(progress, run),
+                         new=resume_dir is None)
+        emit(_run_started(run, folder, config, progress))
+        fit = _Fit(run, config, progress, folder, control, emit, summary)
+        status, error, details = fit.attempt()
+        status, error = fit.save_at_end(status, error)
+        summary.update(progress, run, status, error)
+        with contextlib.suppress(OSError):  # the disk is full or gone: the events still tell
+            folder.write_summary(summary.fields)
+    finally:
+        if folder is not None:
+            folder.close()  # its metrics, and its lock
     if status == "failed":
         emit(RunFailed(error, dict(summary.fields), details))
         raise TrainingFailed(error)
@@ -81,14 +97,36 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     return summary.fields
 
 
-def _reopen(path: Path) -> tuple[RunFolder, dict]:
-    """The run folder to resume and its summary; BadInput while its process still trains it."""
+def _run_writers(config: RunConfig, folder: RunFolder) -> list[Listener]:
+    """The listeners that write the run's files for other tools: TensorBoard's event files
+    unless [training] tensorboard is off. Listeners, so a failing one never fails the run."""
+    if not config.training.tensorboard:
+        return []
+    return [TensorBoardWriter(folder.path / TENSORBOARD_DIR, config)]
+
+
+def _reopen(path: Path) -> RunFolder:
+    """The run folder to resume, locked: BadInput while another process trains it."""
     folder = RunFolder.open_existing(path)
-    previous = folder.read_summary()
-    if previous.get("status") == "running" and process_alive(previous):
-        raise BadInput(f"{folder.path} is still being trained by process "
-                       f"{previous.get('pid')}; stop that run first (or wait for it)")
-    return folder, previous
+    folder.lock()
+    return folder
+
+
+def _preparing_write(folder: RunFolder, write: Callable, value, new: bool = False) -> None:
+    """A write before training starts: a full disk, or a folder that is read-only or gone,
+    is bad input, and a `new` run's folder is removed again (it holds nothing yet)."""
+    try:
+        write(value)
+    except OSError as exc:
+        if new:
+            folder.discard()
+        raise BadInput(f"cannot write the run folder {printable(folder.path)} "
+                       f"({write_problem(exc)}); {write_remedy(exc)}") from None
+
+
+def _lines(value) -> list[str]:
+    """A list of text lines read back from a summary.json; [] for anything else."""
+    return [printable(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _build(config: RunConfig, resuming: bool) -> Run:
@@ -119,6 +157,34 @@ def epoch_order(n: int, seed: int, epoch: int, device):
 
     generator = torch.Generator().manual_seed(seed * 100003 + epoch)
     return torch.randperm(n, generator=generator).to(device)
+
+
+def step_gradients(run: Run, indices: list):
+    """Forward and backward passes over the training samples of one optimisation step, a
+    batch per index tensor in `indices` (more than one: gradient accumulation). Returns the
+    step's (loss, outputs, targets), detached; the loss is the mean over all the samples."""
+    if len(indices) == 1:
+        return _forward_backward(run, indices[0], 1.0)
+    import torch
+
+    # Each batch's mean loss weighted by its share of the step's samples: the gradients
+    # added up are those of one batch of all of them.
+    total = sum(len(index) for index in indices)
+    parts = [_forward_backward(run, index, len(index) / total) for index in indices]
+    loss = sum(part[0] * (len(part[2]) / total) for part in parts)
+    return (loss, torch.cat([part[1] for part in parts]), torch.cat([part[2] for part in parts]))
+
+
+def _forward_backward(run: Run, index, weight: float):
+    """Forward and backward pass on the training samples at `index`, the loss scaled by
+    `weight` for the backward pass: (loss, outputs, targets), detached."""
+    data = run.data
+    x, y = data.prepare(data.train_x[index], True), data.train_y[index]
+    with run.precision.autocast():
+        outputs = run.model(x)
+        loss = run.loss_fn(outputs, y)
+    run.precision.backward(loss if weight == 1.0 else loss * weight)
+    return loss.detach(), outputs.detach(), y
 
 
 class _Fit:
@@ -181,39 +247,40 @@ class _Fit:
         """The epoch's training steps from where it stands (a resumed run mid-epoch)."""
         run, progress, control = self.run, self.progress, self.control
         order = epoch_order(len(run.data.train_y), self.training.seed, epoch, run.device)
-        batch_size = self.training.batch_size
+        accumulate = self.training.accumulate_steps
         self.mark = time.perf_counter()  # training time runs from mark to mark, reports included
         try:
-            for batch in range(progress.batch, run.steps_per_epoch):
+            # A stop takes effect between optimisation steps only, so no checkpoint ever
+            # holds half-added gradients and a resume replays whole steps.
+            for first in range(progress.batch, run.batches_per_epoch, accumulate):
                 control.checkpoint(before_pause=self.readback.flush)  # show every step, then wait
-                self.train_step(epoch, batch, order[batch * batch_size:(batch + 1) * batch_size])
+                self.train_step(epoch, first, order)
         finally:
             progress.train_seconds += time.perf_counter() - self.mark
             progress.elapsed_s = time.perf_counter() - self.run_start
 
-    def train_step(self, epoch: int, batch: int, index) -> None:
-        """One optimisation step on the samples at `index`; its values stay on the device
+    def train_step(self, epoch: int, first: int, order) -> None:
+        """One optimisation step on the epoch's batches from `first` (accumulate_steps of
+        them, fewer at the epoch's end) in the sample `order`; its values stay on the device
         until the read-back queue fetches them."""
         run, progress, optimizer = self.run, self.progress, self.run.optimizer
-        data = run.data
-        x, y = data.prepare(data.train_x[index], True), data.train_y[index]
+        size = self.training.batch_size
+        last = min(first + self.training.accumulate_steps, run.batches_per_epoch)
         optimizer.zero_grad(set_to_none=True)
-        with run.precision.autocast():
-            outputs = run.model(x)
-            loss = run.loss_fn(outputs, y)
-        run.precision.backward_and_step(loss, optimizer, self.clip_params,
-                                        self.training.grad_clip)
+        loss, outputs, y = step_gradients(run, [order[b * size:(b + 1) * size]
+                                                for b in range(first, last)])
+        run.precision.step(optimizer, self.clip_params, self.training.grad_clip)
         lr = optimizer.param_groups[run.lr_group]["lr"]  # the lr this step used
         if run.scheduler is not None and not run.scheduler_per_epoch:
             run.scheduler.step()
         progress.step += 1
-        progress.batch = batch + 1
+        progress.batch = last
         progress.samples_seen += len(y)
         now = time.perf_counter()
         progress.train_seconds += now - self.mark
         self.mark = now
-        self.readback.add_step(PendingStep(progress.step, epoch, loss.detach(), outputs.detach(),
-                                           y, lr, now - self.run_start), now)
+        self.readback.add_step(PendingStep(progress.step, epoch, loss, outputs, y, lr,
+                                           now - self.run_start), now)
 
     def validate(self, epoch: int) -> tuple[float, float, float | None]:
         """(loss, metric, MAE) on the validation data; NonFiniteLoss if the loss is not a

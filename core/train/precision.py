@@ -42,14 +42,17 @@ class Precision:
             return self._no_autocast
         return torch.autocast(self.device_type, dtype=self.dtype)
 
-    def backward_and_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
-                          clip_params: Iterable[torch.Tensor], grad_clip: float) -> None:
-        """Backward pass, optional gradient clipping (to norm `grad_clip`, 0 = off) and the
-        optimizer step. fp16 clips the unscaled gradients and skips the step when they
-        overflowed."""
+    def backward(self, loss: torch.Tensor) -> None:
+        """Backward pass, adding to the gradients (scaled for fp16)."""
+        self.scaler.scale(loss).backward()
+
+    def step(self, optimizer: torch.optim.Optimizer, clip_params: Iterable[torch.Tensor],
+             grad_clip: float) -> None:
+        """Optional gradient clipping (to norm `grad_clip`, 0 = off) and the optimizer step
+        on the gradients added up since the last. fp16 clips the unscaled gradients and skips
+        the step when they overflowed."""
         import torch
 
-        self.scaler.scale(loss).backward()
         if grad_clip:
             self.scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(clip_params, grad_clip)

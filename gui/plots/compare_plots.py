@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication
 
 from core.metrics import metric_axis_label
 from core.runs.curves import RunCurves
@@ -22,9 +23,12 @@ class ComparePlots(CurvePlots):
 
     def __init__(self) -> None:
         super().__init__()
-        self.loss_plot.getPlotItem().setTitle("Training loss (smoothed)")
-        self.val_loss_plot.getPlotItem().setTitle("Validation loss per epoch")
-        self.metric_plot.getPlotItem().setTitle("Validation metric per epoch")
+        self.loss_plot.getPlotItem().setTitle(QCoreApplication.translate(
+            "ComparePlots", "Training loss (smoothed)"))
+        self.val_loss_plot.getPlotItem().setTitle(QCoreApplication.translate(
+            "ComparePlots", "Validation loss per epoch"))
+        self.metric_plot.getPlotItem().setTitle(QCoreApplication.translate(
+            "ComparePlots", "Validation metric per epoch"))
         self.legend = self.loss_plot.addLegend(offset=(-10, 10))
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.models: list[tuple[str, CurveModel]] = []  # (legend label, the run's curves)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QMenu, QSlider, QToolButton, QVBoxLayout, QWidget)
 
@@ -37,14 +37,25 @@ class CurvePlots(QWidget):
         self.smoothing = DEFAULT_SMOOTHING
         self.log_scale = False
         self.x_by = "step"  # or "epoch"
-        self.loss_plot = make_plot("Training loss", "step", "loss")
-        self.val_loss_plot = make_plot("Loss per epoch", "epoch", "loss")
-        self.metric_plot = make_plot("Accuracy per epoch", "epoch", "accuracy (%)")
-        self.lr_plot = make_plot("Learning rate", "step", "learning rate")
+        step = QCoreApplication.translate("CurvePlots", "step")
+        epoch = QCoreApplication.translate("CurvePlots", "epoch")
+        loss = QCoreApplication.translate("CurvePlots", "loss")
+        self.loss_plot = make_plot(QCoreApplication.translate("CurvePlots", "Training loss"),
+                                   step, loss)
+        self.val_loss_plot = make_plot(
+            QCoreApplication.translate("CurvePlots", "Loss per epoch"), epoch, loss)
+        self.metric_plot = make_plot(
+            QCoreApplication.translate("CurvePlots", "Accuracy per epoch"), epoch,
+            QCoreApplication.translate("Metrics", "accuracy (%)"))
+        self.lr_plot = make_plot(QCoreApplication.translate("CurvePlots", "Learning rate"), step,
+                                 QCoreApplication.translate("CurvePlots", "learning rate"))
         self.plots = {"steps": self.loss_plot, "epoch_loss": self.val_loss_plot,
                       "epoch_metric": self.metric_plot, "lr": self.lr_plot}
-        self.plot_titles = {"steps": "Training loss", "epoch_loss": "Loss per epoch",
-                            "epoch_metric": "Metric per epoch", "lr": "Learning rate"}
+        # English: they name exported files too; shown through tr()
+        self.plot_titles = {"steps": QT_TRANSLATE_NOOP("CurvePlots", "Training loss"),
+                            "epoch_loss": QT_TRANSLATE_NOOP("CurvePlots", "Loss per epoch"),
+                            "epoch_metric": QT_TRANSLATE_NOOP("CurvePlots", "Metric per epoch"),
+                            "lr": QT_TRANSLATE_NOOP("CurvePlots", "Learning rate")}
         self._markers = {key: hover_marker(plot) for key, plot in self.plots.items()}
         self._hover_proxies = [
             pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30,
@@ -55,27 +66,30 @@ class CurvePlots(QWidget):
         self.smoothing_slider.setRange(0, 99)
         self.smoothing_slider.setValue(round(DEFAULT_SMOOTHING * 100))
         self.smoothing_slider.setFixedWidth(140)
-        self.smoothing_slider.setToolTip("Smooth the training loss with a moving average, as "
-                                         "TensorBoard does (0: raw). The raw curve stays faint "
-                                         "behind.")
+        self.smoothing_slider.setToolTip(QCoreApplication.translate(
+            "CurvePlots", "Smooth the training loss with a moving average, as TensorBoard does "
+            "(0: raw). The raw curve stays faint behind."))
         self.smoothing_value = QLabel(f"{DEFAULT_SMOOTHING:.2f}")
         self.smoothing_slider.valueChanged.connect(
             lambda value: self.set_smoothing(value / 100))
-        self.log_checkbox = QCheckBox("Log scale")
-        self.log_checkbox.setToolTip("Show losses and the learning rate on a logarithmic axis.")
+        self.log_checkbox = QCheckBox(QCoreApplication.translate("CurvePlots", "Log scale"))
+        self.log_checkbox.setToolTip(QCoreApplication.translate(
+            "CurvePlots", "Show losses and the learning rate on a logarithmic axis."))
         self.log_checkbox.toggled.connect(self.set_log_scale)
         self.x_axis_combo = QComboBox()
         self.x_axis_combo.addItems(["step", "epoch"])
-        self.x_axis_combo.setToolTip("Draw every plot against optimisation steps or epochs.")
+        self.x_axis_combo.setToolTip(QCoreApplication.translate(
+            "CurvePlots", "Draw every plot against optimisation steps or epochs."))
         self.x_axis_combo.currentTextChanged.connect(self.set_x_axis)
         self.export_button = QToolButton()
-        self.export_button.setText("Export")
-        self.export_button.setToolTip("Save a plot as an image (PNG, SVG) or its data (CSV).")
+        self.export_button.setText(QCoreApplication.translate("CurvePlots", "Export"))
+        self.export_button.setToolTip(QCoreApplication.translate(
+            "CurvePlots", "Save a plot as an image (PNG, SVG) or its data (CSV)."))
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         for key in PLOT_KEYS:
-            menu.addAction(f"{self.plot_titles[key]}…",
-                           lambda key=key: self._ask_export(key))
+            title = QCoreApplication.translate("CurvePlots", self.plot_titles[key])
+            menu.addAction(f"{title}…", lambda key=key: self._ask_export(key))
         self.export_button.setMenu(menu)
         self.readout = QLabel()
         self.readout.setStyleSheet("QLabel { color: palette(placeholder-text); }")
@@ -92,13 +106,13 @@ class CurvePlots(QWidget):
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(QLabel("Smoothing"))
+        controls.addWidget(QLabel(QCoreApplication.translate("CurvePlots", "Smoothing")))
         controls.addWidget(self.smoothing_slider)
         controls.addWidget(self.smoothing_value)
         controls.addSpacing(12)
         controls.addWidget(self.log_checkbox)
         controls.addSpacing(12)
-        controls.addWidget(QLabel("X axis"))
+        controls.addWidget(QLabel(QCoreApplication.translate("CurvePlots", "X axis")))
         controls.addWidget(self.x_axis_combo)
         controls.addSpacing(12)
         controls.addWidget(self.export_button)
@@ -152,7 +166,8 @@ class CurvePlots(QWidget):
 
     def _label_x_axes(self) -> None:
         for plot in self.plots.values():
-            plot.getPlotItem().setLabel("bottom", self.x_by)
+            plot.getPlotItem().setLabel("bottom", QCoreApplication.translate(
+                "CurvePlots", self.x_by))  # "step" or "epoch", marked above
 
     def show_hints(self, hints: list) -> None:
         text = "<br>".join(f"<b>{h.title}.</b> {h.text}" for h in hints)
@@ -180,7 +195,9 @@ class CurvePlots(QWidget):
 
     def _ask_export(self, key: str) -> None:
         name = self.plot_titles[key].lower().replace(" ", "-")
-        path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.plot_titles[key]}",
+        path, chosen = QFileDialog.getSaveFileName(self, QCoreApplication.translate(
+            "CurvePlots", "Export {0}").format(
+            QCoreApplication.translate("CurvePlots", self.plot_titles[key])),
                                                    str(Path.home() / f"{name}.png"),
                                                    EXPORT_FILTER)
         if not path:
@@ -190,7 +207,8 @@ class CurvePlots(QWidget):
         try:
             self.export_plot(key, Path(path))
         except (OSError, ValueError) as exc:
-            self.readout.setText(f"Could not export: {exc}")
+            self.readout.setText(QCoreApplication.translate(
+                "CurvePlots", "Could not export: {0}").format(exc))
 
     def export_plot(self, key: str, path: Path) -> None:
         """Save plot `key` as an image (.png, .svg) or its full data (.csv) to `path`."""
@@ -199,7 +217,8 @@ class CurvePlots(QWidget):
         if path.suffix.lower() == ".csv":
             save_csv(path, *self.plot_data(key))
         else:
-            export_image(self.plots[key], path, self.plot_titles[key])
+            export_image(self.plots[key], path,
+                         QCoreApplication.translate("CurvePlots", self.plot_titles[key]))
 
     def plot_data(self, key: str) -> tuple[list[str], list[list]]:
         """The full data behind plot `key` (not the downsampled view): header and rows."""

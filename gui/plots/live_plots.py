@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 
 from core.events import BatchEnd, EpochEnd, RunStarted
 from core.metrics import metric_axis_label, metric_label
@@ -41,15 +41,17 @@ class LivePlots(CurvePlots):
             legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.model = CurveModel()
         self._error: str | None = None
+        validation = QCoreApplication.translate("LivePlots", "validation")
+        training = QCoreApplication.translate("LivePlots", "training")
         self._curves = {
             # Per-step curves are drawn 1 px wide: a 2 px antialiased line over thousands of
             # points costs ~20 ms a redraw, 1 px ~4 ms (measured, offscreen).
             "step_raw": self.loss_plot.plot(pen=pg.mkPen(faint(TRAINING_COLOR), width=1)),
             "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAINING_COLOR, width=1)),
-            "val_loss": epoch_curve(self.val_loss_plot, "validation", VALIDATION_COLOR),
-            "train_loss": epoch_curve(self.val_loss_plot, "training", TRAINING_COLOR),
-            "val_metric": epoch_curve(self.metric_plot, "validation", VALIDATION_COLOR),
-            "train_metric": epoch_curve(self.metric_plot, "training", TRAINING_COLOR),
+            "val_loss": epoch_curve(self.val_loss_plot, validation, VALIDATION_COLOR),
+            "train_loss": epoch_curve(self.val_loss_plot, training, TRAINING_COLOR),
+            "val_metric": epoch_curve(self.metric_plot, validation, VALIDATION_COLOR),
+            "train_metric": epoch_curve(self.metric_plot, training, TRAINING_COLOR),
             "lr": self.lr_plot.plot(pen=pg.mkPen("#7f7f7f", width=1)),
         }
         # The best epoch: a dashed line in both epoch plots, named in their legends.
@@ -57,7 +59,8 @@ class LivePlots(CurvePlots):
         self._best_sample = pg.PlotDataItem(pen=self._best_lines[0].pen)
         self._best_labels = []
         for legend in legends:
-            legend.addItem(self._best_sample, "best epoch")
+            legend.addItem(self._best_sample,
+                           QCoreApplication.translate("LivePlots", "best epoch"))
             self._best_labels.append(legend.items[-1][1])
         self._dirty: set[str] = set()
         self._last_drawn: str | None = None
@@ -104,10 +107,11 @@ class LivePlots(CurvePlots):
     def set_metric(self, name: str) -> None:
         """Title and scale the metric plot for RunStarted.metric_name ("accuracy" or "r2")."""
         self.model.metric_name = name
-        label = metric_label(name)
         item = self.metric_plot.getPlotItem()
-        item.setTitle(f"{label[:1].upper()}{label[1:]} per epoch")
-        item.setLabel("left", metric_axis_label(name))
+        label = QCoreApplication.translate("Metrics", metric_label(name))
+        item.setTitle(QCoreApplication.translate("LivePlots", "{0} per epoch").format(
+            label[:1].upper() + label[1:]))
+        item.setLabel("left", QCoreApplication.translate("Metrics", metric_axis_label(name)))
         self._dirty.add("epoch_metric")
 
     def show_failure(self, error: str) -> None:
@@ -191,4 +195,6 @@ class LivePlots(CurvePlots):
                 if len(best):
                     line.setValue(x[best[0]])
             for label in self._best_labels:
-                label.setText(f"best: epoch {model.best_epoch}" if len(best) else "best epoch")
+                label.setText(QCoreApplication.translate("LivePlots", "best: epoch {0}").format(
+                    model.best_epoch) if len(best)
+                    else QCoreApplication.translate("LivePlots", "best epoch"))
