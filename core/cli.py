@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import re
 import signal
@@ -70,6 +71,10 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
                          help="which weights (default: best)")
     predict.add_argument("--json", action="store_true", help="one JSON object per input, "
                          "in order")
+    predict.add_argument("--drawing", default="auto", choices=("auto", "on", "off"),
+                         help="clean images up as hand drawings (cut to the ink, strokes "
+                         "thickened) for runs that take them, the digits: auto (default) "
+                         "does it only for a picture that does not look like a scan")
     lr_find = commands.add_parser("lr-find", help="learning-rate range test: a short run "
                                   "with a growing lr, the loss against it, a suggested lr "
                                   "(writes nothing)")
@@ -356,6 +361,8 @@ def _predict(args) -> int:
     from core.inference.evaluation import load_run
     from core.inference.predict import predict_file, predict_values
 
+    drawing = {"auto": None, "on": True, "off": False}[args.drawing]
+    predict_file = functools.partial(predict_file, drawing=drawing)
     inputs = [(str(path), predict_file, path) for path in args.files]
     inputs += [(text, predict_values, text) for text in args.text]
     if args.csv:

@@ -38,6 +38,9 @@ TRAINING_PARAMS = (
     Param("best_metric", "choice", "val_loss", "What makes an epoch the best (best.pt, early "
           "stopping): the lowest validation loss, or the highest validation metric (accuracy, "
           "or R2 for a regression).", choices=("val_loss", "val_metric")),
+    Param("top_k", "int", 5, "Classification: k of the top-k accuracy in summary.json (a "
+          "sample counts as right when its class is among the model's k likeliest).",
+          minimum=1, maximum=1000),
     Param("accumulate_steps", "int", 1, "Add up the gradients of this many batches before "
           "each optimisation step: the effective batch is batch_size times this, so a large "
           "batch fits a small device (1: a step per batch).", minimum=1, maximum=4096),
@@ -129,6 +132,7 @@ class TrainingSettings:
     precision: str = _default(TRAINING_PARAMS, "precision")
     fast: bool = _default(TRAINING_PARAMS, "fast")
     tensorboard: bool = _default(TRAINING_PARAMS, "tensorboard")
+    top_k: int = _default(TRAINING_PARAMS, "top_k")
 
 
 @dataclass

@@ -39,6 +39,7 @@ class DataPreviewDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.hide()
         self.image_grid: QWidget | None = None
+        self.augmented_grid: QWidget | None = None
         self.images_shown = 0
         self.counts_table: QTableWidget | None = None
         self.rows_table: QTableWidget | None = None
@@ -92,6 +93,13 @@ class DataPreviewDialog(QDialog):
             self.images_shown = len(preview.image_labels)
             self.tabs.addTab(_scrolled(self.image_grid), QCoreApplication.translate(
                 "DataPreviewDialog", "Samples"))
+        if preview.augmented_images:
+            self.augmented_grid = _image_grid(preview.augmented_images, preview.augmented_labels)
+            self.tabs.addTab(_scrolled(self.augmented_grid), QCoreApplication.translate(
+                "DataPreviewDialog", "Augmented"))
+            self.tabs.setTabToolTip(self.tabs.count() - 1, QCoreApplication.translate(
+                "DataPreviewDialog", "The same samples as one training batch sees them, with "
+                "the augmentation chosen (validation samples are never augmented)."))
         if preview.rows:
             self.rows_table = _table(preview.columns, preview.rows)
             self.tabs.addTab(self.rows_table, QCoreApplication.translate(

@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPalette, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSplitter,
-                               QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+                               QListWidget, QListWidgetItem, QPushButton, QSpinBox,
+                               QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from gui.background import runner
 from gui.run_picker import RunPicker
@@ -47,6 +47,13 @@ class EvaluationView(QWidget):
         self.evaluate_button.setToolTip(QCoreApplication.translate(
             "EvaluationView", "Run the checkpoint on the validation samples."))
         self.evaluate_button.clicked.connect(self.evaluate)
+        self.top_k_box = QSpinBox()
+        self.top_k_box.setRange(1, 1000)
+        self.top_k_box.setValue(5)
+        self.top_k_box.setPrefix(QCoreApplication.translate("EvaluationView", "top-k: "))
+        self.top_k_box.setToolTip(QCoreApplication.translate(
+            "EvaluationView", "k of the top-k accuracy: a sample counts as right when its "
+            "class is among the model's k likeliest."))
         self.status = QLabel(QCoreApplication.translate(
             "EvaluationView", "Choose a run and press Evaluate."))
         self.status.setWordWrap(True)
@@ -69,6 +76,9 @@ class EvaluationView(QWidget):
         self.class_table = QTableWidget()
         self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.class_table.verticalHeader().hide()
+        self.averages = QLabel()  # macro and weighted F1, balanced and top-k accuracy
+        self.averages.setWordWrap(True)
+        self.averages.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.samples_title = QLabel(QCoreApplication.translate(
             "EvaluationView", "Click a cell of the matrix to see its samples; the mistakes are "
             "off the diagonal."))
@@ -93,6 +103,7 @@ class EvaluationView(QWidget):
         left_layout.addWidget(self.matrix, 3)
         left_layout.addWidget(QLabel(QCoreApplication.translate(
             "EvaluationView", "<b>Per class</b>")))
+        left_layout.addWidget(self.averages)
         left_layout.addWidget(self.class_table, 2)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -125,6 +136,7 @@ class EvaluationView(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
+        top.addWidget(self.top_k_box)
         top.addWidget(self.evaluate_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -152,6 +164,7 @@ class EvaluationView(QWidget):
                 "EvaluationView", "There is no finished run to evaluate yet: train one first."))
             return
         checkpoint = self.picker.checkpoint()
+        top_k = self.top_k_box.value()
         self.evaluate_button.setEnabled(False)
         self.status.setText(QCoreApplication.translate(
             "EvaluationView", "Evaluating the {0} checkpoint of {1}…").format(checkpoint,
@@ -161,7 +174,7 @@ class EvaluationView(QWidget):
             from core.inference.evaluation import evaluate_run, load_run
 
             loaded = load_run(path, checkpoint)
-            return loaded, evaluate_run(loaded)
+            return loaded, evaluate_run(loaded, top_k)
 
         runner().submit(self, work, self._show_result, self._show_failure)
 
@@ -191,7 +204,23 @@ class EvaluationView(QWidget):
                 "misclassified ({3})").format(_percent(result.accuracy), mistakes,
                                               result.samples, where))
             self._show_classification(result)
+            self.averages.setText(self.averages_text(result))
         self.evaluated.emit()
+
+    @staticmethod
+    def averages_text(result) -> str:
+        """One line of the classification's averages; a top-k accuracy that would count every
+        sample (k classes or fewer) is left out."""
+        text = QCoreApplication.translate(
+            "EvaluationView", "Macro F1 {0} · weighted F1 {1} · balanced accuracy {2}").format(
+            *(f"{f1:.3f}" if f1 is not None else "-"
+              for f1 in (result.macro_f1, result.weighted_f1)),
+            _percent(result.balanced_accuracy) or "-")
+        if result.top_k_accuracy is not None:
+            text += QCoreApplication.translate(
+                "EvaluationView", " · top-{0} accuracy {1}").format(
+                result.top_k, _percent(result.top_k_accuracy))
+        return text
 
     # Classification
 

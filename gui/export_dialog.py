@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
@@ -66,9 +67,7 @@ class ExportDialog(QDialog):
         form.addRow(QCoreApplication.translate(
             "ExportDialog", "Checkpoint"), self.checkpoint_combo)
         form.addRow(QCoreApplication.translate("ExportDialog", "Save as"), path_row)
-        self.status = QLabel(QCoreApplication.translate(
-            "ExportDialog", "The exported model is checked against the trained one on "
-            "validation samples right after it is written."))
+        self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -76,6 +75,12 @@ class ExportDialog(QDialog):
             QCoreApplication.translate("ExportDialog", "Export"),
             QDialogButtonBox.ButtonRole.ApplyRole)
         self.export_button.clicked.connect(self.export)
+        self.open_folder_button = self.buttons.addButton(
+            QCoreApplication.translate("ExportDialog", "Open folder"),
+            QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_folder_button.setToolTip(QCoreApplication.translate(
+            "ExportDialog", "Show the folder the model was saved in"))
+        self.open_folder_button.clicked.connect(self._open_folder)
         self.buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -84,6 +89,14 @@ class ExportDialog(QDialog):
         self._suggest_path()
 
     def _suggest_path(self) -> None:
+        """A path for the chosen format and checkpoint; what an earlier export said no
+        longer applies (it named another file)."""
+        self.result = None
+        self.open_folder_button.hide()
+        self.status.setStyleSheet("")
+        self.status.setText(QCoreApplication.translate(
+            "ExportDialog", "The exported model is checked against the trained one on "
+            "validation samples right after it is written."))
         fmt, checkpoint = self.format_combo.currentData(), self.checkpoint_combo.currentData()
         if fmt and checkpoint:
             self.path_edit.setText(str(default_export_path(self.run_dir, fmt, checkpoint)))
@@ -131,8 +144,13 @@ class ExportDialog(QDialog):
         self.status.setText(QCoreApplication.translate(
             "ExportDialog", "✓ Saved {0}<br>and {1} beside it.<br>{2}{3}.").format(
             result.path, result.preprocessing_path.name, check[0].upper(), check[1:]))
+        self.open_folder_button.show()
         self.exported.emit(result)
         self.finished_export.emit()
+
+    def _open_folder(self) -> None:
+        if self.result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.result.path).parent)))
 
     def _show_failure(self, message: str, details: str = "") -> None:
         self.export_button.setEnabled(True)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from core.config import FinetuneSettings, RunConfig
 from core.errors import BadInput
-from core.models.summary import (Layer, ModelSummary, freeze_prefixes, head_layer,
+from core.models.summary import (Layer, ModelSummary, format_flops, freeze_prefixes, head_layer,
                                 parameters_up_to, summarize_model, trainable_parameters)
 from gui.background import describe_error, runner
 
@@ -236,6 +236,10 @@ class LayersPanel(QWidget):
             "LayersPanel", "<b>{0}</b> on <b>{1}</b>: input {2}, {3}. Ticked layers train; "
             "unticked layers keep their weights (frozen).").format(
             summary.model_name, summary.data_name, shape, outputs))
+        if summary.flops_per_sample:
+            self.title.setText(self.title.text() + QCoreApplication.translate(
+                "LayersPanel", " One sample's forward pass: {0} (a multiply-add counts 2).")
+                .format(format_flops(summary.flops_per_sample)))
         head = head_layer(summary)
         self.head_button.setToolTip(f"Train only {head.name}, the last layer with weights; "
                                     "freeze the rest." if head else "")

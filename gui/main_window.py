@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, Signal
+from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShortcut,
+                           QShowEvent)
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -36,9 +37,26 @@ from gui.run_setup import RunSetupPanel
 from gui.runs_panel import RunsPanel
 from gui.sweep_dialog import SweepDialog, varied_fields
 from gui.training_thread import TrainingThread
+from gui.wheel_guard import guard_wheel
 from resources import resource_path
 
 RUN_FILE_FILTER = QT_TRANSLATE_NOOP("MainWindow", "Run files (*.toml);;All files (*)")
+
+
+class _NoMinimumHeight(QWidget):
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), 0)
+
+
+def run_to_offer(runs_dir: Path):
+    """The newest run, if it stopped or was cut off and can be resumed (its RunRecord)."""
+    from core.runs.history import list_runs
+
+    runs = list_runs(runs_dir)
+    if runs and runs[0].status in ("stopped", "interrupted") \
+            and runs[0].checkpoint("last").is_file():
+        return runs[0]
+    return None
 
 
 class MainWindow(QMainWindow):
@@ -53,6 +71,8 @@ class MainWindow(QMainWindow):
         self.training_thread: TrainingThread | None = None  # kept until it has finished
         self.device_probe: Job | None = None  # torch loading off the GUI thread
         self.last_summary: dict | None = None
+        # Closing during a run asks first; the self-test, with nobody to ask, turns it off.
+        self.ask_before_closing = True
         self.setWindowTitle(QCoreApplication.translate("MainWindow", "TrainDesk"))
         self.setWindowIcon(QIcon(str(resource_path("traindesk.svg"))))
         self.resize(1280, 800)
@@ -76,6 +96,12 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.progress = RunProgress()
         self.message_bar = MessageBar()
+        # After a restart: the last run stopped or was cut off; offer to continue it.
+        self.resume_bar = MessageBar("note")
+        self.resume_bar.details_button.setText(QCoreApplication.translate("MainWindow", "Resume"))
+        self.resume_bar.details_button.clicked.disconnect()
+        self.resume_bar.details_button.clicked.connect(self._resume_offered_run)
+        self._offered_run: Path | None = None
         self.plots = LivePlots()
         # The run history and what can be done with a trained model (issue 6).
         self.runs_panel = RunsPanel(self.runs_dir)
@@ -91,7 +117,9 @@ class MainWindow(QMainWindow):
 
         self.setCentralWidget(self._build_layout())
         self._build_menus()
+        self._build_shortcuts()
         self._set_running(False)
+        guard_wheel(self)
 
     def _build_layout(self) -> QWidget:
         scroll = QScrollArea()
@@ -109,7 +137,6 @@ class MainWindow(QMainWindow):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(controls)
-        right_layout.addWidget(self.message_bar)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, QCoreApplication.translate("MainWindow", "Training"))
         self.tabs.addTab(self.layers_panel, QCoreApplication.translate("MainWindow", "Layers"))
@@ -127,6 +154,14 @@ class MainWindow(QMainWindow):
         self.setup_panel.layers_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.layers_panel))
         right_layout.addWidget(self.tabs, 1)
+        # Below the tabs, so that no tab bar moves as they come and go, in a box that asks
+        # for no height of its own: they never raise the window's minimum size (issue 13).
+        messages = _NoMinimumHeight()
+        messages_layout = QVBoxLayout(messages)
+        messages_layout.setContentsMargins(0, 0, 0, 0)
+        for bar in (self.message_bar, self.progress.notes_label, self.resume_bar):
+            messages_layout.addWidget(bar)
+        right_layout.addWidget(messages)
 
         splitter = QSplitter()
         splitter.addWidget(scroll)
@@ -168,6 +203,19 @@ class MainWindow(QMainWindow):
         about_action = QAction(QCoreApplication.translate("MainWindow", "&About TrainDesk"), self)
         about_action.triggered.connect(self._show_about)
         help_menu.addAction(about_action)
+
+    def _build_shortcuts(self) -> None:
+        """Start, Stop and Pause from the keyboard, and Ctrl+1… for the tabs."""
+        for button, keys in ((self.start_button, "Ctrl+Return"), (self.stop_button, "Ctrl+."),
+                             (self.pause_button, "Ctrl+Space")):
+            # A QShortcut, not the button's own: a button's setText ("Pause", "Continue")
+            # replaces its shortcut. click() does nothing while the button is disabled.
+            QShortcut(QKeySequence(keys), self, button.click)
+            native = QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(f"{button.toolTip()} ({native})")
+        for index in range(self.tabs.count()):
+            QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self,
+                      lambda index=index: self.tabs.setCurrentIndex(index))
 
     def _build_language_menu(self) -> None:
         """View > Language: Auto (the system's), 中文, English; stored with QSettings and
@@ -289,6 +337,7 @@ class MainWindow(QMainWindow):
         thread.finished.connect(self._on_thread_finished)
         self.training_thread = thread
         self.last_summary = None
+        self.resume_bar.clear()
         self.plots.clear()
         self.plots.start_live()
         self.progress.show_preparing()
@@ -360,12 +409,50 @@ class MainWindow(QMainWindow):
         self._set_running(False)
         self.run_ended.emit()
 
+    def _stop_and_close_asked(self) -> bool:
+        """Closing during a run: ask first (the run is saved either way, and resumable)."""
+        box = QMessageBox(QMessageBox.Icon.Question, QCoreApplication.translate(
+            "MainWindow", "TrainDesk"), QCoreApplication.translate(
+            "MainWindow", "A run is training. Stop it and close TrainDesk?"),
+            QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(QCoreApplication.translate(
+            "MainWindow", "The run is saved with a checkpoint; TrainDesk offers to resume it "
+            "when it starts again."))
+        stop = box.addButton(QCoreApplication.translate("MainWindow", "Stop and close"),
+                             QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton(QCoreApplication.translate("MainWindow", "Keep training"),
+                             QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setObjectName("closeQuestion")
+        box.exec()
+        return box.clickedButton() is stop
+
     # Devices
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.device_probe is None:
             self.device_probe = probe_devices(self, self._on_devices, self._on_torch_failed)
+            runner().submit(self, lambda: run_to_offer(self.runs_dir), self._offer_resume,
+                            name="resume offer")
+
+    def _offer_resume(self, record) -> None:
+        if record is None or self.training_thread is not None:
+            return
+        self._offered_run = record.path
+        self.resume_bar.show_note(QCoreApplication.translate(
+            "MainWindow", "The last run, {0}, {1} after {2} of {3} epochs. Resume continues it "
+            "from its last checkpoint.").format(
+            record.display_name, QCoreApplication.translate("MainWindow", "was stopped")
+            if record.status == "stopped" else QCoreApplication.translate(
+                "MainWindow", "was cut off"), record.epochs_completed or 0, record.epochs or "?"))
+        self.resume_bar.details_button.show()
+
+    def _resume_offered_run(self) -> None:
+        path, self._offered_run = self._offered_run, None
+        self.resume_bar.clear()
+        if path is not None:
+            self.resume_run_folder(path)
 
     def _on_devices(self, devices: list[str]) -> None:
         self.setup_panel.set_devices(devices)
@@ -388,7 +475,7 @@ class MainWindow(QMainWindow):
             config = load_config(path)
         except BadInput as exc:
             self.message_bar.show_error(QCoreApplication.translate(
-                "MainWindow", "Cannot open the run file: {0}").format(exc))
+                "MainWindow", "Cannot open the run file: {0}").format(exc), form_labels=False)
             return
         self.setup_panel.set_config(config)
         self.message_bar.clear()
@@ -426,6 +513,10 @@ class MainWindow(QMainWindow):
                               "in {1}</p>").format(core.__version__, self.runs_dir))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training_thread is not None and self.ask_before_closing \
+                and not self._stop_and_close_asked():
+            event.ignore()
+            return
         # A QThread destroyed while running aborts the process, and a run should end with its
         # checkpoint saved: ask it to stop, then wait (one batch, or torch still importing).
         # Every other job (torch loading, a preview, a summary, an evaluation, an export

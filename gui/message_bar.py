@@ -1,21 +1,34 @@
-"""MessageBar: a readable error inside the window, with technical details one click away.
+"""MessageBar: a readable error (or a note on the data) inside the window, with technical
+details one click away.
 
 Errors stay visible in the window rather than in a modal box, so the user can read
-the message while fixing the setting it names.
+the message while fixing the setting it names. The window lays its bars out below the
+tabs, and a bar asks for no height of its own (minimumSizeHint): showing one moves no tab
+bar and never makes the window's minimum size larger than the screen (issue 13).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QSize, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 
+from gui.param_form import speak_form_labels
+
+STYLES = {  # background, border, text
+    "error": ("#fdecea", "#f1aeb5", "#58151c"),
+    "note": ("#fff4ce", "#e8c35a", "#4d3800"),  # what the run left out of the data
+}
+
+
 class MessageBar(QFrame):
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "error") -> None:
         super().__init__()
         self.setObjectName("messageBar")
-        self.setStyleSheet("#messageBar { background: #fdecea; border: 1px solid #f1aeb5;"
-                           " border-radius: 4px; } #messageBar QLabel { color: #58151c; }")
+        background, border, text = STYLES[kind]
+        self.setStyleSheet(f"#messageBar {{ background: {background}; border: 1px solid "
+                           f"{border}; border-radius: 4px; }} #messageBar QLabel "
+                           f"{{ color: {text}; }}")
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -30,11 +43,18 @@ class MessageBar(QFrame):
         self._details = ""
         self.hide()
 
-    def show_error(self, message: str, details: str = "") -> None:
-        self.label.setText(message)
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), 0)
+
+    def show_error(self, message: str, details: str = "", form_labels: bool = True) -> None:
+        """Show `message`, its run-file names ("[finetune] load_matching_only") said as the
+        form's labels; `form_labels=False` keeps them, for what is wrong in a run file."""
+        self.label.setText(speak_form_labels(message) if form_labels else message)
         self._details = details
         self.details_button.setVisible(bool(details))
         self.show()
+
+    show_note = show_error
 
     def clear(self) -> None:
         self.label.clear()

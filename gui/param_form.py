@@ -7,9 +7,10 @@ Every field has `config_value()` (the value for the run file) and `show_value(va
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
@@ -23,12 +24,70 @@ INT32_MAX = 2**31 - 1
 FLOAT_LIMIT = 1e12
 
 
-class IntField(QSpinBox):
+class NumberCheck:
+    """What a number box does with a typed value it cannot take (out of range, not a
+    number): Qt puts the last good value back without a word (issue 13: lr "1e9" became 1,
+    batch size 0 became 64); this says, at the field, what was typed, what is accepted and
+    what was kept. The box lets any number be typed, so it can be told about."""
+
+    rejected = Signal(str)  # the sentence to show at the field; "" when a good value is typed
+
+    def _watch_typing(self, param: Param) -> None:
+        self._param = param
+        self._typed: str | None = None
+        self._before_typing = self.value()  # kept when what is typed cannot be used
+        self.valueChanged.connect(self._note_value)
+        self.lineEdit().textEdited.connect(self._remember_typed)
+        self.editingFinished.connect(self._check_typed)
+
+    def _note_value(self) -> None:
+        if self._typed is None:  # set by arrows or by the program, not half typed
+            self._before_typing = self.value()
+
+    def _remember_typed(self, text: str) -> None:
+        self._typed = text
+
+    def _check_typed(self) -> None:
+        typed, self._typed = self._typed, None
+        if typed is None:
+            return
+        if _state(self.validate(typed, len(typed))) == QValidator.State.Acceptable:
+            self._before_typing = self.value()
+            self.rejected.emit("")
+            return
+        # Qt falls back to the last good value on the way ("1" of "1e9"): the one from
+        # before the typing is what is kept.
+        self.setValue(self._before_typing)
+        self.rejected.emit(QCoreApplication.translate(
+            "ParamForm", "“{0}” cannot be used: must be {1}. Kept {2}.").format(
+            typed.strip(), translate_message(self._param.describe_range()), self.text()))
+
+    def _number_state(self, text: str, number: float | None) -> QValidator.State:
+        """Acceptable in range; Intermediate for any other number or a number half typed
+        ("1e-", "-"), so that it can be typed and then reported; Invalid for other text."""
+        if number is None:
+            partial = all(c in "0123456789.eE+-" for c in text.strip())
+            return QValidator.State.Intermediate if partial else QValidator.State.Invalid
+        in_range = self.minimum() <= number <= self.maximum()
+        return QValidator.State.Acceptable if in_range else QValidator.State.Intermediate
+
+
+class IntField(NumberCheck, QSpinBox):
     def __init__(self, param: Param) -> None:
         super().__init__()
         self.setRange(int(_bound(param.minimum, -INT32_MAX)), int(_bound(param.maximum, INT32_MAX)))
         if param.zero_means and param.minimum == 0:
             self.setSpecialValueText(param.zero_means)  # the box reads "auto", not "0"
+        self._watch_typing(param)
+
+    def validate(self, text: str, pos: int) -> QValidator.State:
+        if self.specialValueText() and text == self.specialValueText():
+            return QValidator.State.Acceptable
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        return self._number_state(text, number)
 
     def config_value(self) -> int:
         return self.value()
@@ -37,7 +96,7 @@ class IntField(QSpinBox):
         self.setValue(value)
 
 
-class WideIntField(QDoubleSpinBox):
+class WideIntField(NumberCheck, QDoubleSpinBox):
     """A whole number beyond QSpinBox's 32-bit range (seeds go up to 2**32 - 1); doubles hold
     such integers exactly."""
 
@@ -45,6 +104,14 @@ class WideIntField(QDoubleSpinBox):
         super().__init__()
         self.setDecimals(0)
         self.setRange(_bound(param.minimum, -2.0**53), _bound(param.maximum, 2.0**53))
+        self._watch_typing(param)
+
+    def validate(self, text: str, pos: int) -> QValidator.State:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        return self._number_state(text, number)
 
     def config_value(self) -> int:
         return int(self.value())
@@ -53,7 +120,7 @@ class WideIntField(QDoubleSpinBox):
         self.setValue(value)
 
 
-class FloatField(QDoubleSpinBox):
+class FloatField(NumberCheck, QDoubleSpinBox):
     """A number shown as a run file writes it (0.001, 1e-08) that also accepts scientific
     notation, so small learning rates are neither rounded away nor hard to type."""
 
@@ -64,6 +131,7 @@ class FloatField(QDoubleSpinBox):
         # Arrows change the value's second digit (0.001 -> 0.0011), or 0.01 from zero.
         default = abs(param.default)
         self.setSingleStep(10 ** (math.floor(math.log10(default)) - 1) if default else 0.01)
+        self._watch_typing(param)
 
     def textFromValue(self, value: float) -> str:
         return f"{value:.12g}"
@@ -73,13 +141,10 @@ class FloatField(QDoubleSpinBox):
 
     def validate(self, text: str, pos: int) -> QValidator.State:
         try:
-            value = float(text)
+            number = float(text)
         except ValueError:
-            # Half-typed numbers such as "1e-" or "-" may still become valid.
-            partial = all(c in "0123456789.eE+-" for c in text)
-            return QValidator.State.Intermediate if partial else QValidator.State.Invalid
-        in_range = self.minimum() <= value <= self.maximum()
-        return QValidator.State.Acceptable if in_range else QValidator.State.Intermediate
+            number = None
+        return self._number_state(text, number)
 
     def config_value(self) -> float:
         return self.value()
@@ -228,9 +293,43 @@ def make_field(param: Param, section: str) -> QWidget:
 
 
 def label_text(param: Param) -> str:
-    """The setting's name as a label, in the window's language (resources/i18n marks every
+    return setting_label(param.name)
+
+
+def setting_label(name: str) -> str:
+    """A setting's name as a label, in the window's language (resources/i18n marks every
     catalogue name and help text under the contexts "Settings" and "Catalogue")."""
-    return QCoreApplication.translate("Settings", param.name.replace("_", " "))
+    return QCoreApplication.translate("Settings", name.replace("_", " "))
+
+
+# The form's group titles for the run file's sections (the window's setup panel uses them).
+SECTION_TITLES = {
+    "model": QT_TRANSLATE_NOOP("RunSetupPanel", "Model"),
+    "data": QT_TRANSLATE_NOOP("RunSetupPanel", "Data"),
+    "optimizer": QT_TRANSLATE_NOOP("RunSetupPanel", "Optimizer"),
+    "scheduler": QT_TRANSLATE_NOOP("RunSetupPanel", "Learning-rate schedule"),
+    "loss": QT_TRANSLATE_NOOP("RunSetupPanel", "Loss"),
+    "training": QT_TRANSLATE_NOOP("RunSetupPanel", "Training"),
+    "finetune": QT_TRANSLATE_NOOP("RunSetupPanel", "Fine-tuning"),
+}
+_RUN_FILE_NAME = re.compile(r"`?\[(%s)\](?:\s+([A-Za-z_]\w*))?`?" % "|".join(SECTION_TITLES))
+
+
+def section_title(section: str) -> str:
+    return QCoreApplication.translate("RunSetupPanel", SECTION_TITLES[section])
+
+
+def speak_form_labels(message: str) -> str:
+    """A message written with run-file names (core's errors name "[finetune]
+    load_matching_only", which the command line keeps) as the window says them: "Fine-tuning
+    › load matching only", the group and the label the user sees on the form."""
+    def label(match: re.Match) -> str:
+        section, name = match.group(1), match.group(2)
+        if name is None:
+            return section_title(section)
+        return f"{section_title(section)} › {setting_label(name)}"
+
+    return _RUN_FILE_NAME.sub(label, message)
 
 
 def tooltip_text(param: Param) -> str:
@@ -254,7 +353,9 @@ class ParamForm(QWidget):
                  custom_fields: dict[str, QWidget] | None = None) -> None:
         super().__init__()
         self.fields: dict[str, QWidget] = {}
+        self.params = {param.name: param for param in params}
         self.labels: list[QLabel] = []
+        self.notices: dict[str, QLabel] = {}  # under a number field: what was typed and kept
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -269,6 +370,25 @@ class ParamForm(QWidget):
             layout.addRow(label, field)
             self.fields[param.name] = field
             self.labels.append(label)
+            if isinstance(field, NumberCheck):
+                self.notices[param.name] = notice = _notice_label()
+                layout.addRow(notice)
+                layout.setRowVisible(notice, False)
+                field.rejected.connect(lambda text, notice=notice: self._show_notice(notice, text))
+
+    def _show_notice(self, notice: QLabel, text: str) -> None:
+        notice.setText(text)
+        self.layout().setRowVisible(notice, bool(text))
+
+    def set_row_visible(self, name: str, visible: bool) -> None:
+        self.layout().setRowVisible(self.fields[name], visible)
+
+    def is_default(self, name: str) -> bool:
+        """Whether field `name` holds its default (a list that cannot be read does not)."""
+        try:
+            return self.fields[name].config_value() == self.params[name].default
+        except BadInput:
+            return False
 
     def values(self) -> dict[str, Any]:
         """The fields' values as a run file holds them; BadInput for a list that cannot be read."""
@@ -277,6 +397,19 @@ class ParamForm(QWidget):
     def set_values(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
             self.fields[name].show_value(value)
+
+
+def _notice_label() -> QLabel:
+    notice = QLabel()
+    notice.setWordWrap(True)
+    notice.setObjectName("fieldNotice")
+    notice.setStyleSheet("#fieldNotice { color: #8a4b00; }")
+    return notice
+
+
+def _state(validated) -> QValidator.State:
+    """The state of a validate() result (PySide returns the state alone or with the text)."""
+    return validated[0] if isinstance(validated, tuple) else validated
 
 
 def _bound(value: float | None, fallback: float) -> float:

@@ -2,10 +2,13 @@
 one), or for a table paste a row of comma-separated values (a text for a text model), and
 see the most likely classes with their probabilities, or the predicted value.
 
-The image is prepared as the run's training images were (core.inference.evaluation.prepare_image:
-grey or colour, cut and resized like the scans, inverted when its background is the
-opposite, normalised with the training statistics). Loading the run and predicting run in
-a background thread.
+The image is prepared exactly as the run's training images were (core.inference.predict.
+prepare_image: grey or colour, averaged down and resized like the scans, inverted when its
+background is the opposite, normalised with the training statistics); for the digits a
+hand drawing may also be cleaned up (cut to its ink, strokes thickened), a box the user
+sees, ticked by itself only for a picture that does not look like a scan. The model's input
+(what the network got) is shown beside the probabilities. Loading the run and predicting
+run in a background thread.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap, QShowEvent
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -47,6 +50,7 @@ class PredictView(QWidget):
         self.loaded = None  # core.inference.evaluation.LoadedRun for (path, checkpoint) in _loaded_key
         self._loaded_key: tuple | None = None
         self.prediction = None  # core.inference.evaluation.Prediction shown
+        self._image: Path | None = None  # the image file predicted on last
 
         self.drop_area = QLabel(QCoreApplication.translate(
             "PredictView", "Drop an image here\nor open one"))
@@ -57,6 +61,20 @@ class PredictView(QWidget):
                                      "border-radius: 8px; color: palette(placeholder-text); }")
         self.open_button = QPushButton(QCoreApplication.translate("PredictView", "Open image…"))
         self.open_button.clicked.connect(self.open_image)
+        self.drawing_box = QCheckBox(QCoreApplication.translate(
+            "PredictView", "Clean up as a drawing"))
+        self.drawing_box.setToolTip(QCoreApplication.translate(
+            "PredictView", "Cut the picture to its ink and thicken the strokes before the "
+            "usual preparation, for a thin-pen drawing on a big canvas. Ticked by itself "
+            "only when the picture does not look like the training scans."))
+        self.drawing_box.toggled.connect(self._drawing_toggled)
+        self.drawing_box.hide()
+        self.input_view = QLabel()  # the model's input, what the network got
+        self.input_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.input_caption = QLabel()
+        self.input_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.input_view.hide()
+        self.input_caption.hide()
         self.row_edit = QLineEdit()
         self.row_edit.returnPressed.connect(self.predict_row)
         self.row_button = QPushButton(QCoreApplication.translate("PredictView", "Predict"))
@@ -86,6 +104,7 @@ class PredictView(QWidget):
         image_layout.setContentsMargins(0, 0, 0, 0)
         image_layout.addWidget(self.drop_area, 1)
         image_layout.addWidget(self.open_button)
+        image_layout.addWidget(self.drawing_box)
         self.image_box = image_box
         row_box = QWidget()
         row_layout = QVBoxLayout(row_box)
@@ -101,6 +120,11 @@ class PredictView(QWidget):
         inputs = QHBoxLayout()
         inputs.addWidget(self.image_box)
         inputs.addWidget(self.row_box, 1)
+        seen = QVBoxLayout()
+        seen.addWidget(self.input_view)
+        seen.addWidget(self.input_caption)
+        seen.addStretch(1)
+        inputs.addLayout(seen)
         output = QVBoxLayout()
         output.addWidget(self.value_label)
         output.addWidget(self.results, 1)
@@ -144,9 +168,11 @@ class PredictView(QWidget):
 
     # Predicting
 
-    def predict_image(self, path: Path) -> None:
+    def predict_image(self, path: Path, drawing: bool | None = None) -> None:
         """Show `path` and predict on it with the chosen run (a recording's spectrogram is
-        shown once the prediction comes back)."""
+        shown once the prediction comes back); `drawing`: clean it up as a drawing (None:
+        only if it does not look like a scan)."""
+        self._image = Path(path)
         pixmap = QPixmap() if Path(path).suffix.lower() in AUDIO_SUFFIXES else QPixmap(str(path))
         if not pixmap.isNull():
             self.drop_area.setPixmap(pixmap.scaled(
@@ -156,9 +182,14 @@ class PredictView(QWidget):
         def predict(loaded):
             from core.inference.predict import predict_file
 
-            return predict_file(loaded, Path(path), TOP_K)
+            return predict_file(loaded, Path(path), TOP_K, drawing)
 
         self._predict(predict, Path(path).name)
+
+    def _drawing_toggled(self, checked: bool) -> None:
+        """The user's choice: predict on the same image again with or without the cleanup."""
+        if self._image is not None:
+            self.predict_image(self._image, checked)
 
     def predict_row(self) -> None:
         text = self.row_edit.text()
@@ -192,7 +223,9 @@ class PredictView(QWidget):
         runner().submit(self, work, self._show_prediction, self._show_failure)
 
     def _run_changed(self) -> None:
-        """Show the inputs the chosen run takes: an image, or a row of named values."""
+        """Show the inputs the chosen run takes: an image, or a row of named values. What
+        the previous run predicted goes at once: its classes are not this run's."""
+        self._clear_prediction()
         path = self.picker.current_path()
         if path is None:
             return
@@ -204,6 +237,13 @@ class PredictView(QWidget):
             return load_run(*key), key
 
         runner().submit(self, work, self._show_loaded, self._show_failure)
+
+    def _clear_prediction(self) -> None:
+        self.prediction = None
+        self.results.setRowCount(0)
+        self.value_label.clear()
+        self.value_label.hide()
+        self.status.setText(QCoreApplication.translate("PredictView", "Loading the model…"))
 
     @property
     def shown_run(self) -> Path | None:
@@ -262,6 +302,7 @@ class PredictView(QWidget):
         self._show_inputs()
         if prediction.spectrogram is not None:  # what the model heard, low bands at the bottom
             self.drop_area.setPixmap(pixmap_of(prediction.spectrogram, PREVIEW_PX * 2))
+        self._show_model_input(prediction)
         notes = "".join(QCoreApplication.translate("PredictView", "<br>Note: {0}").format(
             translate_message(note)) for note in prediction.notes)
         if prediction.task == "regression":
@@ -291,6 +332,22 @@ class PredictView(QWidget):
                 "PredictView", "Most likely <b>{0}</b> ({1:.1%}).").format(name, probability)
                 + notes)
         self.predicted.emit()
+
+    def _show_model_input(self, prediction) -> None:
+        """The picture the network got, and the drawing cleanup box as it was applied."""
+        picture = prediction.model_input
+        self.input_view.setVisible(picture is not None)
+        self.input_caption.setVisible(picture is not None)
+        if picture is not None:
+            self.input_view.setPixmap(pixmap_of(picture, PREVIEW_PX))
+            self.input_caption.setText(QCoreApplication.translate(
+                "PredictView", "The model's input ({0}x{1})").format(picture.shape[1],
+                                                                     picture.shape[0]))
+        self.drawing_box.setVisible(prediction.drawing is not None)
+        if prediction.drawing is not None:
+            self.drawing_box.blockSignals(True)  # showing the outcome is not a new choice
+            self.drawing_box.setChecked(prediction.drawing)
+            self.drawing_box.blockSignals(False)
 
     def top_classes(self) -> list[tuple[str, str]]:
         """The result table as shown: (class, probability text)."""

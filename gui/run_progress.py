@@ -12,10 +12,15 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 from core.events import BatchEnd, EpochEnd, RunStarted
 from core.metrics import format_metric, metric_label
 from gui.i18n import translate_message
+from gui.message_bar import MessageBar
+
+LABEL_LINES = 2  # the line under the bar never grows: the tabs below it must not move
 
 
 def format_duration(seconds: float) -> str:
-    """0:07, 12:30 or 1:02:03."""
+    """0.4 s, 7.2 s, 0:12, 12:30 or 1:02:03: a run of a few seconds is not "0:00"."""
+    if seconds < 9.95:
+        return QCoreApplication.translate("RunProgress", "{0:.1f} s").format(seconds)
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -43,16 +48,15 @@ class RunProgress(QWidget):
         self.label = QLabel(QCoreApplication.translate(
             "RunProgress", "Choose the settings on the left, then press Start."))
         self.label.setWordWrap(True)  # a long line wraps rather than widening the window
-        # What the run left out of the data or changed to fit the model (RunStarted.data_notes)
-        self.notes_label = QLabel()
-        self.notes_label.setWordWrap(True)
-        self.notes_label.setStyleSheet("QLabel { color: palette(placeholder-text); }")
-        self.notes_label.hide()
+        self.label.setFixedHeight(self.label.fontMetrics().lineSpacing() * LABEL_LINES)
+        # What the run left out of the data or changed to fit the model (RunStarted.data_notes),
+        # said plainly in a bar of its own; the window lays it out below the tabs.
+        self.notes_label = MessageBar("note")
+        self.notes_label.setParent(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
         layout.addWidget(self.label)
-        layout.addWidget(self.notes_label)
         self._epochs = 0
         self._metric = "accuracy"
         self._last_epoch: EpochEnd | None = None
@@ -69,15 +73,16 @@ class RunProgress(QWidget):
         self._last_epoch = self._last_batch = None
         self._paused = False
         self.notes_label.clear()
-        self.notes_label.hide()
 
     def show_started(self, event: RunStarted) -> None:
         self._epochs = event.epochs
         self._metric = event.metric_name
-        self.notes_label.setText("\n".join(
-            QCoreApplication.translate("RunProgress", "Note: {0}").format(translate_message(note))
-            for note in event.data_notes))
-        self.notes_label.setVisible(bool(event.data_notes))
+        if event.data_notes:
+            self.notes_label.show_note("\n".join(
+                QCoreApplication.translate("RunProgress", "Note: {0}").format(
+                    translate_message(note)) for note in event.data_notes))
+        else:
+            self.notes_label.clear()
         self.bar.setRange(0, event.epochs * event.steps_per_epoch)
         self.bar.setValue(event.resumed_from_step)
         where = QCoreApplication.translate("RunProgress", "Epoch 1/{0}").format(event.epochs)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
 from core.catalog import CATALOGUES
@@ -23,21 +23,24 @@ from core.runs.folder import default_runs_dir
 from core.train.losses import loss_for_task
 from gui.dataset_preview import DataPreviewDialog
 from gui.lr_find_dialog import LrFindDialog
-from gui.param_form import ChoiceField, ParamForm
+from gui.param_form import ChoiceField, ParamForm, section_title
 from gui.i18n import translate_help
 from gui.start_weights import StartWeightsField
 
-SECTION_TITLES = {  # translated where shown
-    "model": QT_TRANSLATE_NOOP("RunSetupPanel", "Model"),
-    "data": QT_TRANSLATE_NOOP("RunSetupPanel", "Data"),
-    "optimizer": QT_TRANSLATE_NOOP("RunSetupPanel", "Optimizer"),
-    "scheduler": QT_TRANSLATE_NOOP("RunSetupPanel", "Learning-rate schedule"),
-    "loss": QT_TRANSLATE_NOOP("RunSetupPanel", "Loss"),
-}
 # Offered before torch is loaded; the real list replaces it once torch is in.
 INITIAL_DEVICES = ("auto", "cpu")
 LAYER_LISTS = ("freeze", "train_only")  # owned by the Layers panel, mirrored here
 FINETUNE_SHOWN_IN_LAYERS = (*LAYER_LISTS, "unfreeze_every", "lora_targets")
+# Settings most runs leave alone, shown under "Show advanced settings" (or when a run file
+# set them to something other than the default: nothing is set out of sight).
+ADVANCED = {
+    "training": ("threads", "top_k", "accumulate_steps", "grad_clip", "early_stopping_min_delta",
+                 "checkpoint_every_s", "precision", "fast", "tensorboard"),
+    "finetune": ("load_matching_only", "lr_multipliers", "unfreeze_every", "lora_targets",
+                 "lora_rank", "lora_alpha", "lora_dropout"),
+    "optimizer": ("beta1", "beta2", "alpha", "nesterov", "eps"),
+    "data": ("mixup_alpha", "cutmix_alpha", "mix_prob"),
+}
 # The signal each kind of field sends when edited, in the order they are looked for.
 EDIT_SIGNALS = ("currentIndexChanged", "valueChanged", "textChanged", "toggled")
 
@@ -49,7 +52,7 @@ class ComponentPicker(QGroupBox):
     """
 
     def __init__(self, section: str, catalogue: Catalogue) -> None:
-        super().__init__(QCoreApplication.translate("RunSetupPanel", SECTION_TITLES[section]))
+        super().__init__(section_title(section))
         self.section = section
         self.combo = QComboBox()
         self.help_label = QLabel()
@@ -137,14 +140,21 @@ class RunSetupPanel(QWidget):
         lr_row.addStretch(1)
         lr_row.addWidget(self.lr_find_button)
         self.pickers["optimizer"].layout().addLayout(lr_row)
+        self.advanced_box = QCheckBox(QCoreApplication.translate(
+            "RunSetupPanel", "Show advanced settings"))
+        self.advanced_box.setToolTip(QCoreApplication.translate(
+            "RunSetupPanel", "Also show the settings most runs leave alone: precision, "
+            "checkpoint timing, gradient clipping, LoRA, lr multipliers and more."))
+        self.advanced_box.toggled.connect(self._show_advanced)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.advanced_box)
         for section in ("model", "data"):
             layout.addWidget(self.pickers[section])
-        layout.addWidget(_group(QCoreApplication.translate("RunSetupPanel", "Training"),
+        layout.addWidget(_group(section_title("training"),
                                 self.training_form))
         for section in ("optimizer", "scheduler", "loss"):
             layout.addWidget(self.pickers[section])
-        finetune = _group(QCoreApplication.translate("RunSetupPanel", "Fine-tuning"),
+        finetune = _group(section_title("finetune"),
                           self.finetune_form)
         layers_row = QHBoxLayout()
         layers_row.addStretch(1)
@@ -155,6 +165,19 @@ class RunSetupPanel(QWidget):
         self._align_labels()
         self._watch_layers_settings()
         self.set_config(RunConfig())  # every default filled in
+
+    def _forms(self) -> list[tuple[str, ParamForm]]:
+        forms = [(section, form) for section, picker in self.pickers.items()
+                 for form in picker.forms.values()]
+        return [*forms, ("training", self.training_form), ("finetune", self.finetune_form)]
+
+    def _show_advanced(self) -> None:
+        """Advanced rows shown with the box ticked, or when they hold other than the default."""
+        shown = self.advanced_box.isChecked()
+        for section, form in self._forms():
+            for name in ADVANCED.get(section, ()):
+                if name in form.fields:
+                    form.set_row_visible(name, shown or not form.is_default(name))
 
     def _watch_layers_settings(self) -> None:
         """Emit layers_settings_changed on any edit of what the Layers panel shows."""
@@ -254,6 +277,7 @@ class RunSetupPanel(QWidget):
         raw = config.to_dict()
         self.training_form.set_values(raw["training"])
         self.finetune_form.set_values(raw["finetune"])
+        self._show_advanced()
 
     def set_devices(self, names: list[str]) -> None:
         """Offer these devices, keeping the current choice."""

@@ -40,7 +40,8 @@ NAME, MODEL, DATASET, STATUS, METRIC, LOSS, EPOCHS, DURATION, STARTED, NOTE = ra
 PATH_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 DIFFERENT = QColor("#fff4ce")
-STATUS_COLORS = {"completed": "#1e7b34", "failed": "#b02a37", "unreadable": "#6c757d",
+STATUS_COLORS = {"completed": "#1e7b34", "failed": "#b02a37", "diverged": "#b02a37",
+                 "unreadable": "#6c757d",
                  "running": "#1f5fbf", "stopped": "#8a4b00", "interrupted": "#8a4b00"}
 MAX_COMPARED = 8  # more curves than this in one plot are a tangle
 

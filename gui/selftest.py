@@ -89,6 +89,7 @@ def _train_through_window(runs_dir: Path) -> str:
                 f"{format_metric(metric, summary.get('final_val_metric'))}, {points} loss points "
                 "plotted")
     finally:
+        window.ask_before_closing = False  # nobody to answer
         window.close()  # stops a run still going and waits for its thread
         delete_window(window)
 

@@ -75,7 +75,8 @@ def test_defaults_are_filled_in(tmp_path):
                                    "dropout": 0.0}
     assert config.data.name == "digits"
     assert config.data.params == {"val_split": 0.2, "classes": [], "random_crop": 0,
-                                  "flip": False, "rotation": 0.0}
+                                  "flip": False, "rotation": 0.0, "mixup_alpha": 0.0,
+                                  "cutmix_alpha": 0.0, "mix_prob": 1.0}
     assert config.optimizer.name == "adam"
     assert config.optimizer.params == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999,
                                        "weight_decay": 0.0}

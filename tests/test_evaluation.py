@@ -162,22 +162,22 @@ def test_an_image_is_prepared_like_the_training_digits(digits_run, tmp_path):
     from sklearn.datasets import load_digits
 
     loaded = load_run(digits_run)
-    pre = dict(loaded.preprocessing, crop_to_ink=False)
+    pre = loaded.preprocessing  # a scan-like picture is not cleaned up as a drawing
     scans = load_digits().images  # 0..16 ink levels, light ink on dark as the dataset holds
     scan = scans[0]
     light_on_dark = np.round(scan / 16 * 255).astype(np.uint8)
     with Image.open(_scan_png(tmp_path, light_on_dark, "scan.png")) as image:
-        x, notes = prepare_image(image, pre)
+        x, notes, drawn = prepare_image(image, pre)
     stored = (torch.nn.functional.interpolate(torch.from_numpy(scan / 16.0).float()[None, None],
                                               size=(28, 28), mode="bilinear",
                                               align_corners=False)
               - pre["mean"][0]) / pre["std"][0]
-    assert x.shape == (1, 1, 28, 28) and notes == []
+    assert x.shape == (1, 1, 28, 28) and notes == [] and drawn is False
     assert torch.allclose(x, stored, atol=0.01)
     # black ink on white paper, four times larger: inverted and shrunk to the same input
     paper = np.kron(255 - light_on_dark, np.ones((4, 4), dtype=np.uint8))
     with Image.open(_scan_png(tmp_path, paper, "paper.png")) as image:
-        inverted, notes = prepare_image(image, pre)
+        inverted, notes, drawn = prepare_image(image, pre)
     assert "inverted" in notes[0]
     assert torch.allclose(inverted, stored, atol=0.02)
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.models.networks import MLP
 from test_gui_training import choose_quick_run, click, run_summaries
+from close_question import close_during_run
 from limits import HANG_MS
 
 
@@ -61,7 +62,7 @@ def test_closing_the_window_while_paused_stops_the_run(window, qtbot, tmp_path):
     wait_for_points(window, qtbot)
     click(qtbot, window.pause_button)
     thread = window.training_thread
-    window.close()
+    close_during_run(window)  # answers the question closing during a run asks
     assert thread.isFinished()
     [summary] = run_summaries(tmp_path)
     assert summary["status"] == "stopped"
@@ -139,8 +140,8 @@ def _break_forward(monkeypatch, error: BaseException) -> None:
     (RuntimeError("mat1 and mat2 shapes cannot be multiplied (64x10 and 12x3)"),
      "The run failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied (64x10 and 12x3)"),
     (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"),
-     "The run failed: out of memory with batch_size 64; lower [training] batch_size or pick "
-     "a smaller model"),
+     "The run failed: out of memory with batch_size 64; lower Training › batch size or pick "
+     "a smaller model"),  # the window names the setting as its form labels it
 ], ids=["model error", "out of memory"])
 def test_a_failing_run_shows_why_and_the_next_run_completes(window, qtbot, tmp_path,
                                                             monkeypatch, error, message):

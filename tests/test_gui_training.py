@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core.device import available_devices
+from close_question import close_during_run
 from limits import HANG_MS
 
 
@@ -85,7 +86,7 @@ def test_an_unreadable_list_is_reported_and_the_window_stays_usable(window, qtbo
     click(qtbot, window.start_button)
     assert window.training_thread is None
     assert window.message_bar.isVisible()
-    assert "hidden_sizes" in window.message_bar.text()
+    assert "Model › hidden sizes" in window.message_bar.text()  # the form's own label
     assert "'abc'" in window.message_bar.text()
     assert not (tmp_path / "runs").exists()
 
@@ -102,7 +103,7 @@ def test_a_batch_larger_than_the_data_is_reported_by_the_trainer(window, qtbot, 
     with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert window.message_bar.isVisible()
-    assert "batch_size = 5000" in window.message_bar.text()
+    assert "batch size = 5000" in window.message_bar.text()
     assert window.start_button.isEnabled() and window.setup_panel.isEnabled()
     assert run_summaries(tmp_path) == []  # refused before anything was written
 
@@ -115,7 +116,7 @@ def test_a_diverging_run_shows_why_it_failed(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert "the loss became nan" in window.message_bar.text()
-    assert "Lower [optimizer] lr" in window.message_bar.text()
+    assert "Lower Optimizer › lr" in window.message_bar.text()
     [summary] = run_summaries(tmp_path)
     assert summary["status"] == "failed"
     assert window.start_button.isEnabled()
@@ -136,7 +137,7 @@ def test_closing_the_window_during_a_run_stops_and_joins_the_thread(window, qtbo
     click(qtbot, window.start_button)
     qtbot.waitUntil(lambda: window.plots.train_point_count > 0, timeout=HANG_MS)
     thread = window.training_thread
-    window.close()
+    close_during_run(window)  # answers the question closing during a run asks
     assert thread.isFinished()
     [summary] = run_summaries(tmp_path)
     assert summary["status"] == "stopped"

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from bad_inputs import make_cases
 from core.config import load_config
+from gui.param_form import speak_form_labels
 from test_gui_training import click, run_summaries
 from limits import HANG_MS
 
@@ -50,7 +51,8 @@ def test_bad_input_shows_its_message_and_writes_nothing(window, qtbot, tmp_path,
         message = window.message_bar.text()
         assert message.startswith("Cannot start: ")
         assert window.progress.text() == "The run did not start; see the message below."
-    for part in case.parts:
+    for part in case.parts:  # a run file's errors keep its names; the form's use its labels
+        part = part if case.stage == "config" else speak_form_labels(part)
         assert part in message, (part, message)
     assert "\n" not in message and "Traceback" not in message
     assert not window.message_bar.details_button.isVisible()
@@ -68,7 +70,7 @@ def test_mixed_precision_chosen_in_the_form_is_refused_on_the_cpu(window, qtbot,
     with qtbot.waitSignal(window.run_ended, timeout=HANG_MS):
         click(qtbot, window.start_button)
     assert window.message_bar.text() == (
-        "Cannot start: [training] precision = 'fp16' needs a CUDA GPU, and this run trains on "
+        "Cannot start: Training › precision = 'fp16' needs a CUDA GPU, and this run trains on "
         'cpu; use precision = "fp32" (or device = "cuda" on a machine with an NVIDIA GPU)')
     assert run_summaries(tmp_path) == []
 

@@ -47,8 +47,8 @@ def test_folder_is_named_timestamp_model_data(finished_run):
     assert run_dir.parent == runs_dir
     assert re.fullmatch(r"\d{8}-\d{6}-mlp-digits", run_dir.name)
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        ".run.lock", "checkpoints", "config.toml", "metrics.csv", "summary.json",
-        "tensorboard"]
+        ".run.lock", "checkpoints", "config.toml", "metrics.csv", "preprocessing.json",
+        "summary.json", "tensorboard"]
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.pt", "last.pt"]
 
 

@@ -47,9 +47,11 @@ def digits(params: dict, seed: int) -> InMemoryData:
     y = torch.from_numpy(labels)
     # Stored normalised; augmentation, when asked for, fills the border with blank paper.
     augment = image_batches(params, [0.0], [1.0], scale=1.0, fill=float(-mean / std))
-    # A new image reaches these inputs as the scans did: the digit cut to fill its box, as
-    # a 32x32 bitmap, counted into 8x8 ink levels (light ink on a dark ground, 0..1),
-    # enlarged to 28x28, normalised.
+    # A new image reaches these inputs as the scans did: averaged down to 8x8 ink levels
+    # (light ink on a dark ground, 0..1), enlarged to 28x28, normalised. A hand drawing may
+    # first be cut to fill its box and redrawn as a 32x32 bitmap with thick strokes
+    # (core.inference.predict: a choice the user sees, taken by itself only for a picture
+    # that does not look like a scan).
     preprocessing = {"source_size": [8, 8], "crop_to_ink": True, "scan_size": 32,
                      "mean": [float(mean)], "std": [float(std)], "background": 0.0}
     return InMemoryData(x[train_idx].contiguous(), y[train_idx], x[val_idx].contiguous(),

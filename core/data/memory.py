@@ -27,6 +27,15 @@ AUGMENT = (
           "(not for digits or letters, whose mirror image is another shape)."),
     Param("rotation", "float", 0.0, "Augmentation: rotate training images by a random angle "
           "of up to this many degrees either way (0: off).", minimum=0.0, maximum=180.0),
+    Param("mixup_alpha", "float", 0.0, "Augmentation: MixUp blends each training batch with "
+          "a shuffled copy of itself, by a share drawn from Beta(alpha, alpha); the loss "
+          "weighs both labels (0: off; 0.2 to 0.4 is usual).", minimum=0.0, maximum=10.0),
+    Param("cutmix_alpha", "float", 0.0, "Augmentation: CutMix pastes a box from another "
+          "training image of the batch, its size drawn from Beta(alpha, alpha); the loss "
+          "weighs both labels by area (0: off; 1.0 is usual). With MixUp on too, each mixed "
+          "batch gets one of the two.", minimum=0.0, maximum=10.0),
+    Param("mix_prob", "float", 1.0, "Share of training batches that MixUp or CutMix mixes "
+          "(when mixup_alpha or cutmix_alpha is above 0).", minimum=0.0, maximum=1.0),
 )
 
 
@@ -121,6 +130,14 @@ class InMemoryData:
         """Model-ready inputs of one batch: normalised floats, augmented when `train`."""
         return x if self.batch_transform is None else self.batch_transform(x, train)
 
+    def prepare_training(self, x, y):
+        """A training batch ready for the model: (inputs, mix). `mix` is None, or how MixUp
+        or CutMix mixed the batch (core.data.image_batches.Mix), when the image transform
+        mixes: the loss then weighs each sample's label and its partner's."""
+        x = self.prepare(x, True)
+        mixing = getattr(self.batch_transform, "mixes", False)  # ImageBatches with MixUp/CutMix
+        return self.batch_transform.mix(x) if mixing else (x, None)
+
     def class_counts(self) -> list[int]:
         """Training samples per class (classification), for balanced class weights."""
         if self.task != "classification":
@@ -144,7 +161,8 @@ def image_batches(params: dict, mean, std, scale: float = 255.0, fill: float = 0
     from core.data.image_batches import ImageBatches
 
     return ImageBatches(mean, std, scale, params["random_crop"], params["flip"],
-                        params["rotation"], fill)
+                        params["rotation"], fill, params["mixup_alpha"],
+                        params["cutmix_alpha"], params["mix_prob"])
 
 
 def default_data_dir() -> Path:

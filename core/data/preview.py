@@ -30,6 +30,10 @@ class DataPreview:
     sample_rate: int = 0
     duration_s: float = 0.0
     image_labels: list[str] = field(default_factory=list)
+    # images whose training batches change: the same samples as one training batch sees
+    # them (shifted, flipped, turned, mixed by MixUp or CutMix), labelled with their mix
+    augmented_images: list[Any] = field(default_factory=list)
+    augmented_labels: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -57,9 +61,26 @@ def preview_data(name: str, params: dict, seed: int = 0,
         preview.image_labels = [data.class_names[int(data.train_y[i])] if classification
                                 else f"{float(data.train_y[i]) * data.target_scale:.3g}"
                                 for i in indices]
+        if getattr(data.batch_transform, "augments", False):
+            _preview_augmented(preview, data, indices, seed)
     elif data.kind == "audio":
         _preview_audio(preview, data, _spread_over_classes(data.train_y, max_images))
     return preview
+
+
+def _preview_augmented(preview: DataPreview, data, indices: list[int], seed: int) -> None:
+    """The images at `indices` prepared as one training batch, with draws of their own
+    (seeded, and the caller's random state left as it was)."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        x, mix = data.prepare_training(data.train_x[indices], data.train_y[indices])
+    preview.augmented_images = [display_image(image) for image in x]
+    labels = preview.image_labels
+    preview.augmented_labels = list(labels) if mix is None else [
+        f"{labels[i]} {mix.lam:.0%} + {labels[partner]} {1 - mix.lam:.0%}"
+        for i, partner in enumerate(mix.partners.tolist())]
 
 
 def _preview_audio(preview: DataPreview, data, indices: list[int]) -> None:

@@ -28,7 +28,7 @@ class LoadedRun:
     config: Any  # RunConfig
     checkpoint: Path
     model: Any  # torch.nn.Module
-    data: Any  # InMemoryData, on the CPU
+    data: Any  # InMemoryData on the CPU, or DescribedData when the training data is gone
     preprocessing: dict  # see preprocessing_of
     epoch: int | None = None  # the epoch the checkpoint was saved after
 
@@ -41,6 +41,58 @@ class LoadedRun:
         return list(self.data.class_names)
 
 
+@dataclass
+class DescribedData:
+    """A run's data as its folder's preprocessing.json describes it (stored_description),
+    for predicting and exporting after the training data is gone: what the model was
+    fitted to, and a few model-ready inputs of the right shape to check an export with
+    (made up: there are no samples). No validation split: evaluation needs the data."""
+
+    info_fields: dict  # DataInfo's fields
+    task: str
+    class_names: list[str]
+    kind: str
+    target_scale: float = 1.0
+    target_offset: float = 0.0
+    batch_transform: Any = None
+    val_x: Any = None
+    val_y: Any = None
+    missing: str = ""  # why the training data could not be read
+    preprocessing: dict = field(default_factory=dict)  # as preprocessing_of gave it
+
+    @classmethod
+    def from_description(cls, stored: dict, missing: str) -> DescribedData:
+        import torch
+
+        info = stored["data_info"]
+        shape = tuple(info["input_shape"])
+        generator = torch.Generator().manual_seed(0)
+        if info["kind"] in ("tokens", "hf_tokens"):
+            check = torch.randint(1, max(int(info["vocab_size"]), 2), (4, *shape),
+                                  generator=generator)
+        else:
+            check = torch.randn((4, *shape), generator=generator)
+        return cls(info, info["task"], list(info["class_names"]), info["kind"],
+                   float(stored.get("target_std", 1.0)), float(stored.get("target_mean", 0.0)),
+                   val_x=check, missing=missing,
+                   preprocessing={k: v for k, v in stored.items() if k != "data_info"})
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.info_fields["input_shape"])
+
+    def info(self):
+        from core.data.memory import DataInfo
+
+        fields = self.info_fields
+        return DataInfo(tuple(fields["input_shape"]), int(fields["num_classes"]),
+                        fields["kind"], fields["task"], int(fields["vocab_size"]),
+                        list(fields["class_names"]), list(fields["class_counts"]))
+
+    def prepare(self, x, train: bool):
+        return x  # the check inputs are model-ready already
+
+
 def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> LoadedRun:
     """Rebuild the model and validation data of the run in `run_dir` and load its
     `checkpoint` ("best", "last" or a path to a .pt file). BadInput when the folder, its
@@ -50,7 +102,7 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     from core.catalog import DATASETS
     from core.finetune.freezing import prepare_finetune
     from core.finetune.lora import lora_layers, merge_lora
-    from core.models.build import build_model
+    from core.models.build import build_model, build_model_for
     from core.runs.folder import RunFolder, checkpoint_epoch
 
     run_dir = Path(run_dir)
@@ -67,11 +119,18 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     if not isinstance(weights, dict):
         raise BadInput(f"checkpoint {path} holds no model weights")
     torch.manual_seed(config.training.seed)
-    data = DATASETS.get(config.data.name, "data").build(config.data.params, config.training.seed)
+    try:
+        data = DATASETS.get(config.data.name, "data").build(config.data.params,
+                                                            config.training.seed)
+    except BadInput as exc:  # the training data is gone: the stored description, if any
+        data = _described_data(run_dir, str(exc))
     params = dict(config.model.params)
     if params.get("weights") in ("pretrained", "file"):
         params["weights"] = "none"  # the checkpoint replaces them; nothing to download
-    model, _ = build_model(config.model.name, params, data, config.loss.name)
+    if isinstance(data, DescribedData):
+        model, _ = build_model_for(config.model.name, params, data.info(), config.loss.name)
+    else:
+        model, _ = build_model(config.model.name, params, data, config.loss.name)
     prepare_finetune(model, config.finetune, config.training.epochs)  # LoRA adapters, if any
     try:
         model.load_state_dict(weights)
@@ -84,7 +143,39 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     progress = state.get("progress", {}) if isinstance(state, dict) else {}
     epoch = checkpoint_epoch(progress) if isinstance(progress, dict) and "epoch" in progress \
         else None
-    return LoadedRun(run_dir, config, path, model, data, preprocessing_of(data, config), epoch)
+    preprocessing = data.preprocessing if isinstance(data, DescribedData) \
+        else preprocessing_of(data, config)
+    return LoadedRun(run_dir, config, path, model, data, preprocessing, epoch)
+
+
+def _described_data(run_dir: Path, missing: str) -> DescribedData:
+    """The run's data as its preprocessing.json describes it; BadInput(`missing`, why the
+    data cannot be read) for a folder written before the file existed, or a run whose
+    inputs need the data itself (recordings: the features are made by the run's code)."""
+    import json
+
+    from core.runs.folder import PREPROCESSING_FILE
+
+    try:
+        stored = json.loads((run_dir / PREPROCESSING_FILE).read_text(encoding="utf-8"))
+        usable = isinstance(stored, dict) and isinstance(stored.get("data_info"), dict) \
+            and stored.get("kind") != "audio"
+    except (OSError, ValueError, RecursionError):
+        usable = False
+    if not usable:
+        raise BadInput(missing)
+    return DescribedData.from_description(stored, missing)
+
+
+def stored_description(data, config) -> dict:
+    """What a run folder's preprocessing.json holds, written when the run starts:
+    preprocessing_of, plus what the model was fitted to (DataInfo's fields), so the model
+    can be rebuilt and fed without the training data."""
+    info = data.info()
+    return {**preprocessing_of(data, config), "data_info": {
+        "input_shape": list(info.input_shape), "num_classes": info.num_classes,
+        "kind": info.kind, "task": info.task, "vocab_size": info.vocab_size,
+        "class_names": list(info.class_names), "class_counts": list(info.class_counts)}}
 
 
 def _checkpoint_path(run_dir: Path, checkpoint: str) -> Path:
@@ -206,6 +297,9 @@ def evaluate_run(loaded: LoadedRun, top_k: int = 5) -> Evaluation:
     from core.inference.outputs import batched_outputs, class_probabilities
 
     data = loaded.data
+    if isinstance(data, DescribedData):  # Predict and export can do without; not this
+        raise BadInput(f"evaluation scores the run's validation split, and its data cannot be "
+                       f"read: {data.missing}")
     outputs = batched_outputs(loaded.model, data.val_x, data.prepare).cpu()
     result = Evaluation(loaded.task, loaded.class_names, str(loaded.checkpoint), loaded.epoch,
                         len(data.val_y))

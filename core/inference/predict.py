@@ -26,10 +26,14 @@ class Prediction:
     value: float | None = None
     notes: list[str] = field(default_factory=list)
     spectrogram: Any = None  # a recording: what the model heard, uint8 (bands, frames), to show
+    model_input: Any = None  # an image: what the network got, uint8 (H, W) or (H, W, 3)
+    drawing: bool | None = None  # an image: cleaned up as a drawing (None: the run has no such step)
 
 
-def predict_image(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
-    """Predict on an image file, prepared like the run's training images."""
+def predict_image(loaded: LoadedRun, path: Path, k: int = 5,
+                  drawing: bool | None = None) -> Prediction:
+    """Predict on an image file, prepared like the run's training images; `drawing`: clean
+    it up as a hand drawing first (see prepare_image; None decides from the picture)."""
     from PIL import Image
 
     if loaded.preprocessing.get("kind") != "image":
@@ -38,17 +42,28 @@ def predict_image(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
     try:
         with Image.open(path) as image:
             image.load()
-            x, notes = prepare_image(image, loaded.preprocessing)
+            x, notes, drawn = prepare_image(image, loaded.preprocessing, drawing)
     except (OSError, ValueError) as exc:
         raise BadInput(f"cannot read {Path(path).name} as an image ({exc})") from None
-    return _predict(loaded, x, k, notes)
+    prediction = _predict(loaded, x, k, notes)
+    prediction.model_input = _as_picture(x[0], loaded.preprocessing)
+    prediction.drawing = drawn
+    return prediction
 
 
-def predict_file(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
-    """Predict on a file of the run's kind of input: an image or a recording."""
+def predict_file(loaded: LoadedRun, path: Path, k: int = 5,
+                 drawing: bool | None = None) -> Prediction:
+    """Predict on a file of the run's kind of input: an image (`drawing` as in
+    predict_image) or a recording."""
     if loaded.preprocessing.get("kind") == "audio":
         return predict_audio(loaded, path, k)
-    return predict_image(loaded, path, k)
+    return predict_image(loaded, path, k, drawing)
+
+
+def takes_drawings(preprocessing: dict) -> bool:
+    """Whether the run's images may be cleaned up as hand drawings (the digits: a drawing
+    is cut to its ink and redrawn with thick strokes, as the scanned digits were written)."""
+    return bool(preprocessing.get("crop_to_ink"))
 
 
 def predict_audio(loaded: LoadedRun, path: Path, k: int = 5) -> Prediction:
@@ -111,14 +126,20 @@ def _predict(loaded: LoadedRun, x, k: int, notes: list[str]) -> Prediction:
                                          for i in order], notes=notes)
 
 
-def prepare_image(image, pre: dict):
-    """A PIL image as a model input batch of one (1, C, H, W), following `pre`: colour
-    mode; for a grey image whose background is the opposite of the training images' (dark
-    ink on white paper, where the training digits are light on dark) inverted; cropped to
-    its ink and centred, and redrawn as a `scan_size` bitmap, when the training images were
-    scans like that (`crop_to_ink`, the digits); resized
-    (through `source_size` first, as the digits' 8x8 scans were); scaled to 0..1 and
-    normalised with the training mean and std. Returns (tensor, notes)."""
+def prepare_image(image, pre: dict, drawing: bool | None = None):
+    """A PIL image as a model input batch of one (1, C, H, W), exactly as the training
+    images were made, following `pre`: colour mode; for a grey image whose background is
+    the opposite of the training images' (dark ink on white paper, where the training
+    digits are light on dark) inverted; shrunk by area averaging to `source_size` when the
+    training images were enlarged from such small scans (the digits' 8x8), else resized;
+    enlarged to `size` bilinearly as the dataset did; scaled to 0..1 and normalised with
+    the training mean and std.
+
+    `drawing` (runs whose images take it, see takes_drawings): first cut the picture to
+    its ink and redraw it as a `scan_size` bitmap with thick strokes, which a thin-pen
+    drawing on a big canvas needs to look like a scan. None applies it only to a picture
+    that does not already look like a scan (looks_like_scan). Returns (tensor, notes,
+    drawing applied: True/False, or None when the run has no such step)."""
     import numpy as np
     import torch
     from PIL import Image
@@ -128,19 +149,26 @@ def prepare_image(image, pre: dict):
     channels = int(pre.get("channels", 1))
     pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"),
                         dtype=np.float32) / 255.0  # (H, W) or (H, W, 3), 0..1
+    height, width = pre["size"]
+    first = pre.get("source_size") or [height, width]
     background = pre.get("background")
+    drawn = None
     if channels == 1 and background is not None:
         border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
         if (border.mean() > 0.5) != (background > 0.5):
             pixels = 1.0 - pixels
             notes.append("the image was inverted to match the training images ("
                          + ("light on dark" if background <= 0.5 else "dark on light") + ")")
-        if pre.get("crop_to_ink"):
-            pixels = _crop_to_ink(pixels, dark_ground=background <= 0.5)
-            if pre.get("scan_size"):
-                pixels = _as_scan(pixels, pre["scan_size"], dark_ground=background <= 0.5)
-    height, width = pre["size"]
-    first = pre.get("source_size") or [height, width]
+        if takes_drawings(pre):
+            dark_ground = background <= 0.5
+            drawn = (not looks_like_scan(pixels, first, dark_ground) if drawing is None
+                     else drawing)
+            if drawn:
+                pixels = _crop_to_ink(pixels, dark_ground)
+                if pre.get("scan_size"):
+                    pixels = _as_scan(pixels, pre["scan_size"], dark_ground)
+                notes.append("the image was cleaned up as a drawing (cut to its ink, strokes "
+                             "thickened)")
     picture = Image.fromarray(np.round(pixels * 255).clip(0, 255).astype(np.uint8))
     shrinking = picture.width >= first[1] and picture.height >= first[0]
     picture = picture.resize((first[1], first[0]), Image.Resampling.BOX if shrinking
@@ -152,7 +180,40 @@ def prepare_image(image, pre: dict):
         x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
     mean = torch.tensor(pre["mean"], dtype=torch.float32).view(1, -1, 1, 1)
     std = torch.tensor(pre["std"], dtype=torch.float32).view(1, -1, 1, 1)
-    return (x - mean) / std, notes
+    return (x - mean) / std, notes, drawn
+
+
+def looks_like_scan(pixels, source_size, dark_ground: bool) -> bool:
+    """Whether a grey picture (H, W, 0..1) already looks like the training scans: no bigger
+    than them, or its strokes fill the frame and stay strong when averaged down to the
+    scans' size (a scan, enlarged or not). A thin-pen drawing on a big canvas fades to
+    faint grey when averaged, and a small drawing leaves most of the frame empty."""
+    import numpy as np
+    from PIL import Image
+
+    if pixels.shape[0] <= source_size[0] and pixels.shape[1] <= source_size[1]:
+        return True
+    ink = pixels if dark_ground else 1.0 - pixels
+    strokes = ink > 0.3
+    rows, cols = np.flatnonzero(strokes.any(1)), np.flatnonzero(strokes.any(0))
+    if not len(rows):
+        return True  # nothing to cut to
+    extent = max((rows[-1] - rows[0] + 1) / ink.shape[0], (cols[-1] - cols[0] + 1) / ink.shape[1])
+    small = Image.fromarray(np.round(ink * 255).astype(np.uint8)).resize(
+        (source_size[1], source_size[0]), Image.Resampling.BOX)
+    return extent >= 0.6 and np.asarray(small).max() >= 128
+
+
+def _as_picture(x, pre: dict):
+    """A normalised model input (C, H, W) back on the 0..255 pixel scale, to show."""
+    import torch
+
+    from core.data.preview import display_image
+
+    mean = torch.tensor(pre["mean"], dtype=torch.float32).view(-1, 1, 1)
+    std = torch.tensor(pre["std"], dtype=torch.float32).view(-1, 1, 1)
+    pixels = (x.detach().cpu().float() * std + mean).clamp(0.0, 1.0)
+    return display_image((pixels * 255).round().to(torch.uint8))
 
 
 def _as_scan(pixels, size: int, dark_ground: bool):

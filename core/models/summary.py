@@ -2,9 +2,10 @@
 
 `summarize_model` builds the model exactly as the trainer does (core.models.build.build_model on
 the run's dataset), runs two real samples through it and records every module's output
-shape and parameter counts. Which parameters train is decided by core.finetune.freezing's own
-freezing on that built model, so a view of the summary counts exactly what the trainer
-will count. torch is imported only inside the functions.
+shape and parameter counts, and the forward pass's FLOPs (torch's own FlopCounterMode).
+Which parameters train is decided by core.finetune.freezing's own freezing on that built
+model, so a view of the summary counts exactly what the trainer will count. torch is
+imported only inside the functions.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class ModelSummary:
     root: Layer
     parameter_sizes: dict[str, int]  # every parameter's full name -> element count, in order
     task: str = "classification"  # or "regression"
+    # One sample's forward pass in floating-point operations, as torch.utils.flop_counter
+    # counts them: matrix products and convolutions, a multiply-add as 2; 0 when none counted.
+    flops_per_sample: int = 0
     # The built model itself: freezing is applied to it to count trainable parameters.
     model: Any = field(default=None, repr=False, compare=False)
 
@@ -98,6 +102,7 @@ def summarize_module(model, samples, model_name: str = "", data_name: str = "",
                      num_classes: int = 0, task: str = "classification") -> ModelSummary:
     """Describe any nn.Module by running `samples` (a batch) through it once."""
     import torch
+    from torch.utils.flop_counter import FlopCounterMode
 
     shapes: dict[str, tuple[int, ...]] = {}
     names = {module: name for name, module in model.named_modules()}
@@ -114,7 +119,7 @@ def summarize_module(model, samples, model_name: str = "", data_name: str = "",
     hooks = [module.register_forward_hook(record) for module in names]
     try:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), FlopCounterMode(display=False) as flops:
             model(samples)
     finally:
         for hook in hooks:
@@ -122,7 +127,8 @@ def summarize_module(model, samples, model_name: str = "", data_name: str = "",
     model.train()
     sizes = {name: param.numel() for name, param in model.named_parameters()}
     return ModelSummary(model_name, data_name, tuple(samples.shape[1:]), num_classes,
-                        _layer("", model, shapes, sizes), sizes, task, model)
+                        _layer("", model, shapes, sizes), sizes, task,
+                        flops.get_total_flops() // max(len(samples), 1), model)
 
 
 def _layer(name: str, module, shapes: dict, sizes: dict[str, int]) -> Layer:
@@ -135,6 +141,14 @@ def _layer(name: str, module, shapes: dict, sizes: dict[str, int]) -> Layer:
                 for local, child in module.named_children()]
     return Layer(name, type(module).__name__, shapes.get(name), sum(sizes[n] for n in own),
                  sum(sizes[n] for n in below), below, own, children)
+
+
+def format_flops(flops: int) -> str:
+    """A FLOP count as people read it: "864 FLOPs", "1.23 MFLOPs" (three significant digits)."""
+    for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if flops >= scale:
+            return f"{flops / scale:.3g} {unit}FLOPs"
+    return f"{flops} FLOPs"
 
 
 def trainable_parameters(summary: ModelSummary, freeze: list[str],

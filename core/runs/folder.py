@@ -23,7 +23,7 @@ from core.errors import BadInput
 from core.events import BatchEnd, EpochEnd
 from core.catalog import DATASETS
 from core.files import (fingerprint, is_temporary, printable, traindesk_home, write_atomic,
-                        write_json_atomic, write_problem, write_remedy)
+                        write_json_atomic, write_problem, write_remedy, write_text_atomic)
 
 METRIC_COLUMNS = ("step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
 # The "split" of a metrics.csv row: a training step, an epoch's training loss and metric
@@ -33,6 +33,8 @@ TRAIN, TRAIN_EPOCH, VAL = "train", "train_epoch", "val"
 # Held (locked) by the process training the run, for the run's whole life; the OS releases
 # it when that process ends, however it ends. Hidden, so the history ignores it.
 LOCK_FILE = ".run.lock"
+PREPROCESSING_FILE = "preprocessing.json"
+ERROR_FILE = "error.txt"  # a failed run's message and full traceback
 # The size and fingerprint of each data file the run was started on, checked on resume.
 DATA_FILES = "data_files.json"
 
@@ -200,6 +202,18 @@ class RunFolder:
 
     def write_summary(self, summary: dict) -> None:
         write_json_atomic(self.path / "summary.json", summary, make_folder=False)
+
+    def write_preprocessing(self, description: dict) -> None:
+        """PREPROCESSING_FILE: how raw inputs become the model's inputs and what the model
+        was fitted to (core.inference.evaluation.stored_description), so Predict and export
+        work after the training data is gone."""
+        write_json_atomic(self.path / PREPROCESSING_FILE, description, make_folder=False)
+
+    def write_error(self, error: str, details: str) -> None:
+        """ERROR_FILE: why the run failed, the one line and the full traceback under it."""
+        write_text_atomic(self.path / ERROR_FILE, error + ("\n\n" + details if details
+                                                           else "") + "\n",
+                          make_folder=False)
 
     def read_summary(self) -> dict:
         try:

@@ -36,7 +36,9 @@ class RunRecord:
     note: str = ""
     model: str = ""
     data: str = ""
-    status: str = UNREADABLE  # running, completed, stopped, failed, interrupted, unreadable
+    # running, completed, diverged (completed, but its loss exploded or its accuracy stayed
+    # at chance level), stopped, failed, interrupted, unreadable
+    status: str = UNREADABLE
     metric: str = "accuracy"  # or "r2"
     best_val_metric: float | None = None  # the best epoch's validation metric (accuracy or R2)
     best_val_loss: float | None = None
@@ -126,6 +128,9 @@ def read_run(path: Path) -> RunRecord:
     record.epochs_completed = _whole(summary.get("epochs_completed"))
     record.duration_s = _number(summary.get("duration_s"))
     record.error = _text(summary.get("error"))
+    if record.status == "completed" and summary.get("diverged") in ("exploded", "chance"):
+        # ran all its epochs but learned nothing: no success (core.runs.hints.divergence)
+        record.status, record.error = "diverged", _text(summary.get("diverged_hint"))
     return record
 
 

@@ -24,6 +24,7 @@ from core.errors import BadInput, TrainingFailed
 from core.events import (Broadcast, EpochEnd, LayersUnfrozen, Listener, RunFailed,
                          RunFinished, RunStarted)
 from core.files import printable, write_problem, write_remedy
+from core.inference.evaluation import stored_description
 from core.runs.folder import (RunFolder, check_data_files, data_fingerprints,
                                default_runs_dir)
 from core.runs.tensorboard import TENSORBOARD_DIR, TensorBoardWriter
@@ -32,7 +33,7 @@ from core.train.checkpoints import Checkpoints, restore
 from core.train.failures import NonFiniteLoss, describe_failure
 from core.train.progress import Progress
 from core.train.readback import PendingStep, ReadBack
-from core.train.summary import RunSummary
+from core.train.summary import RunSummary, divergence_fields
 from core.train.tracker import Tracker
 from core.train import validation
 from core.train.validation import evaluate
@@ -64,6 +65,7 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
             run = _build(config, resuming=True)
             progress = restore(run, folder.last_checkpoint)
             previous = folder.read_summary()
+            first_start = previous.get("started")
             run.init_notes = _lines(previous.get("init_notes"))
             sweep = previous.get("sweep") if isinstance(previous.get("sweep"), dict) else None
             # A killed run may have logged steps after its last checkpoint; they are trained again
@@ -73,18 +75,32 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
             data_files = data_fingerprints(config)
             run = _build(config, resuming=False)
             progress = Progress()
+            first_start = None
             folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files)
         emit = Broadcast([folder.record], [*listeners, *_run_writers(config, folder)])
         summary = RunSummary(config, run, folder)
+        if resume_dir is not None and isinstance(first_start, str):  # when it began, and resumed
+            summary.fields.update(started=first_start, resumed=summary.fields["started"])
         if sweep is not None:
             summary.fields["sweep"] = sweep
         _preparing_write(folder, folder.write_summary, summary.update(progress, run),
                          new=resume_dir is None)
+        if resume_dir is None:  # Predict and export then need no training data
+            _preparing_write(folder, folder.write_preprocessing,
+                             stored_description(run.data, config), new=True)
         emit(_run_started(run, folder, config, progress))
         fit = _Fit(run, config, progress, folder, control, emit, summary)
         status, error, details = fit.attempt()
         status, error = fit.save_at_end(status, error)
         summary.update(progress, run, status, error)
+        if status == "failed":
+            with contextlib.suppress(OSError):  # the summary still holds the one line
+                folder.write_error(error, details)
+        else:
+            summary.fields.update(divergence_fields(folder, run))
+        if status != "failed" and run.data.task == "classification" and progress.epoch > 1:
+            # the final model's class averages, once: one more pass over the validation data
+            summary.fields.update(validation.class_report(run, config.training.top_k))
         with contextlib.suppress(OSError):  # the disk is full or gone: the events still tell
             folder.write_summary(summary.fields)
     finally:
@@ -179,12 +195,21 @@ def _forward_backward(run: Run, index, weight: float):
     """Forward and backward pass on the training samples at `index`, the loss scaled by
     `weight` for the backward pass: (loss, outputs, targets), detached."""
     data = run.data
-    x, y = data.prepare(data.train_x[index], True), data.train_y[index]
+    x, mix = data.prepare_training(data.train_x[index], data.train_y[index])
+    y = data.train_y[index]
     with run.precision.autocast():
         outputs = run.model(x)
-        loss = run.loss_fn(outputs, y)
+        loss = run.loss_fn(outputs, y) if mix is None else mixed_loss(run.loss_fn, outputs, y, mix)
     run.precision.backward(loss if weight == 1.0 else loss * weight)
-    return loss.detach(), outputs.detach(), y
+    # A mixed batch's accuracy counts each sample against its larger share's label.
+    return loss.detach(), outputs.detach(), y if mix is None else mix.dominant(y)
+
+
+def mixed_loss(loss_fn: Callable, outputs, targets, mix):
+    """The loss of a batch mixed by MixUp or CutMix (core.data.image_batches.Mix):
+    lam * loss(own labels) + (1 - lam) * loss(partners' labels), as both papers train."""
+    partner_targets = targets[mix.partners.to(targets.device)]
+    return mix.lam * loss_fn(outputs, targets) + (1 - mix.lam) * loss_fn(outputs, partner_targets)
 
 
 class _Fit:

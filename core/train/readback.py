@@ -39,6 +39,8 @@ class PendingStep:
     epoch: int
     loss: torch.Tensor  # detached, 0-d
     outputs: torch.Tensor  # detached model outputs
+    # For a batch mixed by MixUp or CutMix, each sample's larger share's label: the step's
+    # accuracy counts against it (the loss weighs both labels).
     targets: torch.Tensor
     lr: float
     elapsed_s: float

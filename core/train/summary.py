@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import os
+import platform
 import socket
+from datetime import datetime
 
 from core.config import RunConfig
 from core.runs.folder import RunFolder
@@ -30,6 +32,9 @@ class RunSummary:
             "precision": run.precision.name,
             # who is training it: a run left "running" by a process that is gone was killed
             "pid": os.getpid(), "host": socket.gethostname(),
+            # what produced it, to reproduce it or explain a difference later
+            "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "device_name": device_name(run.device), "versions": versions(),
         }
 
     def update(self, progress: Progress, run: Run, status: str = "running",
@@ -41,6 +46,54 @@ class RunSummary:
         if error:
             self.fields["error"] = error
         return self.fields
+
+
+def versions() -> dict:
+    """The versions that made a run: TrainDesk, torch, torchvision, Python and CUDA (None
+    without it)."""
+    import torch
+
+    import core
+
+    try:
+        import torchvision
+        vision = torchvision.__version__
+    except ImportError:
+        vision = None
+    return {"traindesk": core.__version__, "torch": torch.__version__,
+            "torchvision": vision, "python": platform.python_version(),
+            "cuda": torch.version.cuda}
+
+
+def device_name(device) -> str:
+    """The device's own name: the GPU's model, or the CPU's."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU (mps)"
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def divergence_fields(folder: RunFolder, run: Run) -> dict:
+    """{"diverged": the hint's kind, "diverged_hint": what to do} when the run's curves
+    (all of them, a resumed run's earlier epochs too) show a loss that exploded or an
+    accuracy at chance level (core.runs.hints.divergence), else {}: such a run is no
+    success, however many epochs it completed, and the run history marks it."""
+    from core.runs.curves import read_curves
+    from core.runs.hints import divergence
+
+    try:
+        folder.flush_metrics()
+        curves = read_curves(folder.path)
+    except OSError:  # the disk is full or gone: the run's other records still tell
+        return {}
+    classes = len(run.data.class_names) if run.metric == "accuracy" else None
+    hint = divergence(curves.epoch_train_loss.tolist(), curves.val_loss.tolist(),
+                      float(curves.loss[0]) if len(curves.loss) else None,
+                      curves.val_metric.tolist(), classes)
+    return {"diverged": hint.kind, "diverged_hint": hint.text} if hint else {}
 
 
 def summary_numbers(progress: Progress, metric: str = "accuracy") -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from core.inference.outputs import batched_outputs, predicted_classes
-from core.metrics import r2_from_sums
+from core.inference.outputs import batched_outputs, class_probabilities, predicted_classes
+from core.metrics import class_averages, r2_from_sums
 
 if TYPE_CHECKING:
     import torch
@@ -46,3 +46,24 @@ def evaluate(model: torch.nn.Module, loss_fn: Callable, x: torch.Tensor, y: torc
                               centered.sum(), centered.square().sum()]).tolist()
     loss, sq_error, abs_error, target_sum, target_sq_sum = values
     return loss, r2_from_sums(sq_error, target_sum, target_sq_sum, n), abs_error / n * target_scale
+
+
+def class_report(run: Run, top_k: int) -> dict:
+    """summary.json's classification scores of the run's model on its validation data:
+    macro and weighted F1 and balanced accuracy (core.metrics.class_averages) and the
+    top-k accuracy (None with k classes or fewer, where every sample would count)."""
+    import torch
+
+    data = run.data
+    with run.precision.autocast():
+        outputs = batched_outputs(run.model, data.val_x, data.prepare)
+    targets, classes = data.val_y, data.num_classes
+    cells = targets * classes + predicted_classes(outputs)
+    confusion = torch.bincount(cells, minlength=classes * classes).view(classes, classes)
+    top = None
+    if classes > top_k and len(targets):
+        likeliest = class_probabilities(outputs).topk(top_k, dim=1).indices
+        top = (likeliest == targets[:, None]).any(1).double().mean().item()
+    averages = class_averages(confusion.tolist())
+    return {"top_k": top_k, **{f"final_val_{name}": value for name, value in averages.items()},
+            "final_val_top_k_accuracy": top}

@@ -14,7 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
-                               QLabel, QMenu, QSlider, QToolButton, QVBoxLayout, QWidget)
+                               QLabel, QMenu, QSizePolicy, QSlider, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from gui.plots.curve_model import PLOT_KEYS, CurveModel, hover_series, plot_table
 from gui.plots.export import EXPORT_FILTER, export_image, save_csv
@@ -92,6 +93,10 @@ class CurvePlots(QWidget):
             menu.addAction(f"{title}…", lambda key=key: self._ask_export(key))
         self.export_button.setMenu(menu)
         self.readout = QLabel()
+        # A long readout is cut at the right, never widening the window (issue 13: hovering
+        # made the window 300 px wider than it could then be made).
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.readout.setMinimumWidth(0)
         self.readout.setStyleSheet("QLabel { color: palette(placeholder-text); }")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # The hint floats over the training-loss plot (top right, where a falling loss
@@ -116,8 +121,7 @@ class CurvePlots(QWidget):
         controls.addWidget(self.x_axis_combo)
         controls.addSpacing(12)
         controls.addWidget(self.export_button)
-        controls.addStretch(1)
-        controls.addWidget(self.readout)
+        controls.addWidget(self.readout, 1)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.loss_plot, 0, 0, 1, 3)
@@ -266,6 +270,7 @@ class CurvePlots(QWidget):
         text = " · ".join(parts)
         self._markers[key].setData([x], [y])
         self.readout.setText(text)
+        self.readout.setToolTip(text)
         self.hover_changed.emit(text)
 
 

@@ -41,6 +41,7 @@ class LivePlots(CurvePlots):
             legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.model = CurveModel()
         self._error: str | None = None
+        self._classes: int | None = None  # a classifier's class count (chance level)
         validation = QCoreApplication.translate("LivePlots", "validation")
         training = QCoreApplication.translate("LivePlots", "training")
         self._curves = {
@@ -85,6 +86,7 @@ class LivePlots(CurvePlots):
     def clear(self) -> None:
         self.model.clear()
         self._error = None
+        self._classes = None
         self.show_hints([])
         self.readout.clear()
         for marker in self._markers.values():
@@ -103,6 +105,8 @@ class LivePlots(CurvePlots):
         self.model.name = Path(event.run_dir).name
         self.model.steps_per_epoch = event.steps_per_epoch
         self.set_metric(event.metric_name)
+        # a classifier's class count: an accuracy at chance level gets its hint
+        self._classes = len(event.class_names) if event.metric_name == "accuracy" else None
 
     def set_metric(self, name: str) -> None:
         """Title and scale the metric plot for RunStarted.metric_name ("accuracy" or "r2")."""
@@ -131,7 +135,8 @@ class LivePlots(CurvePlots):
     def _update_hints(self) -> None:
         epochs = self.model.epochs
         self.show_hints(curve_hints(epochs["train_loss"].tolist(), epochs["val_loss"].tolist(),
-                                    self.model.initial_loss(), self._error))
+                                    self.model.initial_loss(), self._error,
+                                    epochs["val_metric"].tolist(), self._classes))
 
     # Drawing
 

@@ -18,9 +18,10 @@ BEST_COLOR = "#2ca02c"
 # Epoch curves show a dot per epoch up to this many epochs; past it the dots cost more
 # than they tell (900 dotted epochs took 16.6 ms a redraw, docs/performance.md, soak).
 MAX_EPOCH_SYMBOLS = 200
-# Ten colours that tell apart on white (matplotlib's tab10 without its grey, plus a navy).
-RUN_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-               "#bcbd22", "#17becf", "#1a237e")
+# Okabe and Ito's colour-blind-safe set, its yellow (too pale on white) made grey: purple
+# beside pink was hard to tell apart (issue 13).
+RUN_PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7", "#000000",
+               "#999999")
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")
 
@@ -69,7 +70,7 @@ def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     # Long runs have millions of steps: draw only what is visible, reduced to screen pixels.
     item.setDownsampling(auto=True, mode="peak")
     item.setClipToView(True)
-    widget.setMinimumHeight(160)
+    widget.setMinimumHeight(120)  # two rows of plots fit a 720-pixel-high window
     return widget
 
 

@@ -216,6 +216,10 @@
         <translation>哪一轮算最佳（best.pt、早停）：验证损失最低，或验证指标最高（准确率；回归为 R2）。</translation>
     </message>
     <message>
+        <source>Classification: k of the top-k accuracy in summary.json (a sample counts as right when its class is among the model&apos;s k likeliest).</source>
+        <translation>分类：summary.json 中前 k 项准确率的 k（样本的类别位于模型最可能的 k 个类别之中即算正确）。</translation>
+    </message>
+    <message>
         <source>Add up the gradients of this many batches before each optimisation step: the effective batch is batch_size times this, so a large batch fits a small device (1: a step per batch).</source>
         <translation>在每次优化步之前累加这么多个批次的梯度：有效批大小是 batch_size 乘以该值，因此较小的设备也能训练大批次（1：每个批次一步）。</translation>
     </message>
@@ -394,6 +398,18 @@
     <message>
         <source>Augmentation: rotate training images by a random angle of up to this many degrees either way (0: off).</source>
         <translation>数据增强：把训练图像向任一方向随机旋转最多这么多度（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: MixUp blends each training batch with a shuffled copy of itself, by a share drawn from Beta(alpha, alpha); the loss weighs both labels (0: off; 0.2 to 0.4 is usual).</source>
+        <translation>数据增强：图像混合（mixup_alpha）把每个训练批次与其打乱后的副本按从 β(alpha, alpha) 分布抽取的比例混合；损失按比例兼顾两个标签（0：关闭；常用 0.2 到 0.4）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: CutMix pastes a box from another training image of the batch, its size drawn from Beta(alpha, alpha); the loss weighs both labels by area (0: off; 1.0 is usual). With MixUp on too, each mixed batch gets one of the two.</source>
+        <translation>数据增强：裁剪混合（cutmix_alpha）把同一批次中另一张训练图像的一块矩形区域贴过来，区域大小从 β(alpha, alpha) 分布抽取；损失按面积兼顾两个标签（0：关闭；常用 1.0）。与图像混合同时开启时，每个混合批次使用两者之一。</translation>
+    </message>
+    <message>
+        <source>Share of training batches that MixUp or CutMix mixes (when mixup_alpha or cutmix_alpha is above 0).</source>
+        <translation>由图像混合或裁剪混合处理的训练批次所占比例（mixup_alpha 或 cutmix_alpha 大于 0 时生效）。</translation>
     </message>
     <message>
         <source>Folder holding the dataset&apos;s files (empty: the TrainDesk data folder, TRAINDESK_HOME/data or the user data folder).</source>
@@ -833,6 +849,14 @@
         <translation>样本</translation>
     </message>
     <message>
+        <source>Augmented</source>
+        <translation>增强后</translation>
+    </message>
+    <message>
+        <source>The same samples as one training batch sees them, with the augmentation chosen (validation samples are never augmented).</source>
+        <translation>这些样本在一个训练批次中的样子，已应用所选的数据增强（验证样本从不增强）。</translation>
+    </message>
+    <message>
         <source>First rows</source>
         <translation>前几行</translation>
     </message>
@@ -869,6 +893,14 @@
     <message>
         <source>Run the checkpoint on the validation samples.</source>
         <translation>在验证样本上运行该检查点。</translation>
+    </message>
+    <message>
+        <source>top-k: </source>
+        <translation>前 k 项：</translation>
+    </message>
+    <message>
+        <source>k of the top-k accuracy: a sample counts as right when its class is among the model&apos;s k likeliest.</source>
+        <translation>前 k 项准确率中的 k：样本的类别位于模型最可能的 k 个类别之中即算正确。</translation>
     </message>
     <message>
         <source>Choose a run and press Evaluate.</source>
@@ -933,6 +965,14 @@
     <message>
         <source>Validation accuracy {0}: {1:,} of {2:,} samples misclassified ({3})</source>
         <translation>验证准确率 {0}：{2:,} 个样本中有 {1:,} 个分类错误（{3}）</translation>
+    </message>
+    <message>
+        <source>Macro F1 {0} · weighted F1 {1} · balanced accuracy {2}</source>
+        <translation>宏平均 F1 {0} · 加权 F1 {1} · 平衡准确率 {2}</translation>
+    </message>
+    <message>
+        <source> · top-{0} accuracy {1}</source>
+        <translation> · 前 {0} 项准确率 {1}</translation>
     </message>
     <message>
         <source>true {0}, predicted {1}: {2} ({3:.0%} of {0})</source>
@@ -1034,6 +1074,14 @@
         <translation>保存为</translation>
     </message>
     <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Show the folder the model was saved in</source>
+        <translation>打开模型所在的文件夹</translation>
+    </message>
+    <message>
         <source>The exported model is checked against the trained one on validation samples right after it is written.</source>
         <translation>导出的模型写入后，会立即在验证样本上与训练好的模型对照检查。</translation>
     </message>
@@ -1131,6 +1179,10 @@
     <message>
         <source>&lt;b&gt;{0}&lt;/b&gt; on &lt;b&gt;{1}&lt;/b&gt;: input {2}, {3}. Ticked layers train; unticked layers keep their weights (frozen).</source>
         <translation>&lt;b&gt;{0}&lt;/b&gt; 用于 &lt;b&gt;{1}&lt;/b&gt;：输入 {2}，{3}。勾选的层参与训练；未勾选的层保持权重不变（冻结）。</translation>
+    </message>
+    <message>
+        <source> One sample&apos;s forward pass: {0} (a multiply-add counts 2).</source>
+        <translation> 单个样本的前向传播：{0}（一次乘加计为 2）。</translation>
     </message>
     <message>
         <source>{0}: no weights, nothing to train</source>
@@ -1261,6 +1313,10 @@
         <translation>在当前批次之后暂停；点“继续”从暂停处原样继续。</translation>
     </message>
     <message>
+        <source>Resume</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
         <source>Runs are saved in {0}</source>
         <translation>运行保存在 {0}</translation>
     </message>
@@ -1363,6 +1419,34 @@
     <message>
         <source>The run failed: {0}</source>
         <translation>运行失败：{0}</translation>
+    </message>
+    <message>
+        <source>A run is training. Stop it and close TrainDesk?</source>
+        <translation>正在训练一个运行。要停止它并关闭 TrainDesk 吗？</translation>
+    </message>
+    <message>
+        <source>The run is saved with a checkpoint; TrainDesk offers to resume it when it starts again.</source>
+        <translation>运行会连同检查点一起保存；TrainDesk 下次启动时会提示继续它。</translation>
+    </message>
+    <message>
+        <source>Stop and close</source>
+        <translation>停止并关闭</translation>
+    </message>
+    <message>
+        <source>Keep training</source>
+        <translation>继续训练</translation>
+    </message>
+    <message>
+        <source>The last run, {0}, {1} after {2} of {3} epochs. Resume continues it from its last checkpoint.</source>
+        <translation>上一个运行 {0} 在第 {2}/{3} 轮后{1}。“恢复”会从它最后的检查点接着训练。</translation>
+    </message>
+    <message>
+        <source>was stopped</source>
+        <translation>被停止</translation>
+    </message>
+    <message>
+        <source>was cut off</source>
+        <translation>被中断</translation>
     </message>
     <message>
         <source>Open run file</source>
@@ -1524,6 +1608,10 @@
 <context>
     <name>ParamForm</name>
     <message>
+        <source>“{0}” cannot be used: must be {1}. Kept {2}.</source>
+        <translation>“{0}”不能使用：必须{1}。已保留 {2}。</translation>
+    </message>
+    <message>
         <source>{0}
 Accepted: {1}.</source>
         <translation>{0}
@@ -1574,6 +1662,14 @@ or open one</source>
         <translation>打开图像…</translation>
     </message>
     <message>
+        <source>Clean up as a drawing</source>
+        <translation>按手绘图整理</translation>
+    </message>
+    <message>
+        <source>Cut the picture to its ink and thicken the strokes before the usual preparation, for a thin-pen drawing on a big canvas. Ticked by itself only when the picture does not look like the training scans.</source>
+        <translation>在常规预处理之前，把图片裁到笔迹并加粗笔画，适用于大画布上的细笔手绘。仅当图片看起来不像训练用的扫描图时才会自动勾选。</translation>
+    </message>
+    <message>
         <source>Predict</source>
         <translation>预测</translation>
     </message>
@@ -1612,6 +1708,10 @@ or open one</source>
     <message>
         <source>Loading {0} and predicting on {1}…</source>
         <translation>正在加载 {0} 并对{1}进行预测…</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
     </message>
     <message>
         <source>a value</source>
@@ -1679,6 +1779,10 @@ or open one</source>
         <source>Most likely &lt;b&gt;{0}&lt;/b&gt; ({1:.1%}).</source>
         <translation>最可能是 &lt;b&gt;{0}&lt;/b&gt;（{1:.1%}）。</translation>
     </message>
+    <message>
+        <source>The model&apos;s input ({0}x{1})</source>
+        <translation>模型的输入（{0}x{1}）</translation>
+    </message>
 </context>
 <context>
     <name>RunPicker</name>
@@ -1697,6 +1801,10 @@ or open one</source>
 </context>
 <context>
     <name>RunProgress</name>
+    <message>
+        <source>{0:.1f} s</source>
+        <translation>{0:.1f} 秒</translation>
+    </message>
     <message>
         <source>validation {0} {1}</source>
         <translation>验证{0} {1}</translation>
@@ -1847,6 +1955,14 @@ or open one</source>
     <message>
         <source>Learning-rate range test: train a copy of this model briefly while the lr grows, plot the loss against it and suggest an lr. Nothing is saved.</source>
         <translation>学习率范围测试：在学习率逐渐增大的同时短暂训练该模型的副本，绘制损失随学习率的变化并建议一个学习率。不保存任何内容。</translation>
+    </message>
+    <message>
+        <source>Show advanced settings</source>
+        <translation>显示高级设置</translation>
+    </message>
+    <message>
+        <source>Also show the settings most runs leave alone: precision, checkpoint timing, gradient clipping, LoRA, lr multipliers and more.</source>
+        <translation>同时显示多数运行不需要改动的设置：精度、检查点保存间隔、梯度裁剪、LoRA、学习率倍数等。</translation>
     </message>
     <message>
         <source>Training</source>
@@ -2099,6 +2215,10 @@ with its checkpoints and metrics? This cannot be undone.</source>
         <translation>最佳指标</translation>
     </message>
     <message>
+        <source>top k</source>
+        <translation>前 k 项</translation>
+    </message>
+    <message>
         <source>accumulate steps</source>
         <translation>梯度累积步数</translation>
     </message>
@@ -2269,6 +2389,18 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>rotation</source>
         <translation>旋转</translation>
+    </message>
+    <message>
+        <source>mixup alpha</source>
+        <translation>图像混合 alpha</translation>
+    </message>
+    <message>
+        <source>cutmix alpha</source>
+        <translation>裁剪混合 alpha</translation>
+    </message>
+    <message>
+        <source>mix prob</source>
+        <translation>混合概率</translation>
     </message>
     <message>
         <source>data dir</source>
