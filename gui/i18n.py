@@ -75,6 +75,9 @@ def install_translators(app: QCoreApplication, language: str | None = None) -> s
         if loaded:
             app.installTranslator(translator)
             app._traindesk_translators.append(translator)
+        elif name:  # say so: a missing file silently leaves Qt's own buttons in English
+            print(f"traindesk: cannot find {name}.qm in {folder}; Qt's own dialog buttons "
+                  "stay in English", file=sys.stderr)
     return language
 
 

@@ -27,6 +27,7 @@ from gui.background import Job, runner
 from gui.device_probe import probe_devices
 from gui.evaluation_view import EvaluationView
 from gui.export_dialog import ExportDialog
+from gui.finetune_check import LeftoverFinetuneCheck
 from gui.i18n import choose_language, chosen_language
 from gui.layers_panel import LayersPanel
 from gui.plots import LivePlots
@@ -102,6 +103,9 @@ class MainWindow(QMainWindow):
         self.resume_bar.details_button.clicked.disconnect()
         self.resume_bar.details_button.clicked.connect(self._resume_offered_run)
         self._offered_run: Path | None = None
+        # Start weights or layer names left from another model, shown with a one-click fix.
+        self.leftover_bar = MessageBar()
+        self.leftover_check = LeftoverFinetuneCheck(self.setup_panel, self.leftover_bar)
         self.plots = LivePlots()
         # The run history and what can be done with a trained model (issue 6).
         self.runs_panel = RunsPanel(self.runs_dir)
@@ -159,7 +163,8 @@ class MainWindow(QMainWindow):
         messages = _NoMinimumHeight()
         messages_layout = QVBoxLayout(messages)
         messages_layout.setContentsMargins(0, 0, 0, 0)
-        for bar in (self.message_bar, self.progress.notes_label, self.resume_bar):
+        for bar in (self.message_bar, self.leftover_bar, self.progress.notes_label,
+                    self.resume_bar):
             messages_layout.addWidget(bar)
         right_layout.addWidget(messages)
 
@@ -457,6 +462,7 @@ class MainWindow(QMainWindow):
     def _on_devices(self, devices: list[str]) -> None:
         self.setup_panel.set_devices(devices)
         self.layers_panel.set_torch_ready()
+        self.leftover_check.set_torch_ready()
 
     def _on_torch_failed(self, message: str, details: str) -> None:
         self.message_bar.show_error(message, details)

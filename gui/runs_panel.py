@@ -26,6 +26,7 @@ from core.runs.curves import RunCurves, read_curves
 from core.errors import BadInput
 from core.metrics import format_metric, metric_label
 from core.runs.history import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
+from gui.i18n import translate_message
 from gui.plots import ComparePlots, run_colors
 from gui.run_progress import format_duration
 
@@ -465,7 +466,7 @@ def _row(record: RunRecord) -> list[QStandardItem]:
         item(record.display_name, tip=f"{record.path}" + (
             f"\n{record.folder}" if record.display_name != record.folder else "")),
         item(record.model), item(record.data),
-        item(record.status, tip=record.error),
+        item(record.status, tip=translate_message(record.error)),  # a diverged run: the hint
         item(metric, -math.inf if record.best_val_metric is None else record.best_val_metric),
         item("" if record.best_val_loss is None else f"{record.best_val_loss:.4g}",
              math.inf if record.best_val_loss is None else record.best_val_loss),

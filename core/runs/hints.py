@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from core.i18n import translatable
+
 # How many epochs the validation loss must have risen from its best before we call it
 # overfitting, and by how much (relative) it must be above that best by then.
 OVERFIT_EPOCHS = 2
@@ -31,6 +33,14 @@ EXPLODED_BOUND = 1e6
 # than guessing, 1/classes + CHANCE_MARGIN.
 CHANCE_EPOCHS = 3
 CHANCE_MARGIN = 0.05
+EXPLODED = translatable(
+    "Messages", "The loss reached {peak}: the steps were far too large and the model learned "
+    "nothing useful. Lower the learning rate (try a tenth of it), or clip gradients, and "
+    "start again.")
+EXPLODED_FROM = translatable(
+    "Messages", "The loss reached {peak} from {start}: the steps were far too large and the "
+    "model learned nothing useful. Lower the learning rate (try a tenth of it), or clip "
+    "gradients, and start again.")
 NON_FINITE_ERROR = re.compile(r"loss became (nan|inf|-inf)\b", re.IGNORECASE)
 
 
@@ -55,9 +65,9 @@ def curve_hints(train_loss: list[float], val_loss: list[float], initial_loss: fl
     hints = []
     if _non_finite(train_loss, val_loss, error):
         hints.append(Hint(
-            "non_finite", "The loss is not a number any more",
-            "The loss became infinite or NaN: the steps were too large. Lower the learning "
-            "rate (try a tenth of it) and start again."))
+            "non_finite", translatable("Messages", "The loss is not a number any more"),
+            translatable("Messages", "The loss became infinite or NaN: the steps were too "
+                         "large. Lower the learning rate (try a tenth of it) and start again.")))
         return hints
     diverged = divergence(train_loss, val_loss, initial_loss, val_metric, classes)
     if diverged is not None:
@@ -66,15 +76,18 @@ def curve_hints(train_loss: list[float], val_loss: list[float], initial_loss: fl
     if is_overfitting([t for t, _ in pairs], [v for _, v in pairs]):
         best = min(range(len(pairs)), key=lambda i: pairs[i][1]) + 1
         hints.append(Hint(
-            "overfitting", "Overfitting: the model is memorising the training data",
-            f"The validation loss has been rising since epoch {best} while the training loss "
-            "keeps falling. Stop earlier (the best checkpoint is kept), or add weight decay, "
-            "dropout or data augmentation, or train fewer epochs."))
+            "overfitting",
+            translatable("Messages", "Overfitting: the model is memorising the training data"),
+            translatable("Messages", "The validation loss has been rising since epoch {best} "
+                         "while the training loss keeps falling. Stop earlier (the best "
+                         "checkpoint is kept), or add weight decay, dropout or data "
+                         "augmentation, or train fewer epochs.").format(best=best)))
     elif is_underfitting([t for t, _ in pairs], [v for _, v in pairs], initial_loss):
         hints.append(Hint(
-            "underfitting", "Underfitting: the model is not learning much",
-            "Both losses are flat and still high. Try a bigger model (more or wider layers), "
-            "more epochs, or a higher learning rate."))
+            "underfitting",
+            translatable("Messages", "Underfitting: the model is not learning much"),
+            translatable("Messages", "Both losses are flat and still high. Try a bigger model "
+                         "(more or wider layers), more epochs, or a higher learning rate.")))
     return hints
 
 
@@ -93,21 +106,20 @@ def divergence(train_loss: list[float], val_loss: list[float],
         exploded = peak > EXPLODED_BOUND or (start is not None and start > 0
                                               and peak > EXPLODED_RATIO * start)
         if exploded and (start is None or max(last) > start):
-            return Hint(
-                "exploded", "The loss exploded",
-                f"The loss reached {peak:.3g}" + (f" from {start:.3g}" if start is not None
-                                                  else "")
-                + ": the steps were far too large and the model learned nothing useful. "
-                "Lower the learning rate (try a tenth of it), or clip gradients, and start "
-                "again.")
+            # two whole templates rather than an optional piece, so each translates whole
+            text = (EXPLODED_FROM.format(peak=f"{peak:.3g}", start=f"{start:.3g}")
+                    if start is not None else EXPLODED.format(peak=f"{peak:.3g}"))
+            return Hint("exploded", translatable("Messages", "The loss exploded"), text)
     if val_metric and classes and classes >= 2 and len(val_metric) >= CHANCE_EPOCHS:
         now = val_metric[-1]
         if math.isfinite(now) and now <= 1.0 / classes + CHANCE_MARGIN:
             return Hint(
-                "chance", "The accuracy stayed at chance level",
-                f"After {len(val_metric)} epochs the validation accuracy is {now:.0%}, what "
-                f"guessing among {classes} classes gets. Lower the learning rate, and check "
-                "the data: do the labels match the inputs?")
+                "chance", translatable("Messages", "The accuracy stayed at chance level"),
+                translatable("Messages", "After {epochs} epochs the validation accuracy is "
+                             "{accuracy}, what guessing among {classes} classes gets. Lower "
+                             "the learning rate, and check the data: do the labels match the "
+                             "inputs?").format(epochs=len(val_metric), accuracy=f"{now:.0%}",
+                                               classes=classes))
     return None
 
 

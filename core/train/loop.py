@@ -15,6 +15,7 @@ import contextlib
 import math
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -56,61 +57,105 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     that raises is reported and removed; the run goes on (core.events.Broadcast).
     """
     control = control or RunControl()
-    folder: RunFolder | None = None
+    if resume_dir is not None:
+        opened = _reopened(Path(resume_dir))  # the folder is locked before anything is built
+    else:
+        opened = _created(config, runs_dir)
+    folder, config, run, progress = opened.folder, opened.config, opened.run, opened.progress
     try:
-        if resume_dir is not None:
-            folder = _reopen(Path(resume_dir))  # locked before anything is built
-            config = folder.config()
-            check_data_files(config, folder.data_files())
-            run = _build(config, resuming=True)
-            progress = restore(run, folder.last_checkpoint)
-            previous = folder.read_summary()
-            first_start = previous.get("started")
-            run.init_notes = _lines(previous.get("init_notes"))
-            sweep = previous.get("sweep") if isinstance(previous.get("sweep"), dict) else None
-            # A killed run may have logged steps after its last checkpoint; they are trained again
-            _preparing_write(folder, folder.continue_metrics, progress.step)
-        else:
-            config = config.with_absolute_paths(Path.cwd())
-            data_files = data_fingerprints(config)
-            run = _build(config, resuming=False)
-            progress = Progress()
-            first_start = None
-            folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files)
         emit = Broadcast([folder.record], [*listeners, *_run_writers(config, folder)])
-        summary = RunSummary(config, run, folder)
-        if resume_dir is not None and isinstance(first_start, str):  # when it began, and resumed
-            summary.fields.update(started=first_start, resumed=summary.fields["started"])
-        if sweep is not None:
-            summary.fields["sweep"] = sweep
-        _preparing_write(folder, folder.write_summary, summary.update(progress, run),
-                         new=resume_dir is None)
-        if resume_dir is None:  # Predict and export then need no training data
-            _preparing_write(folder, folder.write_preprocessing,
-                             stored_description(run.data, config), new=True)
+        summary = _started_summary(opened, sweep)
         emit(_run_started(run, folder, config, progress))
         fit = _Fit(run, config, progress, folder, control, emit, summary)
         status, error, details = fit.attempt()
         status, error = fit.save_at_end(status, error)
-        summary.update(progress, run, status, error)
-        if status == "failed":
-            with contextlib.suppress(OSError):  # the summary still holds the one line
-                folder.write_error(error, details)
-        else:
-            summary.fields.update(divergence_fields(folder, run))
-        if status != "failed" and run.data.task == "classification" and progress.epoch > 1:
-            # the final model's class averages, once: one more pass over the validation data
-            summary.fields.update(validation.class_report(run, config.training.top_k))
-        with contextlib.suppress(OSError):  # the disk is full or gone: the events still tell
-            folder.write_summary(summary.fields)
+        _final_summary(summary, opened, status, error, details)
     finally:
-        if folder is not None:
-            folder.close()  # its metrics, and its lock
+        folder.close()  # its metrics, and its lock
     if status == "failed":
         emit(RunFailed(error, dict(summary.fields), details))
         raise TrainingFailed(error)
     emit(RunFinished(status, dict(summary.fields)))
     return summary.fields
+
+
+@dataclass
+class _Opened:
+    """A run ready to fit: its locked folder, configuration, built Run and progress."""
+
+    folder: RunFolder
+    config: RunConfig
+    run: Run
+    progress: Progress
+    resumed: bool = False
+    previous: dict = field(default_factory=dict)  # a resumed run's earlier summary
+
+
+def _reopened(path: Path) -> _Opened:
+    """The run folder at `path`, locked, with its own config, its data files checked and
+    its last checkpoint restored; the lock is released again when this fails."""
+    folder = _reopen(path)
+    try:
+        config = folder.config()
+        check_data_files(config, folder.data_files())
+        run = _build(config, resuming=True)
+        progress = restore(run, folder.last_checkpoint)
+        previous = folder.read_summary()
+        run.init_notes = _lines(previous.get("init_notes"))
+        # A killed run may have logged steps after its last checkpoint; they are trained again
+        _preparing_write(folder, folder.continue_metrics, progress.step)
+    except BaseException:
+        folder.close()
+        raise
+    return _Opened(folder, config, run, progress, resumed=True, previous=previous)
+
+
+def _created(config: RunConfig, runs_dir: Path | None) -> _Opened:
+    """A new run: paths made absolute and data files fingerprinted, the run built (BadInput
+    before anything is written), then its folder created and locked."""
+    config = config.with_absolute_paths(Path.cwd())
+    data_files = data_fingerprints(config)
+    run = _build(config, resuming=False)
+    folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files)
+    return _Opened(folder, config, run, Progress())
+
+
+def _started_summary(opened: _Opened, sweep: dict | None) -> RunSummary:
+    """summary.json as the run starts (a resumed run keeps when it began and its sweep tag),
+    and for a new run the preprocessing that lets Predict and export work without its data."""
+    folder, run, previous = opened.folder, opened.run, opened.previous
+    summary = RunSummary(opened.config, run, folder)
+    if isinstance(previous.get("started"), str):  # when it began, and when it resumed
+        summary.fields.update(started=previous["started"], resumed=summary.fields["started"])
+    if isinstance(previous.get("sweep"), dict):
+        sweep = previous["sweep"]
+    if sweep is not None:
+        summary.fields["sweep"] = sweep
+    new = not opened.resumed
+    _preparing_write(folder, folder.write_summary, summary.update(opened.progress, run),
+                     new=new)
+    if new:
+        _preparing_write(folder, folder.write_preprocessing,
+                         stored_description(run.data, opened.config), new=True)
+    return summary
+
+
+def _final_summary(summary: RunSummary, opened: _Opened, status: str, error: str | None,
+                   details: str) -> None:
+    """summary.json as the run ends, with error.txt beside it for a failed run, the
+    divergence flags and, for a classification, the final model's class averages."""
+    folder, run, config, progress = opened.folder, opened.run, opened.config, opened.progress
+    summary.update(progress, run, status, error)
+    if status == "failed":
+        with contextlib.suppress(OSError):  # the summary still holds the one line
+            folder.write_error(error, details)
+    else:
+        summary.fields.update(divergence_fields(folder, run))
+    if status != "failed" and run.data.task == "classification" and progress.epoch > 1:
+        # the final model's class averages, once: one more pass over the validation data
+        summary.fields.update(validation.class_report(run, config.training.top_k))
+    with contextlib.suppress(OSError):  # the disk is full or gone: the events still tell
+        folder.write_summary(summary.fields)
 
 
 def _run_writers(config: RunConfig, folder: RunFolder) -> list[Listener]:

@@ -40,7 +40,8 @@ class ComparePlots(CurvePlots):
                        for key, label, curves, metric in runs]
         metrics = {model.metric_name for _, model in self.models}
         self.metric_plot.getPlotItem().setLabel(
-            "left", metric_axis_label(metrics.pop()) if len(metrics) == 1 else "metric (% or R2)")
+            "left", QCoreApplication.translate("Metrics", metric_axis_label(metrics.pop()))
+            if len(metrics) == 1 else QCoreApplication.translate("CurvePlots", "metric (% or R2)"))
         self.readout.clear()
         self.redraw_all()
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
                                QLabel, QMenu, QSizePolicy, QSlider, QToolButton, QVBoxLayout,
                                QWidget)
 
+from gui.i18n import translate_message
 from gui.plots.curve_model import PLOT_KEYS, CurveModel, hover_series, plot_table
 from gui.plots.export import EXPORT_FILTER, export_image, save_csv
 from gui.plots.style import hover_marker, make_plot
@@ -78,10 +79,13 @@ class CurvePlots(QWidget):
             "CurvePlots", "Show losses and the learning rate on a logarithmic axis."))
         self.log_checkbox.toggled.connect(self.set_log_scale)
         self.x_axis_combo = QComboBox()
-        self.x_axis_combo.addItems(["step", "epoch"])
+        # shown translated; the item data is the value set_x_axis takes
+        self.x_axis_combo.addItem(step, "step")
+        self.x_axis_combo.addItem(epoch, "epoch")
         self.x_axis_combo.setToolTip(QCoreApplication.translate(
             "CurvePlots", "Draw every plot against optimisation steps or epochs."))
-        self.x_axis_combo.currentTextChanged.connect(self.set_x_axis)
+        self.x_axis_combo.currentIndexChanged.connect(
+            lambda index: self.set_x_axis(self.x_axis_combo.itemData(index)))
         self.export_button = QToolButton()
         self.export_button.setText(QCoreApplication.translate("CurvePlots", "Export"))
         self.export_button.setToolTip(QCoreApplication.translate(
@@ -161,20 +165,29 @@ class CurvePlots(QWidget):
         if by not in ("step", "epoch"):
             raise ValueError(f"x axis by {by!r}: choose step or epoch")
         self.x_by = by
-        if self.x_axis_combo.currentText() != by:
-            self.x_axis_combo.setCurrentText(by)
+        if self.x_axis_combo.currentData() != by:
+            self.x_axis_combo.setCurrentIndex(self.x_axis_combo.findData(by))
         self._label_x_axes()
         for plot in self.plots.values():
             plot.getPlotItem().enableAutoRange()
         self.redraw_all()
 
     def _label_x_axes(self) -> None:
-        for plot in self.plots.values():
-            plot.getPlotItem().setLabel("bottom", QCoreApplication.translate(
-                "CurvePlots", self.x_by))  # "step" or "epoch", marked above
+        """By epoch every plot's x is the epoch; by step the per-epoch plots put each epoch's
+        point at the step that ended it, and say so."""
+        for key, plot in self.plots.items():
+            if self.x_by == "epoch":
+                label = QCoreApplication.translate("CurvePlots", "epoch")
+            elif key in ("epoch_loss", "epoch_metric"):
+                label = QCoreApplication.translate("CurvePlots", "step (end of each epoch)")
+            else:
+                label = QCoreApplication.translate("CurvePlots", "step")
+            plot.getPlotItem().setLabel("bottom", label)
 
     def show_hints(self, hints: list) -> None:
-        text = "<br>".join(f"<b>{h.title}.</b> {h.text}" for h in hints)
+        # core writes the hints in English (core.i18n marks them); shown in the window's language
+        text = "<br>".join(QCoreApplication.translate("CurvePlots", "<b>{0}.</b> {1}").format(
+            translate_message(h.title), translate_message(h.text)) for h in hints)
         if text != self.hint_label.text():
             self.hint_label.setText(text)
             self._place_hint()
@@ -266,7 +279,8 @@ class CurvePlots(QWidget):
             return
         _, label, x, y, extras = found
         named = [f"{n} {_number(v)}" for n, v in extras]  # the other axis first, then more
-        parts = [f"{self.x_by} {_number(x)}", *named[:1], f"{label} {_number(y)}", *named[1:]]
+        x_name = QCoreApplication.translate("CurvePlots", self.x_by)  # "step" or "epoch"
+        parts = [f"{x_name} {_number(x)}", *named[:1], f"{label} {_number(y)}", *named[1:]]
         text = " · ".join(parts)
         self._markers[key].setData([x], [y])
         self.readout.setText(text)

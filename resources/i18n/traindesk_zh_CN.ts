@@ -786,12 +786,24 @@
         <translation>横轴</translation>
     </message>
     <message>
+        <source>step (end of each epoch)</source>
+        <translation>步（每轮结束时）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{0}.&lt;/b&gt; {1}</source>
+        <translation>&lt;b&gt;{0}。&lt;/b&gt;{1}</translation>
+    </message>
+    <message>
         <source>Export {0}</source>
         <translation>导出 {0}</translation>
     </message>
     <message>
         <source>Could not export: {0}</source>
         <translation>无法导出：{0}</translation>
+    </message>
+    <message>
+        <source>metric (% or R2)</source>
+        <translation>指标（% 或 R2）</translation>
     </message>
 </context>
 <context>
@@ -1210,6 +1222,17 @@
     </message>
 </context>
 <context>
+    <name>LeftoverFinetuneCheck</name>
+    <message>
+        <source>Fix</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <source>Fine-tuning settings from before no longer fit this model: {0}. Fix resets them.</source>
+        <translation>之前的微调设置已不适合此模型：{0}。点击“修复”将其重置。</translation>
+    </message>
+</context>
+<context>
     <name>ListField</name>
     <message>
         <source>numbers, comma-separated</source>
@@ -1588,6 +1611,50 @@
     <message>
         <source>cannot read {path} ({reason})</source>
         <translation>无法读取 {path}（{reason}）</translation>
+    </message>
+    <message>
+        <source>The loss reached {peak}: the steps were far too large and the model learned nothing useful. Lower the learning rate (try a tenth of it), or clip gradients, and start again.</source>
+        <translation>损失达到 {peak}：步长过大，模型没有学到有用的东西。请降低学习率（试试原来的十分之一），或裁剪梯度，然后重新开始。</translation>
+    </message>
+    <message>
+        <source>The loss reached {peak} from {start}: the steps were far too large and the model learned nothing useful. Lower the learning rate (try a tenth of it), or clip gradients, and start again.</source>
+        <translation>损失从 {start} 升到 {peak}：步长过大，模型没有学到有用的东西。请降低学习率（试试原来的十分之一），或裁剪梯度，然后重新开始。</translation>
+    </message>
+    <message>
+        <source>The loss is not a number any more</source>
+        <translation>损失不再是一个数</translation>
+    </message>
+    <message>
+        <source>The loss became infinite or NaN: the steps were too large. Lower the learning rate (try a tenth of it) and start again.</source>
+        <translation>损失变成了无穷大或 NaN：步长过大。请降低学习率（试试原来的十分之一），然后重新开始。</translation>
+    </message>
+    <message>
+        <source>Overfitting: the model is memorising the training data</source>
+        <translation>过拟合：模型在死记训练数据</translation>
+    </message>
+    <message>
+        <source>The validation loss has been rising since epoch {best} while the training loss keeps falling. Stop earlier (the best checkpoint is kept), or add weight decay, dropout or data augmentation, or train fewer epochs.</source>
+        <translation>验证损失自第 {best} 轮起一直上升，而训练损失仍在下降。请提前停止（最佳检查点会保留），或加入权重衰减、Dropout 或数据增强，或减少训练轮次。</translation>
+    </message>
+    <message>
+        <source>Underfitting: the model is not learning much</source>
+        <translation>欠拟合：模型学到的很少</translation>
+    </message>
+    <message>
+        <source>Both losses are flat and still high. Try a bigger model (more or wider layers), more epochs, or a higher learning rate.</source>
+        <translation>两条损失曲线都很平，而且仍然偏高。试试更大的模型（更多或更宽的层）、更多轮次，或更高的学习率。</translation>
+    </message>
+    <message>
+        <source>The loss exploded</source>
+        <translation>损失爆炸了</translation>
+    </message>
+    <message>
+        <source>The accuracy stayed at chance level</source>
+        <translation>准确率停留在随机猜测的水平</translation>
+    </message>
+    <message>
+        <source>After {epochs} epochs the validation accuracy is {accuracy}, what guessing among {classes} classes gets. Lower the learning rate, and check the data: do the labels match the inputs?</source>
+        <translation>训练 {epochs} 轮后，验证准确率为 {accuracy}，相当于在 {classes} 个类别中随机猜测。请降低学习率，并检查数据：标签与输入对得上吗？</translation>
     </message>
 </context>
 <context>
