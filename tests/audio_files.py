@@ -1,5 +1,5 @@
 """Test helper: recordings written by the tests themselves (tones and noise as WAV files of
-any bit depth, channel count and rate), so no test reads ../shared or commits audio."""
+any bit depth, channel count and rate), so no test reads the shared data folder or commits audio."""
 
 from __future__ import annotations
 
