@@ -69,6 +69,18 @@ def test_text_csv_gives_token_ids_and_a_vocabulary(tmp_path):
     assert data.preview_columns == ["review", "sentiment"] and len(data.preview_rows) == 50
 
 
+def test_a_token_table_too_big_to_hold_is_refused_naming_max_length(tmp_path, monkeypatch):
+    # Refused before the table is made (20,000 texts at max_length 100,000 would be 16 GB).
+    monkeypatch.setattr("core.data.text.MAX_TOKEN_BYTES", 200 * 8 * 8)
+    with pytest.raises(BadInput, match=r"\[data\] max_length = 100,000 on 200 texts .*lower "
+                                       r"max_length \(at most 8 fits\)"):
+        build(path=reviews(tmp_path / "r.csv"), text_column="review",
+              label_column="sentiment", max_length=100_000)
+    data = build(path=reviews(tmp_path / "r.csv"), text_column="review",
+                 label_column="sentiment", max_length=8)
+    assert data.input_shape == (8,)
+
+
 def test_words_seen_only_in_validation_are_unknown(tmp_path):
     path = tmp_path / "t.csv"
     rows = ["text,label"] + [f"shared only{i},{i % 2}" for i in range(20)]  # one new word a row

@@ -132,6 +132,7 @@ def text_csv(params: dict, seed: int) -> InMemoryData:
     vocabulary = build_vocabulary([tokens[i] for i in train_idx], params["vocab_size"],
                                   params["min_count"])
     length = params["max_length"]
+    _check_token_memory(len(tokens), length)
     ids = torch.tensor([encode(t, vocabulary, length) for t in tokens], dtype=torch.int64)
     cut = sum(len(t) > length for t in tokens)
     notes.append((VOCABULARY_CUT if cut else VOCABULARY).format(
@@ -189,3 +190,17 @@ def trim_padding(x, train: bool):
     batch of short texts costs what short texts cost. One small read-back per batch."""
     longest = int(x.ne(NO_TOKEN).sum(1).max()) if len(x) else 1
     return x[:, :max(longest, 1)]
+
+
+# Token ids are held as int64: beyond this, a table of texts would not fit a typical machine.
+MAX_TOKEN_BYTES = 4 << 30
+
+
+def _check_token_memory(texts: int, length: int) -> None:
+    """BadInput naming [data] max_length when the padded token table would exceed
+    MAX_TOKEN_BYTES, before anything that size is allocated."""
+    needed = texts * length * 8
+    if needed > MAX_TOKEN_BYTES:
+        raise BadInput(f"[data] max_length = {length:,} on {texts:,} texts needs "
+                       f"{needed / 2**30:.1f} GB of token ids; lower max_length (at most "
+                       f"{MAX_TOKEN_BYTES // (texts * 8):,} fits)")
