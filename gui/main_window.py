@@ -258,11 +258,8 @@ class MainWindow(QMainWindow):
 
     def start_run(self) -> None:
         self.message_bar.clear()
-        try:
-            config = self.setup_panel.config()
-        except BadInput as exc:
-            self.message_bar.show_error(QCoreApplication.translate(
-                "MainWindow", "Cannot start: {0}").format(exc))
+        config = self._form_config(QCoreApplication.translate("MainWindow", "Cannot start: {0}"))
+        if config is None:
             return
         self._start_thread(TrainingThread(config, self.runs_dir))
 
@@ -278,11 +275,8 @@ class MainWindow(QMainWindow):
 
     def show_sweep_dialog(self) -> None:
         """A sweep of the settings on screen (one sweep dialog at a time)."""
-        try:
-            config = self.setup_panel.config()
-        except BadInput as exc:
-            self.message_bar.show_error(QCoreApplication.translate(
-                "MainWindow", "Cannot start: {0}").format(exc))
+        config = self._form_config(QCoreApplication.translate("MainWindow", "Cannot start: {0}"))
+        if config is None:
             return
         if self.sweep_dialog is not None and self.sweep_dialog.is_running():
             self.sweep_dialog.raise_()
@@ -488,12 +482,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(QCoreApplication.translate(
             "MainWindow", "Opened {0}").format(path), 5000)
 
-    def save_run_file(self) -> None:
+    def _form_config(self, failure: str):
+        """The run the form describes, or None after showing `failure` (a translated
+        template with {0} for the reason) in the message bar."""
         try:
-            config = self.setup_panel.config()
+            return self.setup_panel.config()
         except BadInput as exc:
-            self.message_bar.show_error(QCoreApplication.translate(
-                "MainWindow", "Cannot save: {0}").format(exc))
+            self.message_bar.show_error(failure.format(exc))
+            return None
+
+    def save_run_file(self) -> None:
+        config = self._form_config(QCoreApplication.translate("MainWindow", "Cannot save: {0}"))
+        if config is None:
             return
         path, _ = QFileDialog.getSaveFileName(
             self, QCoreApplication.translate("MainWindow", "Save run file"),
