@@ -200,11 +200,13 @@ def attach_token_io(model, pad_id: int) -> None:
 
 
 def _load_pretrained(auto_class, folder: Path, name: str, **options):
+    from safetensors import SafetensorError  # a damaged or cut .safetensors file
+
     try:
         return auto_class.from_pretrained(str(folder), use_safetensors=True,
                                           trust_remote_code=False, output_loading_info=True,
                                           **options)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         raise BadInput(f"{name} cannot load the model in {folder} ({type(exc).__name__}: "
                        f"{reason}); pick another model folder") from None
