@@ -13,7 +13,9 @@ from pathlib import Path
 
 from benchmarks.common import machine
 
+# name: module (its run(repeats=...)), or "module:function" for a second suite in a module
 SUITES = {
+    "engine_whole": "benchmarks.engine_vs_raw:whole_process",
     "engine": "benchmarks.engine_vs_raw",
     "dataloader": "benchmarks.dataloader_vs_memory",
     "gui_latency": "benchmarks.gui_latency",
@@ -22,6 +24,8 @@ SUITES = {
     "memory": "benchmarks.memory",
     "freeze": "benchmarks.freeze",
     "soak_gui": "benchmarks.soak_gui",
+    "tables": "benchmarks.tables",
+    "hf_trainer": "benchmarks.hf_trainer",  # needs the bench extra (accelerate)
 }
 
 
@@ -47,8 +51,9 @@ def main() -> int:
     results = {"machine": machine(), "rows": []}
     print(f"machine: {results['machine']}")
     for name in args.only or list(SUITES):
-        module = importlib.import_module(SUITES[name])
-        for row in module.run(repeats=args.repeats):
+        module_name, _, function = SUITES[name].partition(":")
+        suite = getattr(importlib.import_module(module_name), function or "run")
+        for row in suite(repeats=args.repeats):
             results["rows"].append(row)
             print(f"\n{row['benchmark']}  (median, min-max over {args.repeats} repeats)")
             for key, value in row.items():

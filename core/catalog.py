@@ -11,14 +11,14 @@ torch-free, and the GUI builds its forms before torch is loaded.
 
 from __future__ import annotations
 
-from core.data import audio, digits, images, tables, text
+from core.data import audio, digits, images, instructions, tables, text
 from core.entries import Catalogue
 from core.models import builders, hf
 from core.train import losses, optimizers
 
 MODELS = Catalogue.joined("model", builders.MODELS, hf.MODELS)
 DATASETS = Catalogue.joined("dataset", digits.DATASETS, images.DATASETS, tables.DATASETS,
-                            text.DATASETS, audio.DATASETS)
+                            text.DATASETS, instructions.DATASETS, audio.DATASETS)
 OPTIMIZERS = Catalogue.joined("optimizer", optimizers.OPTIMIZERS)
 SCHEDULERS = Catalogue.joined("scheduler", optimizers.SCHEDULERS)
 LOSSES = Catalogue.joined("loss", losses.LOSSES)

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import functools
 import json
+import os
 import re
 import signal
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from core.control import RunControl
 from core.errors import BadInput, ExportFailed, TrainingFailed
+from core.launch import EVENTS_ENV, EventStream, Launch, Nodes
 
 EXIT_INTERRUPTED = 130
 
@@ -39,6 +41,15 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
                        "TRAINDESK_HOME/runs or the user data folder)")
     train.add_argument("--resume", type=Path, metavar="RUN_DIR",
                        help="continue a stopped or interrupted run from its last checkpoint")
+    train.add_argument("--nproc-per-node", type=int, metavar="N", help="train on N "
+                       "processes on this machine (one per GPU, or CPU processes) through "
+                       "torchrun; [training] batch_size is split across all of them")
+    train.add_argument("--nnodes", type=int, default=1, metavar="M", help="with "
+                       "--nproc-per-node: the number of machines (default: 1)")
+    train.add_argument("--node-rank", type=int, default=0, metavar="R", help="with "
+                       "--nnodes: this machine's number, 0 to M-1")
+    train.add_argument("--rdzv-endpoint", default="", metavar="HOST:PORT", help="with "
+                       "--nnodes: the address of machine 0 and a free port on it")
     catalog = commands.add_parser("catalog", help="list models, datasets, optimizers, "
                                   "schedulers and losses with their parameters")
     catalog.add_argument("--json", action="store_true", help="machine-readable output")
@@ -60,8 +71,8 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
     predict.add_argument("files", nargs="*", type=Path, metavar="FILE",
                          help="image or audio files, by what the run learned from")
     predict.add_argument("--text", action="append", default=[], metavar="TEXT",
-                         help="a text (a text model) or a comma-separated row (a table "
-                         "model); repeatable")
+                         help="a text (a text model), a prompt to answer (a language "
+                         "model) or a comma-separated row (a table model); repeatable")
     predict.add_argument("--csv", type=Path, metavar="FILE", help="predict on each row of "
                          "this CSV file")
     predict.add_argument("--column", metavar="NAME", help="with --csv: the column holding "
@@ -71,6 +82,15 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
                          help="which weights (default: best)")
     predict.add_argument("--json", action="store_true", help="one JSON object per input, "
                          "in order")
+    predict.add_argument("--max-new-tokens", type=int, default=128, metavar="N",
+                         help="a language model: the longest response, in tokens "
+                         "(default: 128)")
+    predict.add_argument("--temperature", type=float, default=0.7, metavar="T",
+                         help="a language model: 0 takes the likeliest token each time, "
+                         "higher values write more freely (default: 0.7)")
+    predict.add_argument("--top-p", type=float, default=0.9, metavar="P",
+                         help="a language model: sample among the likeliest tokens whose "
+                         "probabilities add up to P (default: 0.9)")
     predict.add_argument("--drawing", default="auto", choices=("auto", "on", "off"),
                          help="clean images up as hand drawings (cut to the ink, strokes "
                          "thickened) for runs that take them, the digits: auto (default) "
@@ -141,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     from core.config import load_config
+    from core.train.distributed import from_environment
     from core.train.loop import train
 
     if args.resume and (args.run_file or args.overrides):
@@ -156,10 +177,39 @@ def _train(args) -> int:
         raise BadInput("give a run file, e.g. traindesk train examples/digits_cnn.toml, "
                        "or --resume RUN_DIR")
     control = RunControl()
-    with ctrl_c_interrupts(control):
-        summary = train(config, runs_dir=args.runs_dir, listeners=[ConsolePrinter()],
-                        control=control, resume_dir=resume_dir)
+    if args.nproc_per_node is not None:
+        return _launch(args, control)
+    if args.nnodes != 1 or args.node_rank or args.rdzv_endpoint:
+        raise BadInput("--nnodes, --node-rank and --rdzv-endpoint go with --nproc-per-node N")
+    world = from_environment()  # a torchrun worker, or a process on its own
+    try:
+        listeners = ([EventStream() if os.environ.get(EVENTS_ENV) == "json"
+                      else ConsolePrinter()] if world.is_main else [])
+        # torchrun ends a worker that does not stop in time; a second signal is not needed
+        with ctrl_c_interrupts(control, escalate=world.world_size == 1):
+            summary = train(config, runs_dir=args.runs_dir, listeners=listeners,
+                            control=control, resume_dir=resume_dir, world=world)
+    finally:
+        world.close()
     return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
+
+
+def _launch(args, control: RunControl) -> int:
+    """`train --nproc-per-node N`: this machine's processes of the run, through torchrun,
+    printed as one process would print them; exit codes as for one process."""
+    nodes = Nodes(args.nproc_per_node, args.nnodes, args.node_rank, args.rdzv_endpoint)
+    nodes.check()
+    train_args = (["--resume", str(args.resume.resolve())] if args.resume
+                  else [str(Path(args.run_file).resolve())])
+    for override in args.overrides:
+        train_args += ["--set", override]
+    if args.runs_dir is not None:
+        train_args += ["--runs-dir", str(args.runs_dir.resolve())]
+    launch = Launch(nodes, train_args, ConsolePrinter(), control,
+                    resume_dir=args.resume.resolve() if args.resume else None)
+    with ctrl_c_interrupts(control):
+        summary = launch.run()
+    return EXIT_INTERRUPTED if summary.get("status") == "interrupted" else 0
 
 
 # Besides Ctrl-C (SIGINT): a `kill`, a logout or a closed terminal, and a cluster
@@ -182,16 +232,20 @@ def one_line(message) -> str:
 
 
 @contextlib.contextmanager
-def ctrl_c_interrupts(control):
+def ctrl_c_interrupts(control, escalate: bool = True):
     """While training, the first Ctrl-C (or SIGTERM, SIGHUP) asks the loop to stop between
     batches (it saves, marks the run interrupted, and it can be resumed exactly); a second
-    one acts at once (KeyboardInterrupt for Ctrl-C, the signal's default for the others)."""
+    one acts at once (KeyboardInterrupt for Ctrl-C, the signal's default for the others),
+    unless not `escalate` (a torchrun worker: torchrun passes each signal on, and a plain
+    Ctrl-C in its terminal reaches the workers twice)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
         return
 
     def first_signal(signum, frame):
         control.interrupt()
+        if not escalate:
+            return
         for number in STOP_SIGNALS:
             signal.signal(number, signal.default_int_handler if number == signal.SIGINT
                           else signal.SIG_DFL)
@@ -373,6 +427,8 @@ def _predict(args) -> int:
         raise BadInput("give files, --text or --csv to predict on, e.g. traindesk predict "
                        "RUN_DIR picture.png")
     loaded = load_run(args.run_dir, args.checkpoint)
+    if loaded.task == "language_modeling":
+        return _generate(args, loaded, inputs)
     failed = False
     for shown, predict, value in inputs:
         try:
@@ -389,6 +445,37 @@ def _predict(args) -> int:
                 result["probabilities"] = dict(prediction.top)
         print(json.dumps(result, ensure_ascii=False) if args.json else _prediction_line(result),
               flush=True)
+    return BadInput.exit_code if failed else 0
+
+
+def _generate(args, loaded, inputs: list) -> int:
+    """A language model's response to each prompt (--text, or --csv with --column), as it
+    is written (or one JSON object each with --json); exit 2 when an input was not a text."""
+    from core.inference.generation import GenerationSettings, generate
+
+    settings = GenerationSettings(args.max_new_tokens, args.temperature, args.top_p).checked()
+    failed = False
+    for shown, _, value in inputs:
+        if not args.json:
+            print(f"{shown}: ", end="", flush=True)
+        try:
+            if not isinstance(value, str):
+                raise BadInput("a language model answers prompts: give them with --text, or "
+                               "--csv with --column")
+            generated = generate(loaded, value, settings, None if args.json else functools.partial(
+                print, end="", flush=True))
+        except BadInput as exc:
+            failed = True
+            result = {"input": shown, "error": str(exc)}
+            print(json.dumps(result, ensure_ascii=False) if args.json
+                  else f"error: {result['error']}", flush=True)
+            continue
+        if args.json:
+            print(json.dumps({"input": shown, "response": generated.response,
+                              "tokens": generated.tokens, "finish": generated.finish,
+                              "notes": generated.notes}, ensure_ascii=False), flush=True)
+        else:
+            print(flush=True)
     return BadInput.exit_code if failed else 0
 
 

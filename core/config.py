@@ -33,14 +33,18 @@ TRAINING_PARAMS = (
           "auto picks a working GPU, else the CPU; or cpu, cuda, cuda:N, mps."),
     Param("seed", "int", 0, "Seeds data split, initial weights and shuffling.",
           minimum=0, maximum=2**32 - 1),
-    Param("threads", "int", 0, "CPU threads for training; 0 (auto) uses all cores but one, so "
-          "the window stays responsive.", minimum=0, maximum=1024, zero_means="auto"),
+    Param("threads", "int", 0, "CPU threads for training; 0 (auto) uses every core, or all "
+          "but one in the window so that it stays responsive (OMP_NUM_THREADS when set).",
+          minimum=0, maximum=1024, zero_means="auto"),
     Param("best_metric", "choice", "val_loss", "What makes an epoch the best (best.pt, early "
           "stopping): the lowest validation loss, or the highest validation metric (accuracy, "
-          "or R2 for a regression).", choices=("val_loss", "val_metric")),
-    Param("top_k", "int", 5, "Classification: k of the top-k accuracy in summary.json (a "
-          "sample counts as right when its class is among the model's k likeliest).",
-          minimum=1, maximum=1000),
+          "or R2 for a regression); for a classification also the highest validation macro "
+          "F1, balanced accuracy (the mean recall of the classes: for unbalanced classes) or "
+          "top-k accuracy.", choices=("val_loss", "val_metric", "val_macro_f1",
+                                     "val_balanced_accuracy", "val_top_k_accuracy")),
+    Param("top_k", "int", 5, "Classification: k of the top-k accuracy recorded each epoch "
+          "and in summary.json (a sample counts as right when its class is among the model's "
+          "k likeliest).", minimum=1, maximum=1000),
     Param("accumulate_steps", "int", 1, "Add up the gradients of this many batches before "
           "each optimisation step: the effective batch is batch_size times this, so a large "
           "batch fits a small device (1: a step per batch).", minimum=1, maximum=4096),
@@ -55,7 +59,7 @@ TRAINING_PARAMS = (
           "at least this many seconds after the previous write, and always at the run's end "
           "(0: after every epoch). A crash loses at most about this much training; short "
           "epochs are spared the cost of a write each.", minimum=0, maximum=86400,
-          zero_means="every epoch"),
+          zero_means="every epoch", unit="s"),
     Param("precision", "choice", "fp32", "fp32, or mixed precision on a CUDA GPU: bf16, or "
           "fp16 with loss scaling; faster and lighter on memory where the GPU supports it.",
           choices=("fp32", "bf16", "fp16")),
@@ -78,14 +82,16 @@ FINETUNE_PARAMS = (
           "e.g. { conv1 = 0.1, conv2 = 0.1 }; other layers use 1.", minimum=0.0, maximum=100.0),
     Param("unfreeze_every", "int", 0, "Gradual unfreezing: every N epochs unfreeze the frozen "
           "top-level block nearest the output (0: never).", minimum=0, maximum=100000,
-          zero_means="never"),
+          zero_means="never", unit="epochs"),
     Param("lora_targets", "str_list", [], "Linear or Conv2d layers to adapt with low-rank "
           'adapters (LoRA), e.g. ["fc1"]; their base weights are frozen.'),
     Param("lora_rank", "int", 8, "Rank of each LoRA adapter.", minimum=1, maximum=1024),
-    Param("lora_alpha", "float", 16.0, "LoRA scaling: the update is multiplied by alpha/rank.",
-          minimum=0.0, maximum=10000.0),
+    Param("lora_alpha", "float", 16.0, "LoRA scaling: the update is multiplied by alpha/rank "
+          "(alpha/sqrt(rank) with rsLoRA).", minimum=0.0, maximum=10000.0),
     Param("lora_dropout", "float", 0.0, "Dropout on the LoRA adapter's input.",
           minimum=0.0, maximum=0.95),
+    Param("lora_rslora", "bool", False, "rsLoRA: scale the update by alpha/sqrt(rank), so "
+          "higher ranks keep learning (Kalajdzievski 2023)."),
 )
 
 
@@ -147,6 +153,7 @@ class FinetuneSettings:
     lora_rank: int = _default(FINETUNE_PARAMS, "lora_rank")
     lora_alpha: float = _default(FINETUNE_PARAMS, "lora_alpha")
     lora_dropout: float = _default(FINETUNE_PARAMS, "lora_dropout")
+    lora_rslora: bool = _default(FINETUNE_PARAMS, "lora_rslora")
 
 
 @dataclass
@@ -335,7 +342,7 @@ def _data_task(data: Component, seed: int, read_data: bool) -> str | None:
     cannot be), else None (not known yet)."""
     entry = CATALOGUES["data"].get(data.name, "data")
     task = data.params.get("task", entry.extra.get("task"))
-    if task in ("classification", "regression"):
+    if task in ("classification", "regression", "language_modeling"):
         return task
     return entry.build(data.params, seed).task if read_data else None
 

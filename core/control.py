@@ -43,6 +43,11 @@ class RunControl:
         return self._interrupted
 
     @property
+    def stop_requested(self) -> bool:
+        """Stop or interrupt was asked for (a launch passes it on to its processes)."""
+        return self._stop.is_set() or self._interrupted
+
+    @property
     def paused(self) -> bool:
         return not self._running.is_set()
 

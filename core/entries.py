@@ -31,6 +31,10 @@ def shown(value: Any, quote: bool = True) -> str:
     return f"{text[:SHOWN_CHARS]}…{size}"
 
 
+# Units a setting's name may end in ("checkpoint_every_s", "gain_db"): the label drops the
+# ending and shows the unit once.
+UNIT_SUFFIXES = {"s": "_s", "ms": "_ms", "dB": "_db"}
+
 # Parameter kinds and the Python values they hold.
 KINDS = ("int", "float", "bool", "choice", "str", "path", "dir", "int_list", "str_list",
          "float_map")
@@ -53,6 +57,12 @@ class Param:
     choices: tuple[str, ...] = ()
     zero_means: str = ""  # for an int whose 0 is a setting of its own, e.g. "auto", "never"
     max_items: int | None = None  # the most entries a list may hold
+    # What the value counts or measures ("s", "px", "Hz", "epochs"): the form's label shows it
+    # ("checkpoint every (s)"), so it is not only in the help
+    unit: str = ""
+    # A "str" naming a column of the CSV file that parameter `column_of` of the same entry
+    # holds: the window offers the file's columns
+    column_of: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -107,6 +117,13 @@ class Param:
             raise BadInput(f"{where} = {shown(value)}: choose one of {', '.join(self.choices)}")
         return value
 
+    def label_words(self) -> str:
+        """The name as a label's words, less a unit it ends in that the label shows apart:
+        "checkpoint_every_s" is "checkpoint every", shown as "checkpoint every (s)"."""
+        suffix = UNIT_SUFFIXES.get(self.unit, "")
+        name = self.name.removesuffix(suffix) if suffix else self.name
+        return name.replace("_", " ")
+
     def default_value(self) -> Any:
         """The default, as a fresh copy when it is a list or a table."""
         return type(self.default)(self.default) if isinstance(self.default, (list, dict)) \
@@ -135,7 +152,7 @@ class Param:
         return {
             "name": self.name, "kind": self.kind, "default": self.default, "help": self.help,
             "minimum": self.minimum, "maximum": self.maximum, "choices": list(self.choices),
-            "zero_means": self.zero_means,
+            "zero_means": self.zero_means, "unit": self.unit,
         }
 
 

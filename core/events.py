@@ -11,6 +11,7 @@ cannot write its folder fails, as it must.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Union
@@ -39,6 +40,10 @@ class RunStarted:
     # Steps the run had done before this start: 0 for a new run, the checkpoint's step for
     # a resumed one (its earlier points are in metrics.csv up to this step).
     resumed_from_step: int = 0
+    # [training] best_metric and top_k: what ranks the epochs (a class score such as
+    # "val_macro_f1" is drawn beside the metric) and the k of the top-k accuracy
+    best_metric: str = "val_loss"
+    top_k: int = 5
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class BatchEnd:
     lr: float
     elapsed_s: float
     samples_per_s: float
+    tokens_per_s: float = math.nan  # texts' tokens (padding not counted); nan for other data
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class EpochEnd:
     samples_per_s: float
     is_best: bool
     val_mae: float | None = None  # a regression's mean absolute error, in the target's units
+    # A classification's class scores on the validation data (core.metrics.CLASS_SCORES:
+    # macro F1, balanced and top-k accuracy, shares 0..1; None where undefined)
+    val_scores: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

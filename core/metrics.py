@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import math
 
-# The metric of each task: the share of right answers, or the coefficient of determination.
-METRIC_OF_TASK = {"classification": "accuracy", "regression": "r2"}
+# The metric of each task: the share of right answers, the coefficient of determination,
+# or for a language model (instruction tuning) the perplexity of its responses.
+METRIC_OF_TASK = {"classification": "accuracy", "regression": "r2",
+                  "language_modeling": "perplexity"}
+# Metrics for which a lower value is better (every other metric: higher is better).
+LOWER_IS_BETTER = {"perplexity"}
+# exp() of a loss above this overflows a float: the perplexity is then reported as inf.
+MAX_EXPONENT = 700.0
 
 # Below this spread of the targets (sum of squared deviations from their mean) R2 is
 # undefined (every target alike); it is reported as 0, "no better than the mean".
@@ -18,8 +24,20 @@ R2_MIN_SPREAD = 1e-12
 
 
 def metric_of_task(task: str) -> str:
-    """"accuracy" for a classification, "r2" for a regression."""
+    """"accuracy" for a classification, "r2" for a regression, "perplexity" for a
+    language model."""
     return METRIC_OF_TASK[task]
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of `metric` is better (accuracy, R2; not perplexity)."""
+    return metric not in LOWER_IS_BETTER
+
+
+def perplexity(loss: float) -> float:
+    """A language model's perplexity from its mean cross-entropy per token (in nats):
+    exp(loss), the number of equally likely tokens it is as unsure as; inf past overflow."""
+    return math.exp(loss) if loss <= MAX_EXPONENT else math.inf
 
 
 def r2_from_sums(sq_error: float, target_sum: float, target_sq_sum: float, n: int) -> float:
@@ -27,6 +45,36 @@ def r2_from_sums(sq_error: float, target_sum: float, target_sq_sum: float, n: in
     from their mean (0 when the targets do not vary)."""
     spread = target_sq_sum - target_sum * target_sum / max(n, 1)
     return 1 - sq_error / spread if spread > R2_MIN_SPREAD else 0.0
+
+
+# A classification's scores that [training] best_metric can rank epochs by besides the
+# loss and accuracy ("val_macro_f1", ...), computed on the validation data every epoch and
+# kept in metrics.csv's columns of the same names.
+CLASS_SCORES = ("macro_f1", "balanced_accuracy", "top_k_accuracy")
+SCORE_LABELS = {"macro_f1": "macro F1", "balanced_accuracy": "balanced accuracy",
+                "top_k_accuracy": "top-{k} accuracy"}
+
+
+def score_of(best_metric: str) -> str | None:
+    """The class score a [training] best_metric ranks by ("val_macro_f1" -> "macro_f1"),
+    None for "val_loss" and "val_metric"."""
+    name = best_metric.removeprefix("val_")
+    return name if name in CLASS_SCORES else None
+
+
+def score_label(name: str, top_k: int = 5) -> str:
+    """A class score's name as people read it: "macro F1", "top-5 accuracy"."""
+    return SCORE_LABELS[name].format(k=top_k)
+
+
+def top_k_hits(scores, targets, k: int):
+    """Per sample, whether its true class is among the `k` highest of its `scores` (a
+    tensor (N, classes) of logits or probabilities, on any device): a bool tensor (N,).
+    None when there are k classes or fewer, where every sample would count. The one rule
+    behind the top-k accuracy of validation, summary.json and the Evaluation tab."""
+    if scores.shape[1] <= k:
+        return None
+    return (scores.topk(k, dim=1).indices == targets[:, None]).any(1)
 
 
 def metric_label(name: str) -> str:

@@ -267,15 +267,17 @@ def random_points(axes: list, count: int, seed: int) -> list[dict[str, str]]:
 
 
 def table(results: list[PointResult], by: str) -> list[str]:
-    """The sweep's runs as text lines, best first by `by` (val_metric: highest; val_loss:
-    lowest), runs without a score last."""
-    from core.metrics import format_metric
+    """The sweep's runs as text lines, best first by `by` (val_metric: highest, or lowest
+    for a metric better lower such as perplexity; val_loss: lowest), runs without a score
+    last."""
+    from core.metrics import format_metric, higher_is_better
 
     def order(result: PointResult):
         score = result.score(by)
         if score is None:
             return (1, 0.0)
-        return (0, -score if by == "val_metric" else score)
+        rising = by == "val_metric" and higher_is_better(result.metric)
+        return (0, -score if rising else score)
 
     keys = list(results[0].settings) if results else []
     widths = [max(len(key), *(len(str(r.settings.get(key, ""))) for r in results))

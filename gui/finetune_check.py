@@ -61,12 +61,15 @@ class LeftoverFinetuneCheck(QObject):
         bar.details_button.clicked.connect(self.fix)
         self._timer = QTimer(self, singleShot=True, interval=150)  # one check per burst of edits
         self._timer.timeout.connect(self.check)
-        setup_panel.layers_settings_changed.connect(self._timer.start)
+        setup_panel.layers_settings_changed.connect(self._check_soon)
         # What the Layers panel does not follow, yet decides whether the settings fit:
         fields = setup_panel.finetune_form.fields
-        setup_panel.init_from_field.line_edit.textChanged.connect(self._timer.start)
-        fields["load_matching_only"].toggled.connect(self._timer.start)
-        fields["lr_multipliers"].textChanged.connect(self._timer.start)
+        setup_panel.init_from_field.line_edit.textChanged.connect(self._check_soon)
+        fields["load_matching_only"].toggled.connect(self._check_soon)
+        fields["lr_multipliers"].textChanged.connect(self._check_soon)
+
+    def _check_soon(self, *_) -> None:
+        self._timer.start()  # not start(the signal's value), which would set the interval
 
     def set_torch_ready(self) -> None:
         self._torch_ready = True
@@ -79,6 +82,13 @@ class LeftoverFinetuneCheck(QObject):
             config = self.setup_panel.config()
         except BadInput:  # a setting the form cannot read: Start says which
             self._show({})
+            return
+        from core.catalog import DATASETS
+        from core.models.build import input_problem
+
+        gives = DATASETS.get(config.data.name).extra.get("gives", "")
+        if input_problem(config.model.name, gives):
+            self._show({})  # the model list greys this model, saying why
             return
         runner().submit(self, lambda: settings_that_do_not_fit(config), self._show,
                         lambda message, details: self._show({}), name="leftovers")

@@ -5,6 +5,10 @@ model or the data changes and the panel is on screen, never before torch is load
 panel's state is the set of trainable parameter names: it is derived from the run's
 [finetune] freeze / train_only by the engine's own rule, and a click writes it back as
 the shortest `freeze` list (train_only cleared), through `freeze_chosen`.
+
+The LoRA column offers a tick box on every layer LoRA can adapt (the model's plain Linear
+and Conv2d layers, core.finetune.lora.lora_candidates); a click writes the ticked layers
+back as `[finetune] lora_targets`, through `lora_chosen`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from core.models.summary import (Layer, ModelSummary, format_flops, freeze_prefi
                                 parameters_up_to, summarize_model, trainable_parameters)
 from gui.background import describe_error, runner
 
-NAME, TYPE, SHAPE, PARAMS = range(4)
+NAME, TYPE, SHAPE, PARAMS, LORA = range(5)
 REFRESH_DELAY_MS = 250  # typing a hidden size rebuilds once, after the typing stops
 EXPAND_ALL_LIMIT = 60  # rows; a bigger tree opens two levels deep, the rest on a click
 COLUMN_PADDING = 24  # pixels beyond each column's widest text, so columns read apart
@@ -33,6 +37,7 @@ class LayersPanel(QWidget):
     """The model's layers as a tree of tick boxes, from a summary built in the background."""
 
     freeze_chosen = Signal(object)  # list[str]: the new [finetune] freeze, train_only cleared
+    lora_chosen = Signal(object)  # list[str]: the new [finetune] lora_targets, in model order
 
     def __init__(self, config_source: Callable[[], RunConfig]) -> None:
         super().__init__()
@@ -41,6 +46,8 @@ class LayersPanel(QWidget):
         self.trainable: set[str] = set()
         self._items: dict[str, QTreeWidgetItem] = {}  # checkable rows by dotted name
         self._row_parameters: dict[str, tuple[str, ...]] = {}  # what each such row stands for
+        self._lora_items: dict[str, QTreeWidgetItem] = {}  # rows LoRA can adapt, in order
+        self._lora_names: set[str] = set()  # the layers LoRA can adapt
         self._summary_key: tuple | None = None
         self._build_error = ""
         self._building: tuple | None = None  # the key of the summary being built
@@ -59,7 +66,10 @@ class LayersPanel(QWidget):
             "LayersPanel", "Layer"), QCoreApplication.translate(
             "LayersPanel", "Type"), QCoreApplication.translate(
             "LayersPanel", "Output shape"), QCoreApplication.translate(
-            "LayersPanel", "Parameters"), ""])
+            "LayersPanel", "Parameters"), QCoreApplication.translate("LayersPanel", "LoRA"), ""])
+        self.tree.headerItem().setToolTip(LORA, QCoreApplication.translate(
+            "LayersPanel", "Tick the Linear and Conv2d layers to adapt with LoRA: their "
+            "weights stay frozen and a small low-rank update trains beside them."))
         self.tree.headerItem().setTextAlignment(PARAMS, Qt.AlignmentFlag.AlignRight
                                                 | Qt.AlignmentFlag.AlignVCenter)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -213,7 +223,11 @@ class LayersPanel(QWidget):
         summary = self.summary
         self._updating = True
         self.tree.clear()
-        self._items, self._row_parameters = {}, {}
+        self._items, self._row_parameters, self._lora_items = {}, {}, {}
+        from core.finetune.lora import lora_candidates  # torch is loaded once a summary is built
+
+        self._lora_names = set(lora_candidates(summary.model)) if summary.model is not None \
+            else set()
         if not summary.root.children:  # a model that is a single layer is its own row
             self.tree.addTopLevelItem(self._make_item(summary.root))
         for name in summary.root.own_parameters if summary.root.children else ():
@@ -226,7 +240,7 @@ class LayersPanel(QWidget):
             self.tree.expandAll()
         else:
             self.tree.expandToDepth(1)
-        for column in (NAME, TYPE, SHAPE, PARAMS):
+        for column in (NAME, TYPE, SHAPE, PARAMS, LORA):
             self.tree.resizeColumnToContents(column)
             self.tree.setColumnWidth(column, self.tree.columnWidth(column) + COLUMN_PADDING)
         shape = " × ".join(str(n) for n in summary.input_shape)
@@ -254,6 +268,11 @@ class LayersPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             self._items[layer.name] = item
             self._row_parameters[layer.name] = layer.parameters
+            if layer.name in self._lora_names:
+                item.setCheckState(LORA, Qt.CheckState.Unchecked)
+                item.setToolTip(LORA, QCoreApplication.translate(
+                    "LayersPanel", "Adapt {0} with LoRA").format(layer.name))
+                self._lora_items[layer.name] = item
         else:  # nothing to train: greyed, without a box
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             for column in (NAME, TYPE, SHAPE, PARAMS):
@@ -282,6 +301,7 @@ class LayersPanel(QWidget):
 
     def _show_finetune(self, finetune: FinetuneSettings) -> None:
         notes = []
+        self._show_lora_targets(finetune.lora_targets)
         try:
             trainable = trainable_parameters(self.summary, finetune.freeze, finetune.train_only)
         except BadInput as exc:
@@ -306,6 +326,13 @@ class LayersPanel(QWidget):
         for widget in (self.title, self.tree, self.count_label):
             widget.show()
         self._show_trainable(trainable)
+
+    def _show_lora_targets(self, targets: list[str]) -> None:
+        self._updating = True
+        for name, item in self._lora_items.items():
+            item.setCheckState(LORA, Qt.CheckState.Checked if name in targets
+                               else Qt.CheckState.Unchecked)
+        self._updating = False
 
     def _known(self, prefixes: list[str]) -> list[str]:
         """The prefixes that name something in this model (by the engine's own check)."""
@@ -348,7 +375,13 @@ class LayersPanel(QWidget):
     # Choosing
 
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
-        if self._updating or column != NAME:
+        if self._updating:
+            return
+        if column == LORA:
+            self.lora_chosen.emit([name for name, row in self._lora_items.items()
+                                   if row.checkState(LORA) == Qt.CheckState.Checked])
+            return
+        if column != NAME:
             return
         names = set(self._row_parameters[item.data(NAME, NAME_ROLE)])
         if item.checkState(NAME) == Qt.CheckState.Unchecked:
@@ -378,6 +411,10 @@ class LayersPanel(QWidget):
         self.freeze_chosen.emit(freeze_prefixes(self.summary, trainable))
 
     # For tests and scripts
+
+    def lora_item(self, name: str) -> QTreeWidgetItem | None:
+        """The row of a layer LoRA can adapt (its LoRA box in column LORA), else None."""
+        return self._lora_items.get(name)
 
     def item(self, name: str) -> QTreeWidgetItem:
         """The row of the layer (or parameter) with this dotted name."""

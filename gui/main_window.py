@@ -9,9 +9,11 @@ the GUI thread and fills in the device list.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShortcut,
                            QShowEvent)
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
@@ -25,21 +27,25 @@ from core.events import EpochEnd, RunStarted
 from core.runs.folder import RunFolder, default_runs_dir
 from gui.background import Job, runner
 from gui.device_probe import probe_devices
-from gui.evaluation_view import EvaluationView
+from gui.error_file import has_error_file, open_error_file
 from gui.export_dialog import ExportDialog
 from gui.finetune_check import LeftoverFinetuneCheck
+from gui.help_menu import add_help_entries
 from gui.i18n import choose_language, chosen_language
 from gui.layers_panel import LayersPanel
-from gui.plots import LivePlots
 from gui.message_bar import MessageBar
 from gui.predict_view import PredictView
 from gui.run_progress import RunProgress
 from gui.run_setup import RunSetupPanel
-from gui.runs_panel import RunsPanel
-from gui.sweep_dialog import SweepDialog, varied_fields
 from gui.training_thread import TrainingThread
 from gui.wheel_guard import guard_wheel
 from resources import resource_path
+
+if TYPE_CHECKING:
+    from gui.evaluation_view import EvaluationView
+    from gui.plots import LivePlots
+    from gui.runs_panel import RunsPanel
+    from gui.sweep_dialog import SweepDialog
 
 RUN_FILE_FILTER = QT_TRANSLATE_NOOP("MainWindow", "Run files (*.toml);;All files (*)")
 
@@ -58,6 +64,15 @@ def run_to_offer(runs_dir: Path):
             and runs[0].checkpoint("last").is_file():
         return runs[0]
     return None
+
+
+@dataclass
+class _PlotViews:
+    """The tabs that draw with pyqtgraph, built after the window's first paint."""
+
+    plots: LivePlots
+    runs_panel: RunsPanel
+    evaluation_view: EvaluationView
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +97,7 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel(self.setup_panel.config)
         self.setup_panel.layers_settings_changed.connect(self.layers_panel.settings_changed)
         self.layers_panel.freeze_chosen.connect(self.setup_panel.set_frozen_layers)
+        self.layers_panel.lora_chosen.connect(self.setup_panel.set_lora_targets)
         self.start_button = QPushButton(QCoreApplication.translate("MainWindow", "Start"))
         self.start_button.setToolTip(QCoreApplication.translate(
             "MainWindow", "Train with these settings; the run gets its own folder."))
@@ -106,10 +122,9 @@ class MainWindow(QMainWindow):
         # Start weights or layer names left from another model, shown with a one-click fix.
         self.leftover_bar = MessageBar()
         self.leftover_check = LeftoverFinetuneCheck(self.setup_panel, self.leftover_bar)
-        self.plots = LivePlots()
-        # The run history and what can be done with a trained model (issue 6).
-        self.runs_panel = RunsPanel(self.runs_dir)
-        self.evaluation_view = EvaluationView(self.runs_dir)
+        # The Training, Runs and Evaluation tabs draw with pyqtgraph: built once the window
+        # is on screen (see _plot_views).
+        self._views: _PlotViews | None = None
         self.predict_view = PredictView(self.runs_dir)
         self.export_dialog: ExportDialog | None = None
         self.sweep_dialog: SweepDialog | None = None
@@ -142,19 +157,15 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(controls)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.plots, QCoreApplication.translate("MainWindow", "Training"))
+        # Empty pages hold the places of the plot views until _plot_views puts them in.
+        self._view_places = [QWidget(), QWidget(), QWidget()]
+        self.tabs.addTab(self._view_places[0], QCoreApplication.translate(
+            "MainWindow", "Training"))
         self.tabs.addTab(self.layers_panel, QCoreApplication.translate("MainWindow", "Layers"))
-        self.tabs.addTab(self.runs_panel, QCoreApplication.translate("MainWindow", "Runs"))
-        self.tabs.addTab(self.evaluation_view, QCoreApplication.translate(
+        self.tabs.addTab(self._view_places[1], QCoreApplication.translate("MainWindow", "Runs"))
+        self.tabs.addTab(self._view_places[2], QCoreApplication.translate(
             "MainWindow", "Evaluation"))
         self.tabs.addTab(self.predict_view, QCoreApplication.translate("MainWindow", "Predict"))
-        self.runs_panel.load_settings_requested.connect(self.setup_panel.set_config)
-        self.runs_panel.rerun_requested.connect(self.rerun)
-        self.runs_panel.resume_requested.connect(self.resume_run_folder)
-        self.runs_panel.evaluate_requested.connect(self.evaluate_run)
-        self.runs_panel.export_requested.connect(self.show_export_dialog)
-        self.runs_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.run_ended.connect(self.runs_panel.reload)
         self.setup_panel.layers_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.layers_panel))
         right_layout.addWidget(self.tabs, 1)
@@ -208,6 +219,7 @@ class MainWindow(QMainWindow):
         about_action = QAction(QCoreApplication.translate("MainWindow", "&About TrainDesk"), self)
         about_action.triggered.connect(self._show_about)
         help_menu.addAction(about_action)
+        add_help_entries(help_menu, self, self.runs_dir)
 
     def _build_shortcuts(self) -> None:
         """Start, Stop and Pause from the keyboard, and Ctrl+1… for the tabs."""
@@ -215,12 +227,15 @@ class MainWindow(QMainWindow):
                              (self.pause_button, "Ctrl+Space")):
             # A QShortcut, not the button's own: a button's setText ("Pause", "Continue")
             # replaces its shortcut. click() does nothing while the button is disabled.
-            QShortcut(QKeySequence(keys), self, button.click)
+            shortcut = QShortcut(QKeySequence(keys), self, button.click)
+            shortcut.setWhatsThis(button.text())  # Help > Keyboard shortcuts lists it
             native = QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
             button.setToolTip(f"{button.toolTip()} ({native})")
         for index in range(self.tabs.count()):
-            QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self,
-                      lambda index=index: self.tabs.setCurrentIndex(index))
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self,
+                                 lambda index=index: self.tabs.setCurrentIndex(index))
+            shortcut.setWhatsThis(QCoreApplication.translate("MainWindow", "{0} tab").format(
+                self.tabs.tabText(index)))
 
     def _build_language_menu(self) -> None:
         """View > Language: Auto (the system's), 中文, English; stored with QSettings and
@@ -252,7 +267,8 @@ class MainWindow(QMainWindow):
         self.setup_panel.setEnabled(not running)
         self.layers_panel.setEnabled(not running)
         self.open_action.setEnabled(not running)
-        self.runs_panel.set_running(running)
+        if self._views is not None:
+            self._views.runs_panel.set_running(running)
 
     # Running
 
@@ -261,7 +277,8 @@ class MainWindow(QMainWindow):
         config = self._form_config(QCoreApplication.translate("MainWindow", "Cannot start: {0}"))
         if config is None:
             return
-        self._start_thread(TrainingThread(config, self.runs_dir))
+        self._start_thread(TrainingThread(config, self.runs_dir,
+                                          processes=self.setup_panel.processes_field.processes()))
 
     def rerun(self, config) -> None:
         """Runs tab > Run again: these settings into the setup panel, then Start."""
@@ -275,6 +292,8 @@ class MainWindow(QMainWindow):
 
     def show_sweep_dialog(self) -> None:
         """A sweep of the settings on screen (one sweep dialog at a time)."""
+        from gui.sweep_dialog import SweepDialog, varied_fields  # draws with pyqtgraph
+
         config = self._form_config(QCoreApplication.translate("MainWindow", "Cannot start: {0}"))
         if config is None:
             return
@@ -321,7 +340,9 @@ class MainWindow(QMainWindow):
                 "MainWindow", "Cannot resume: {0}").format(exc))
             return
         self.setup_panel.set_config(config)  # shows the settings the run continues with
-        self._start_thread(TrainingThread(None, self.runs_dir, resume_dir=path))
+        self._start_thread(TrainingThread(
+            None, self.runs_dir, resume_dir=path,
+            processes=self.setup_panel.processes_field.processes()))
 
     def _start_thread(self, thread: TrainingThread) -> None:
         self.folder_label.setText(QCoreApplication.translate(
@@ -336,6 +357,7 @@ class MainWindow(QMainWindow):
         thread.finished.connect(self._on_thread_finished)
         self.training_thread = thread
         self.last_summary = None
+        self._run_dir: Path | None = None  # the run's folder, once it has one
         self.resume_bar.clear()
         self.plots.clear()
         self.plots.start_live()
@@ -378,6 +400,7 @@ class MainWindow(QMainWindow):
         self.progress.show_refused()
 
     def _on_run_started(self, event: RunStarted) -> None:
+        self._run_dir = Path(event.run_dir)
         self.folder_label.setText(QCoreApplication.translate(
             "MainWindow", "Run folder: {0}").format(event.run_dir))
         self.plots.start_run(event)
@@ -393,11 +416,18 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, summary: dict) -> None:
         self.last_summary = summary
+        if summary.get("run_dir", "") is None:  # stopped before its first step: folder removed
+            self.folder_label.setText(QCoreApplication.translate(
+                "MainWindow", "Runs are saved in {0}").format(self.runs_dir))
         self.progress.show_finished(summary)
 
     def _on_run_failed(self, message: str, details: str) -> None:
         self.message_bar.show_error(QCoreApplication.translate(
             "MainWindow", "The run failed: {0}").format(message), details)
+        run_dir = self._run_dir
+        if has_error_file(run_dir):  # the full traceback, beside the one line
+            self.message_bar.set_file(QCoreApplication.translate(
+                "MainWindow", "Open error.txt"), lambda: open_error_file(run_dir, self))
         self.plots.show_failure(message)
         self.progress.show_failed()
 
@@ -434,6 +464,67 @@ class MainWindow(QMainWindow):
             self.device_probe = probe_devices(self, self._on_devices, self._on_torch_failed)
             runner().submit(self, lambda: run_to_offer(self.runs_dir), self._offer_resume,
                             name="resume offer")
+            self.windowHandle().installEventFilter(self)  # its first expose: _plot_views
+
+    # The plot views, built after the first paint
+
+    @property
+    def plots(self) -> LivePlots:
+        return self._plot_views().plots
+
+    @property
+    def runs_panel(self) -> RunsPanel:
+        return self._plot_views().runs_panel
+
+    @property
+    def evaluation_view(self) -> EvaluationView:
+        return self._plot_views().evaluation_view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The window's first expose: paint it and put it on screen, then build the plot
+        views, so that whoever waits for the window exposed finds them there."""
+        if watched is self.windowHandle() and event.type() == QEvent.Type.Expose \
+                and watched.isExposed():
+            watched.removeEventFilter(self)
+            watched.event(event)  # the window's own handling: it paints and flushes
+            QApplication.sync()  # sends the pixels to the display server now
+            self._plot_views()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _plot_views(self) -> _PlotViews:
+        """The Training, Runs and Evaluation tabs' views, built on first use: right after
+        the window's first paint, or earlier when something asks for one. They draw with
+        pyqtgraph, whose import and plots were about a third of the time to a window on
+        screen (docs/performance.md, benchmark 4); the window shows first without them."""
+        if self._views is not None:
+            return self._views
+        from gui.evaluation_view import EvaluationView
+        from gui.plots import LivePlots
+        from gui.runs_panel import RunsPanel
+
+        views = _PlotViews(LivePlots(), RunsPanel(self.runs_dir), EvaluationView(self.runs_dir))
+        self._views = views
+        for place, view in zip(self._view_places, (views.plots, views.runs_panel,
+                                                   views.evaluation_view)):
+            index = self.tabs.indexOf(place)
+            showing = self.tabs.currentIndex() == index
+            self.tabs.insertTab(index, view, self.tabs.tabText(index))
+            if showing:
+                self.tabs.setCurrentIndex(index)
+            self.tabs.removeTab(index + 1)
+            place.deleteLater()
+            guard_wheel(view)
+        runs = views.runs_panel
+        runs.load_settings_requested.connect(self.setup_panel.set_config)
+        runs.rerun_requested.connect(self.rerun)
+        runs.resume_requested.connect(self.resume_run_folder)
+        runs.evaluate_requested.connect(self.evaluate_run)
+        runs.export_requested.connect(self.show_export_dialog)
+        runs.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        runs.set_running(self.training_thread is not None)
+        self.run_ended.connect(runs.reload)
+        return views
 
     def _offer_resume(self, record) -> None:
         if record is None or self.training_thread is not None:
@@ -457,6 +548,7 @@ class MainWindow(QMainWindow):
         self.setup_panel.set_devices(devices)
         self.layers_panel.set_torch_ready()
         self.leftover_check.set_torch_ready()
+        self.setup_panel.memory_line.set_torch_ready()
 
     def _on_torch_failed(self, message: str, details: str) -> None:
         self.message_bar.show_error(message, details)

@@ -34,11 +34,17 @@ class MessageBar(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = QPushButton(QCoreApplication.translate("MessageBar", "Details…"))
         self.details_button.clicked.connect(self._show_details)
+        # A file that tells more (a failed run's error.txt), shown by set_file
+        self.file_button = QPushButton()
+        self.file_button.clicked.connect(lambda: self._open_file())
+        self.file_button.hide()
+        self._open_file = lambda: None
         dismiss = QPushButton(QCoreApplication.translate("MessageBar", "Dismiss"))
         dismiss.clicked.connect(self.clear)
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.details_button)
+        layout.addWidget(self.file_button)
         layout.addWidget(dismiss)
         self._details = ""
         self.hide()
@@ -52,13 +58,21 @@ class MessageBar(QFrame):
         self.label.setText(speak_form_labels(message) if form_labels else message)
         self._details = details
         self.details_button.setVisible(bool(details))
+        self.file_button.hide()  # set_file shows it again for this message
         self.show()
 
     show_note = show_error
 
+    def set_file(self, text: str, open_file) -> None:
+        """Beside the message, a button `text` that calls `open_file` (until cleared)."""
+        self._open_file = open_file
+        self.file_button.setText(text)
+        self.file_button.show()
+
     def clear(self) -> None:
         self.label.clear()
         self._details = ""
+        self.file_button.hide()
         self.hide()
 
     def text(self) -> str:

@@ -6,17 +6,20 @@ Every field has `config_value()` (the value for the run file) and `show_value(va
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
+from core.data.tables import csv_header
 from core.entries import Param
 from core.errors import BadInput
+from gui.background import runner
 from gui.i18n import translate_help, translate_message
 
 INT32_MAX = 2**31 - 1
@@ -177,6 +180,53 @@ class ChoiceField(QComboBox):
         self.setCurrentIndex(self.findText(value))
 
 
+class ColumnField(QComboBox):
+    """A column of a CSV file (a Param with `column_of`): a list of the file's columns once
+    its header is read (ParamForm reads it off the GUI thread), typed by hand while the file
+    cannot be read. A name the list lacks (from a run file) is kept and shown, never
+    replaced."""
+
+    def __init__(self, param: Param) -> None:
+        super().__init__()
+        self.param = param
+        self.columns: list[str] | None = None
+        self.set_columns(None)
+
+    def set_columns(self, columns: list[str] | None, problem: str = "") -> None:
+        """Offer `columns`; None: the file cannot be read (`problem` says why), so the name
+        is typed."""
+        value = self.config_value() if self.count() or self.isEditable() else self.param.default
+        self.blockSignals(True)
+        self.columns = columns
+        self.clear()
+        self.setEditable(columns is None)
+        if columns is None:
+            self.lineEdit().setPlaceholderText(QCoreApplication.translate(
+                "ColumnField", "type the column's name"))
+        else:
+            if self.param.default == "":  # the setting's own meaning of empty
+                self.addItem(QCoreApplication.translate("ColumnField", "(the last column)"), "")
+            for column in columns:
+                self.addItem(column, column)
+        self.blockSignals(False)
+        self.setToolTip(tooltip_text(self.param) + (f"\n{problem}" if problem else ""))
+        self.show_value(value)
+
+    def config_value(self) -> str:
+        if self.isEditable():
+            return self.currentText().strip()
+        data = self.currentData()
+        return data if isinstance(data, str) else self.currentText()
+
+    def show_value(self, value: str) -> None:
+        if self.isEditable():
+            self.setEditText(value)
+            return
+        if self.findData(value) < 0:
+            self.addItem(value, value)
+        self.setCurrentIndex(self.findData(value))
+
+
 class TextField(QLineEdit):
     def config_value(self) -> str:
         return self.text().strip()
@@ -287,19 +337,43 @@ def make_field(param: Param, section: str) -> QWidget:
         return PathField(param, folder=kind == "dir")
     if kind in ("int_list", "str_list"):
         return ListField(param, section)
+    if param.column_of:
+        return ColumnField(param)
     if kind == "float_map":
         return MapField(param, section)
     return TextField()
 
 
 def label_text(param: Param) -> str:
-    return setting_label(param.name)
+    """A field's label in the window's language, with its unit when it has one: "checkpoint
+    every (s)", "image size (px)" (resources/i18n marks every catalogue label, help text and
+    unit under the contexts "Settings", "Catalogue" and "Units")."""
+    words = QCoreApplication.translate("Settings", param.label_words())
+    if not param.unit:
+        return words
+    return QCoreApplication.translate("ParamForm", "{0} ({1})").format(
+        words, QCoreApplication.translate("Units", param.unit))
 
 
 def setting_label(name: str) -> str:
-    """A setting's name as a label, in the window's language (resources/i18n marks every
-    catalogue name and help text under the contexts "Settings" and "Catalogue")."""
-    return QCoreApplication.translate("Settings", name.replace("_", " "))
+    """A setting named as a run file names it ("checkpoint_every_s"), as the form labels it."""
+    param = _params_by_name().get(name)
+    return label_text(param) if param is not None \
+        else QCoreApplication.translate("Settings", name.replace("_", " "))
+
+
+@functools.cache
+def _params_by_name() -> dict[str, Param]:
+    from core.catalog import CATALOGUES
+    from core.config import FINETUNE_PARAMS, TRAINING_PARAMS
+
+    params = [*TRAINING_PARAMS, *FINETUNE_PARAMS]
+    params += [p for catalogue in CATALOGUES.values() for entry in catalogue.entries()
+               for p in entry.params]
+    found: dict[str, Param] = {}
+    for param in params:
+        found.setdefault(param.name, param)
+    return found
 
 
 # The form's group titles for the run file's sections (the window's setup panel uses them).
@@ -353,6 +427,7 @@ class ParamForm(QWidget):
                  custom_fields: dict[str, QWidget] | None = None) -> None:
         super().__init__()
         self.fields: dict[str, QWidget] = {}
+        self.section = section
         self.params = {param.name: param for param in params}
         self.labels: list[QLabel] = []
         self.notices: dict[str, QLabel] = {}  # under a number field: what was typed and kept
@@ -375,10 +450,53 @@ class ParamForm(QWidget):
                 layout.addRow(notice)
                 layout.setRowVisible(notice, False)
                 field.rejected.connect(lambda text, notice=notice: self._show_notice(notice, text))
+        self._column_timer = QTimer(self, singleShot=True, interval=300)  # once typing stops
+        self._column_timer.timeout.connect(self.read_columns)
+        for field in self.fields.values():
+            if isinstance(field, ColumnField):
+                self.fields[field.param.column_of].line_edit.textChanged.connect(
+                    self._read_columns_soon)
+                if "encoding" in self.fields:
+                    self.fields["encoding"].currentIndexChanged.connect(self._read_columns_soon)
+
+    def _read_columns_soon(self, *_) -> None:
+        self._column_timer.start()  # not start(the signal's value), which would set the interval
+
+    def read_columns(self) -> None:
+        """List the columns of the CSV file the form names in its ColumnFields: its header
+        is read off the GUI thread; a file that cannot be read leaves them typed by hand."""
+        fields = [f for f in self.fields.values() if isinstance(f, ColumnField)]
+        if not fields:
+            return
+        path_setting = fields[0].param.column_of
+        path = self.fields[path_setting].config_value()
+        encoding = self.fields["encoding"].config_value() if "encoding" in self.fields \
+            else "auto"
+        if not path:
+            self._show_columns(None, "")
+            return
+        setting = f"[{self.section}] {path_setting}"
+        runner().submit(self, lambda: csv_header(path, setting, encoding), self._show_columns,
+                        lambda message, details: self._show_columns(None, message),
+                        name="columns")
+
+    def _show_columns(self, columns: list[str] | None, problem: str = "") -> None:
+        for field in self.fields.values():
+            if isinstance(field, ColumnField):
+                field.set_columns(columns, speak_form_labels(translate_message(problem)))
 
     def _show_notice(self, notice: QLabel, text: str) -> None:
         notice.setText(text)
         self.layout().setRowVisible(notice, bool(text))
+
+    def show_notice(self, name: str, text: str) -> None:
+        """A sentence under number field `name` ("" hides it): what was typed and kept, or a
+        warning about the value (gui.epochs_check)."""
+        self._show_notice(self.notices[name], text)
+
+    def notice_text(self, name: str) -> str:
+        notice = self.notices[name]
+        return notice.text() if self.layout().isRowVisible(notice) else ""
 
     def set_row_visible(self, name: str, visible: bool) -> None:
         self.layout().setRowVisible(self.fields[name], visible)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QHBoxLayout, QLab
                                QVBoxLayout, QWidget)
 
 from gui.background import runner
+from gui.generation_panel import GenerationPanel
 from gui.i18n import translate_message
 from gui.run_picker import RunPicker
 from gui.thumbnails import pixmap_of
@@ -117,9 +118,14 @@ class PredictView(QWidget):
         row_layout.addStretch(1)
         self.row_box = row_box
         self.row_box.hide()
+        # A language model's run: a prompt and the response it writes, instead of classes.
+        self.generation = GenerationPanel()
+        self.generation.generate_requested.connect(self.generate_response)
+        self.generation.hide()
         inputs = QHBoxLayout()
         inputs.addWidget(self.image_box)
         inputs.addWidget(self.row_box, 1)
+        inputs.addWidget(self.generation, 3)
         seen = QVBoxLayout()
         seen.addWidget(self.input_view)
         seen.addWidget(self.input_caption)
@@ -129,6 +135,7 @@ class PredictView(QWidget):
         output.addWidget(self.value_label)
         output.addWidget(self.results, 1)
         inputs.addLayout(output, 2)
+        self._inputs, self._output = inputs, output  # a language model's run gives it no room
         layout = QVBoxLayout(self)
         layout.addWidget(self.picker)
         layout.addWidget(self.status)
@@ -201,7 +208,23 @@ class PredictView(QWidget):
 
         self._predict(predict, QCoreApplication.translate("PredictView", "the row"))
 
-    def _predict(self, predict, what: str) -> None:
+    def generate_response(self) -> None:
+        """The language model's response to the typed prompt, streamed into the panel as
+        the model writes it (core.inference.generation.generate, on the runner)."""
+        prompt, settings = self.generation.prompt_edit.toPlainText(), self.generation.settings()
+        on_text, should_stop = self.generation.begin()
+
+        def predict(loaded):
+            from core.inference.generation import generate
+
+            return generate(loaded, prompt, settings, on_text, should_stop)
+
+        self._predict(predict, QCoreApplication.translate("PredictView", "the prompt"),
+                      self._show_generated)
+
+    def _predict(self, predict, what: str, shown=None) -> None:
+        """Load the chosen run (unless loaded) and call `predict(loaded)` on the runner;
+        its outcome goes to `shown` (by default _show_prediction)."""
         path = self.picker.current_path()
         if path is None:
             self._show_failure(QCoreApplication.translate(
@@ -220,7 +243,7 @@ class PredictView(QWidget):
             loaded = cached or load_run(*key)
             return loaded, key, predict(loaded)
 
-        runner().submit(self, work, self._show_prediction, self._show_failure)
+        runner().submit(self, work, shown or self._show_prediction, self._show_failure)
 
     def _run_changed(self) -> None:
         """Show the inputs the chosen run takes: an image, or a row of named values. What
@@ -254,6 +277,11 @@ class PredictView(QWidget):
         loaded, key = outcome
         self.loaded, self._loaded_key = loaded, key
         self._show_inputs()
+        if self._writes():
+            self.status.setText(QCoreApplication.translate(
+                "PredictView", "{0}: writes a response to a prompt; type one and press "
+                "Generate.").format(key[0].name))
+            return
         task = (QCoreApplication.translate("PredictView", "a value")
                 if self.loaded.task == "regression"
                 else QCoreApplication.translate("PredictView", "classes"))
@@ -269,8 +297,11 @@ class PredictView(QWidget):
         """An image to drop, or a row of named values to type, as the loaded run takes."""
         pre = self.loaded.preprocessing
         images = pre.get("kind") in ("image", "audio")
+        self.generation.setVisible(self._writes())
+        self.results.setVisible(not self._writes())  # a language model has no classes
+        self._inputs.setStretchFactor(self._output, 0 if self._writes() else 2)
         self.image_box.setVisible(images)
-        self.row_box.setVisible(not images)
+        self.row_box.setVisible(not images and not self._writes())
         self.open_button.setText(
             QCoreApplication.translate("PredictView", "Open recording…") if self._hears()
             else QCoreApplication.translate("PredictView", "Open image…"))
@@ -291,9 +322,30 @@ class PredictView(QWidget):
                 "order:<br><b>{0}</b>").format(', '.join(columns)))
             self.row_edit.setPlaceholderText(", ".join(columns))
 
+    def _writes(self) -> bool:
+        """Whether the loaded run is a language model, which writes responses."""
+        return self.loaded is not None and \
+            self.loaded.preprocessing.get("task") == "language_modeling"
+
     def _show_failure(self, message: str, details: str = "") -> None:
+        self.generation.end()
         self.status.setText(QCoreApplication.translate(
             "PredictView", "Cannot predict: {0}").format(message))
+        self.predicted.emit()
+
+    def _show_generated(self, outcome) -> None:
+        """A response written to the end (its pieces are in the panel already)."""
+        self.loaded, self._loaded_key, generated = outcome
+        self._show_inputs()
+        self.generation.end()
+        ending = {"end": QCoreApplication.translate("PredictView", "the model ended it"),
+                  "length": QCoreApplication.translate("PredictView", "max new tokens reached"),
+                  "stopped": QCoreApplication.translate("PredictView", "stopped")}
+        notes = "".join(QCoreApplication.translate("PredictView", "<br>Note: {0}").format(
+            translate_message(note)) for note in generated.notes)
+        self.status.setText(QCoreApplication.translate(
+            "PredictView", "Response of {0} tokens ({1}).").format(
+            generated.tokens, ending[generated.finish]) + notes)
         self.predicted.emit()
 
     def _show_prediction(self, outcome) -> None:

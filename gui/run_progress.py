@@ -109,8 +109,12 @@ class RunProgress(QWidget):
                  QCoreApplication.translate("RunProgress", "{0} left").format(
                      format_duration(seconds_left))]
         if math.isfinite(event.samples_per_s):  # a resumed run's history has no speed
-            parts.insert(2, QCoreApplication.translate("RunProgress", "{0:,.0f} samples/s")
-                         .format(event.samples_per_s))
+            speed = QCoreApplication.translate("RunProgress", "{0:,.0f} samples/s").format(
+                event.samples_per_s)
+            if math.isfinite(event.tokens_per_s):  # a text model's: tokens, padding left out
+                speed += QCoreApplication.translate("RunProgress", " ({0:,.0f} tokens/s)").format(
+                    event.tokens_per_s)
+            parts.insert(2, speed)
         if self._last_epoch is not None:
             parts.append(format_scores(self._last_epoch.val_metric, None, self._metric))
         self.label.setText(" · ".join(parts))
@@ -141,6 +145,12 @@ class RunProgress(QWidget):
 
     def show_finished(self, summary: dict) -> None:
         status = summary["status"]
+        if summary.get("run_dir", "") is None:  # stopped before its first step (core.train.loop)
+            self.bar.setRange(0, 1)
+            self.bar.setValue(0)
+            self.label.setText(QCoreApplication.translate(
+                "RunProgress", "Stopped before training began; no run folder was kept."))
+            return
         if status == "completed":
             self.bar.setValue(self.bar.maximum())
         done = summary.get("epochs_completed", 0)

@@ -8,24 +8,31 @@ are read-only mirrors of the run file's lists, written through `set_frozen_layer
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from core.catalog import CATALOGUES
 from core.entries import Catalogue
 from core.config import (COMPONENT_SECTIONS, FINETUNE_PARAMS, TRAINING_PARAMS, Component,
                          RunConfig)
 from core.errors import BadInput
+from core.models.build import input_problem
 from core.runs.folder import default_runs_dir
 from core.train.losses import loss_for_task
 from gui.dataset_preview import DataPreviewDialog
-from gui.lr_find_dialog import LrFindDialog
+from gui.epochs_check import EpochsCheck
 from gui.param_form import ChoiceField, ParamForm, section_title
+from gui.processes import ProcessesField
 from gui.i18n import translate_help
+from gui.memory_line import MemoryLine
 from gui.start_weights import StartWeightsField
+
+if TYPE_CHECKING:
+    from gui.lr_find_dialog import LrFindDialog
 
 # Offered before torch is loaded; the real list replaces it once torch is in.
 INITIAL_DEVICES = ("auto", "cpu")
@@ -37,12 +44,13 @@ ADVANCED = {
     "training": ("threads", "top_k", "accumulate_steps", "grad_clip", "early_stopping_min_delta",
                  "checkpoint_every_s", "precision", "fast", "tensorboard"),
     "finetune": ("load_matching_only", "lr_multipliers", "unfreeze_every", "lora_targets",
-                 "lora_rank", "lora_alpha", "lora_dropout"),
+                 "lora_rank", "lora_alpha", "lora_dropout", "lora_rslora"),
     "optimizer": ("beta1", "beta2", "alpha", "nesterov", "eps"),
-    "data": ("mixup_alpha", "cutmix_alpha", "mix_prob"),
+    "data": ("mixup_alpha", "cutmix_alpha", "mix_prob", "crop_scale_min", "crop_scale_max",
+             "brightness", "contrast", "saturation", "hue", "trivial_augment", "erasing"),
 }
 # The signal each kind of field sends when edited, in the order they are looked for.
-EDIT_SIGNALS = ("currentIndexChanged", "valueChanged", "textChanged", "toggled")
+EDIT_SIGNALS = ("currentTextChanged", "valueChanged", "textChanged", "toggled")
 
 
 class ComponentPicker(QGroupBox):
@@ -100,6 +108,8 @@ class RunSetupPanel(QWidget):
         self.pickers = {section: ComponentPicker(section, catalogues[section])
                         for section in COMPONENT_SECTIONS}
         self.device_field = ChoiceField(INITIAL_DEVICES)
+        # how many processes train the run (torchrun): beside the device, not in the run file
+        self.processes_field = ProcessesField(self.config, runs_dir or default_runs_dir())
         self.training_form = ParamForm(TRAINING_PARAMS, "training",
                                        {"device": self.device_field})
         self.init_from_field = StartWeightsField(runs_dir or default_runs_dir())
@@ -128,6 +138,7 @@ class RunSetupPanel(QWidget):
         preview_row.addWidget(self.preview_button)
         self.pickers["data"].layout().addLayout(preview_row)
         self.pickers["data"].combo.currentIndexChanged.connect(self._match_loss_to_data)
+        self.pickers["data"].combo.currentIndexChanged.connect(self._mark_models_for_data)
         self.lr_find_button = QPushButton(QCoreApplication.translate(
             "RunSetupPanel", "Find lr…"))
         self.lr_find_button.setToolTip(QCoreApplication.translate(
@@ -150,8 +161,14 @@ class RunSetupPanel(QWidget):
         layout.addWidget(self.advanced_box)
         for section in ("model", "data"):
             layout.addWidget(self.pickers[section])
-        layout.addWidget(_group(section_title("training"),
-                                self.training_form))
+        training = _group(section_title("training"), self.training_form)
+        processes_row = QFormLayout()
+        self.processes_label = QLabel(QCoreApplication.translate("RunSetupPanel", "processes"))
+        processes_row.addRow(self.processes_label, self.processes_field)
+        training.layout().addLayout(processes_row)
+        self.memory_line = MemoryLine(self.config)  # ≈ what the run needs, of what is free
+        training.layout().addWidget(self.memory_line)
+        layout.addWidget(training)
         for section in ("optimizer", "scheduler", "loss"):
             layout.addWidget(self.pickers[section])
         finetune = _group(section_title("finetune"),
@@ -164,7 +181,10 @@ class RunSetupPanel(QWidget):
         layout.addStretch(1)
         self._align_labels()
         self._watch_layers_settings()
+        self._watch_memory_settings()
         self.set_config(RunConfig())  # every default filled in
+        self._mark_models_for_data()
+        self.epochs_check = EpochsCheck(self, runs_dir or default_runs_dir())
 
     def _forms(self) -> list[tuple[str, ParamForm]]:
         forms = [(section, form) for section, picker in self.pickers.items()
@@ -195,6 +215,16 @@ class RunSetupPanel(QWidget):
                                 f"{', '.join(EDIT_SIGNALS)} for the Layers panel to follow")
             getattr(widget, names[0]).connect(self.layers_settings_changed)
 
+    def _watch_memory_settings(self) -> None:
+        """Estimate the memory again after any edit: every setting may change it."""
+        widgets = [picker.combo for picker in self.pickers.values()]
+        widgets += [getattr(field, "line_edit", field) for _, form in self._forms()
+                    for field in form.fields.values()]
+        for widget in widgets:
+            name = next((name for name in EDIT_SIGNALS if hasattr(widget, name)), None)
+            if name is not None:
+                getattr(widget, name).connect(self.memory_line.settings_changed)
+
     def _match_loss_to_data(self) -> None:
         """Picking a regression dataset with a classification loss (or the reverse) switches
         the loss to the usual one for the dataset's task (core.train.losses.loss_for_task).
@@ -202,6 +232,32 @@ class RunSetupPanel(QWidget):
         task = CATALOGUES["data"].get(self.pickers["data"].combo.currentText()).extra.get("task")
         loss = self.pickers["loss"].combo
         loss.setCurrentText(loss_for_task(loss.currentText(), task))
+
+    def _mark_models_for_data(self) -> None:
+        """Grey the models that cannot read the chosen data, their tooltip saying why, by the
+        trainer's own rule (core.models.build.input_problem). They stay choosable: a
+        user may pick the model first and the data after."""
+        data = CATALOGUES["data"].get(self.pickers["data"].combo.currentText())
+        kind = data.extra.get("gives", "")
+        combo = self.pickers["model"].combo
+        grey = combo.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        for index in range(combo.count()):
+            name = combo.itemText(index)
+            tip = translate_help(combo.itemData(index) or "")
+            problem = input_problem(name, kind)
+            if problem:
+                reads = CATALOGUES["model"].get(name).extra.get("reads", ())
+                tip = QCoreApplication.translate(
+                    "RunSetupPanel", "{0} cannot read {1}, which {2} gives; it takes {3}."
+                ).format(name, _kind_words(kind), data.name, QCoreApplication.translate(
+                    "RunSetupPanel", " or ").join(_kind_words(k) for k in reads))
+            combo.setItemData(index, grey if problem else None, Qt.ItemDataRole.ForegroundRole)
+            combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+
+    def model_fits_data(self, name: str) -> bool:
+        """Whether the model list shows model `name` as able to read the chosen data."""
+        combo = self.pickers["model"].combo
+        return combo.itemData(combo.findText(name), Qt.ItemDataRole.ForegroundRole) is None
 
     def show_data_preview(self) -> None:
         """Open a preview of the chosen dataset with its current settings (one at a time)."""
@@ -219,6 +275,8 @@ class RunSetupPanel(QWidget):
 
     def show_lr_finder(self) -> None:
         """Run the range test on the settings on screen; its suggestion goes into lr."""
+        from gui.lr_find_dialog import LrFindDialog  # draws with pyqtgraph: not at start-up
+
         try:
             config = self.config()
         except BadInput as exc:
@@ -251,11 +309,16 @@ class RunSetupPanel(QWidget):
         """Write the Layers panel's choice: [finetune] freeze, and train_only emptied."""
         self.finetune_form.set_values({"freeze": freeze, "train_only": []})
 
+    def set_lora_targets(self, targets: list[str]) -> None:
+        """Write the Layers panel's LoRA ticks: [finetune] lora_targets, its row shown."""
+        self.finetune_form.set_values({"lora_targets": targets})
+        self._show_advanced()
+
     def _align_labels(self) -> None:
         """One label width for every form, so the fields line up from group to group."""
         forms = [form for picker in self.pickers.values() for form in picker.forms.values()]
         labels = [label for form in (*forms, self.training_form, self.finetune_form)
-                  for label in form.labels]
+                  for label in form.labels] + [self.processes_label]
         width = max(label.sizeHint().width() for label in labels)
         for label in labels:
             label.setMinimumWidth(width)
@@ -285,6 +348,20 @@ class RunSetupPanel(QWidget):
         self.device_field.clear()
         self.device_field.addItems(names)
         self.device_field.show_value(current)
+        self.processes_field.set_gpus(sum(name.startswith("cuda:") for name in names))
+
+
+# What a dataset gives and a model reads, in the model list's tooltips
+# (core.models.builders.SAMPLE_KINDS)
+KIND_WORDS = {"image": QT_TRANSLATE_NOOP("RunSetupPanel", "images"),
+              "table": QT_TRANSLATE_NOOP("RunSetupPanel", "tables"),
+              "tokens": QT_TRANSLATE_NOOP("RunSetupPanel", "texts"),
+              "audio": QT_TRANSLATE_NOOP("RunSetupPanel", "audio"),
+              "instructions": QT_TRANSLATE_NOOP("RunSetupPanel", "prompts and responses")}
+
+
+def _kind_words(kind: str) -> str:
+    return QCoreApplication.translate("RunSetupPanel", KIND_WORDS.get(kind, kind))
 
 
 def _group(title: str, form: QWidget) -> QGroupBox:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from PySide6.QtCore import (QT_TRANSLATE_NOOP, QCoreApplication, QSortFilterProxyModel, Qt,
                             QUrl, Signal)
-from PySide6.QtGui import (QBrush, QColor, QDesktopServices, QFont, QShowEvent, QStandardItem,
-                           QStandardItemModel)
+from PySide6.QtGui import (QAction, QBrush, QColor, QDesktopServices, QFont, QShowEvent,
+                           QStandardItem, QStandardItemModel)
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBoxLayout,
-                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMessageBox,
-                               QPushButton, QSplitter, QTableView, QTableWidget,
+                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu,
+                               QMessageBox, QPushButton, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from core.config import load_config
@@ -26,6 +26,7 @@ from core.runs.curves import RunCurves, read_curves
 from core.errors import BadInput
 from core.metrics import format_metric, metric_label
 from core.runs.history import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
+from gui.error_file import has_error_file, open_error_file
 from gui.i18n import translate_message
 from gui.plots import ComparePlots, run_colors
 from gui.run_progress import format_duration
@@ -95,6 +96,8 @@ class RunsPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _: self.load_settings())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
 
         self.buttons: dict[str, QPushButton] = {}
         actions = (
@@ -268,6 +271,29 @@ class RunsPanel(QWidget):
         }
         for key, button in self.buttons.items():
             button.setEnabled(enabled[key])
+
+    def context_menu(self) -> QMenu:
+        """The selected run's actions, as the buttons offer them, and for a failed run its
+        error.txt (the full traceback the window shows one line of)."""
+        menu = QMenu(self)
+        for key, button in self.buttons.items():
+            action = menu.addAction(button.text(), button.click)
+            action.setEnabled(button.isEnabled())
+            action.setObjectName(key)
+        record = self._one()
+        if record is not None and has_error_file(record.path):
+            menu.insertSeparator(menu.actions()[0])
+            error = QAction(QCoreApplication.translate("RunsPanel", "Open error.txt"), menu)
+            error.setObjectName("error")
+            error.setToolTip(QCoreApplication.translate(
+                "RunsPanel", "Why the run failed, with the full traceback"))
+            error.triggered.connect(lambda: open_error_file(record.path, self))
+            menu.insertAction(menu.actions()[0], error)
+        return menu
+
+    def _show_context_menu(self, position) -> None:
+        if self.table.indexAt(position).isValid():
+            self.context_menu().exec(self.table.viewport().mapToGlobal(position))
 
     # Comparing
 
@@ -455,7 +481,11 @@ def _row(record: RunRecord) -> list[QStandardItem]:
             cell.setToolTip(tip)
         return cell
 
-    best = record.best_val_metric
+    # The epoch best.pt holds, the checkpoint Evaluate, Predict and export use (issue 13: the
+    # best over all epochs can be another epoch's when best_metric ranks by the loss)
+    best, loss = record.best_epoch_val_metric, record.best_epoch_val_loss
+    best_tip = "" if record.best_epoch is None else QCoreApplication.translate(
+        "RunsPanel", "Epoch {0}, the one the best checkpoint holds").format(record.best_epoch)
     metric = "" if best is None else format_metric(record.metric, best)
     if metric and record.metric != "accuracy":
         metric = f"{metric_label(record.metric)} {metric}"  # "97.5%" says accuracy; R2 is named
@@ -467,9 +497,9 @@ def _row(record: RunRecord) -> list[QStandardItem]:
             f"\n{record.folder}" if record.display_name != record.folder else "")),
         item(record.model), item(record.data),
         item(record.status, tip=translate_message(record.error)),  # a diverged run: the hint
-        item(metric, -math.inf if record.best_val_metric is None else record.best_val_metric),
-        item("" if record.best_val_loss is None else f"{record.best_val_loss:.4g}",
-             math.inf if record.best_val_loss is None else record.best_val_loss),
+        item(metric, -math.inf if best is None else best, best_tip),
+        item("" if loss is None else f"{loss:.4g}", math.inf if loss is None else loss,
+             best_tip),
         item(epochs, record.epochs_completed or 0),
         item("" if record.duration_s is None else format_duration(record.duration_s),
              record.duration_s or 0.0),

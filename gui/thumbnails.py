@@ -3,9 +3,13 @@ the evaluation view."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
+
+if TYPE_CHECKING:
+    import numpy as np
 
 THUMBNAIL_PX = 72
 
@@ -13,6 +17,8 @@ THUMBNAIL_PX = 72
 def pixmap_of(image: np.ndarray, size: int = THUMBNAIL_PX) -> QPixmap:
     """A uint8 (H, W) or (H, W, 3) array as a square-ish picture `size` pixels wide; small
     images are enlarged with visible pixels rather than blurred."""
+    import numpy as np  # not at the window's start-up
+
     image = np.ascontiguousarray(image)
     height, width = image.shape[:2]
     if image.ndim == 2:

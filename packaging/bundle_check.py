@@ -2,7 +2,7 @@
 
 Each one covers a native piece that PyInstaller can leave out without any error at build
 time: torchvision's operator library (current torchvision names it `_C_stable`, not the
-`_C` the stock hook expects), scikit-learn's data files, a data-loader worker started the
+`_C` the stock hook expects), the bundled datasets' files, a data-loader worker started the
 way Windows and macOS start them, the Qt platform plugins and the SVG icon engine.
 """
 
@@ -54,26 +54,41 @@ def _torchvision_ops() -> str:
 
 
 def _digits_data() -> str:
-    from sklearn.datasets import load_digits
+    from core.data.bundled import FOLDER, load_digits
 
-    digits = load_digits()
-    if digits.data.shape != (1797, 64) or "digits" not in digits.DESCR.lower():
-        raise RuntimeError(f"scikit-learn's digits loaded as {digits.data.shape}")
-    return "scikit-learn digits data"
+    images, digits = load_digits()
+    if images.shape != (1797, 8, 8) or len(set(digits.tolist())) != 10:
+        raise RuntimeError(f"the bundled digits loaded as {images.shape}")
+    if not (FOLDER / "LICENSE").is_file():
+        raise RuntimeError(f"the bundled datasets' LICENSE is missing from {FOLDER}")
+    return "bundled digits data"
 
 
 def _spawned_worker() -> str:
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
+    import tempfile
 
-    data = TensorDataset(torch.arange(8.0))
-    # "spawn" relaunches this executable, as every worker on Windows and macOS does; without
-    # multiprocessing.freeze_support() in the entry point the child opens a second app.
-    loader = DataLoader(data, batch_size=4, num_workers=1, multiprocessing_context="spawn")
-    total = sum(float(batch[0].sum()) for batch in loader)
-    if total != 28.0:
-        raise RuntimeError(f"a spawned data-loader worker returned a sum of {total}, not 28")
-    return "data-loader worker (spawn)"
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from core.data.streaming import folder_splits
+
+    # A streamed image folder's worker is started with "spawn", which relaunches this
+    # executable; without multiprocessing.freeze_support() in the entry point the child
+    # opens a second app, and without core.data.streaming in the bundle it cannot decode.
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder) / f"{n}.png" for n in range(4)]
+        for n, path in enumerate(paths):
+            Image.fromarray(np.full((6, 6, 3), 60 * n, np.uint8)).save(path)
+        files, _ = folder_splits(paths, [], 4, "RGB", workers=1, roots=(folder, folder))
+        try:
+            total = sum(int(images[:, 0, 0, 0].sum())
+                        for images, _ in files.batches([torch.arange(4)]))
+        finally:
+            files.close()
+    if total != 360:
+        raise RuntimeError(f"a spawned worker read pixels adding up to {total}, not 360")
+    return "image folder read by a data-loader worker (spawn)"
 
 
 def _qt_plugins_and_icon() -> str:

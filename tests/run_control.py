@@ -8,6 +8,7 @@ from typing import Any
 
 from core.config import RunConfig
 from core.control import RunControl
+from core.metrics import CLASS_SCORES
 from core.models.networks import MLP
 
 
@@ -59,7 +60,10 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             try:
-                rows.append({k: (v if k == "split" else float(v)) for k, v in row.items()})
+                # class scores are recorded on a classification's validation rows only,
+                # and not at all in rows written before they were (seven columns)
+                rows.append({k: (v if k == "split" else None if k in CLASS_SCORES and not v
+                                 else float(v)) for k, v in row.items()})
             except (TypeError, ValueError):  # half a row, written as the process was killed
                 continue
     return rows

@@ -94,7 +94,7 @@ def test_catalog_json_parses_and_lists_entries_with_parameters(capsys):
     hidden = next(p for p in mlp["params"] if p["name"] == "hidden_sizes")
     assert hidden == {"name": "hidden_sizes", "kind": "int_list", "default": [256, 128],
                       "help": hidden["help"], "minimum": 1, "maximum": 65536, "choices": [],
-                      "zero_means": ""}
+                      "zero_means": "", "unit": ""}
     activation = next(p for p in mlp["params"] if p["name"] == "activation")
     assert activation["choices"] == ["relu", "tanh", "sigmoid", "gelu"]
 

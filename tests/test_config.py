@@ -76,7 +76,10 @@ def test_defaults_are_filled_in(tmp_path):
     assert config.data.name == "digits"
     assert config.data.params == {"val_split": 0.2, "classes": [], "random_crop": 0,
                                   "flip": False, "rotation": 0.0, "mixup_alpha": 0.0,
-                                  "cutmix_alpha": 0.0, "mix_prob": 1.0}
+                                  "cutmix_alpha": 0.0, "mix_prob": 1.0,
+                                  "crop_scale_min": 0.0, "crop_scale_max": 1.0,
+                                  "brightness": 0.0, "contrast": 0.0, "saturation": 0.0,
+                                  "hue": 0.0, "trivial_augment": False, "erasing": 0.0}
     assert config.optimizer.name == "adam"
     assert config.optimizer.params == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999,
                                        "weight_decay": 0.0}

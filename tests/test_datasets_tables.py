@@ -1,9 +1,11 @@
-"""Table datasets: the scikit-learn tables bundled offline, and CSV files the tests write,
+"""Table datasets: the tables bundled offline (scikit-learn's), and CSV files the tests write,
 good and broken (missing cells, stray text in a number column, constant columns, ragged
 lines), with the problem named by line and column."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,7 @@ def build(name: str, seed: int = 0, **params):
     ("breast_cancer", 569, 30, ["malignant", "benign"]),
 ])
 def test_bundled_classification_tables(name, rows, columns, classes):
-    import sklearn.datasets
+    from core.data.bundled import load_table
 
     data = build(name)
     assert data.kind == "table" and data.task == "classification"
@@ -41,14 +43,15 @@ def test_bundled_classification_tables(name, rows, columns, classes):
     assert torch.allclose(data.train_x.std(0, unbiased=False), torch.ones(columns), atol=1e-4)
     assert not torch.allclose(data.val_x.mean(0), torch.zeros(columns), atol=1e-3)
     # scikit-learn's label numbers are kept: the shares of each class match its targets
-    target = getattr(sklearn.datasets, f"load_{name}")().target
+    # (tests/test_tables_fast.py: the bundled files are scikit-learn's, bit for bit)
+    target = load_table(name).target
     all_y = torch.cat([data.train_y, data.val_y])
     assert torch.bincount(all_y).tolist() == np.bincount(target).tolist()
     assert len(data.preview_rows) == 50 and data.preview_columns[-1] == "class"
 
 
 def test_diabetes_is_a_standardised_regression_with_its_scale_kept():
-    from sklearn.datasets import load_diabetes
+    from core.data.bundled import load_table
 
     data = build("diabetes")
     assert data.task == "regression" and data.kind == "table"
@@ -56,7 +59,7 @@ def test_diabetes_is_a_standardised_regression_with_its_scale_kept():
     assert data.num_classes == 1
     assert data.train_y.shape == (len(data.train_y), 1) and data.train_y.dtype == torch.float32
     assert abs(float(data.train_y.mean())) < 1e-5
-    raw = load_diabetes().target
+    raw = load_table("diabetes").target
     assert len(data.train_y) + len(data.val_y) == len(raw)
     assert 60 < data.target_scale < 90  # the target's std, in its own units (25..346)
 
@@ -120,7 +123,8 @@ def test_csv_missing_cells_dropped_or_filled(tmp_path):
     path = write(tmp_path / "gaps.csv", text)
     dropped = build("csv", path=path, val_split=0.25)
     assert len(dropped.train_y) + len(dropped.val_y) == 18
-    assert any(n.startswith("2 row(s) with empty cells dropped (first: line 7, column 'b')")
+    assert any(n.startswith("2 of 20 row(s) with empty cells dropped (first: line 7, "
+                            "column 'b')")
                for n in dropped.notes)
     filled = build("csv", path=path, missing="fill", val_split=0.25)
     assert len(filled.train_y) + len(filled.val_y) == 20
@@ -203,8 +207,22 @@ def test_a_csv_regression_trains_through_the_trainer(tmp_path):
         "model.name=mlp", "model.hidden_sizes=[16]", "data.name=csv", f"data.path={path}",
         "loss.name=mse", "training.epochs=20", "training.batch_size=32",
         "training.device=cpu", "training.threads=1", "optimizer.lr=0.01"])
+    held_mb = resident_mb()
     summary = train(config, runs_dir=tmp_path / "runs")
     assert summary["metric"] == "r2" and summary["final_val_metric"] > 0.9
+    # where time and memory went, in summary.json too
+    written = json.loads((Path(summary["run_dir"]) / "summary.json").read_text("utf-8"))
+    assert 0 < written["data_seconds"] == summary["data_seconds"] < summary["duration_s"] + 60
+    if held_mb is not None:  # the peak is at least what the process held before the run
+        assert held_mb - 0.1 <= written["peak_rss_mb"] < 64 * 1024
+
+
+def resident_mb() -> float | None:
+    """What this process holds in memory now, in MiB (Linux only)."""
+    statm = Path("/proc/self/statm")
+    if not statm.is_file():
+        return None
+    return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 # --- Files as spreadsheets and editors save them: encodings, quoting, line endings --------

@@ -195,8 +195,9 @@ def test_an_unknown_export_format_is_refused(plots, tmp_path):
 def _curves(scale: float) -> RunCurves:
     steps = np.arange(1, 41, dtype=float)
     return RunCurves(step=steps, epoch=np.ceil(steps / 20), loss=scale / (1 + steps / 10),
-                     metric=np.full(40, 0.5), lr=np.full(40, 0.001),
+                     metric=np.full(40, 0.5), lr=np.full(40, 0.001), elapsed_s=steps * 0.05,
                      val_epoch=np.array([1.0, 2.0]), val_step=np.array([20.0, 40.0]),
+                     val_elapsed_s=np.array([1.0, 2.0]),
                      val_loss=np.array([scale * 0.5, scale * 0.4]),
                      val_metric=np.array([0.8, 0.9]), val_lr=np.array([0.001, 0.001]),
                      epoch_train_loss=np.array([scale * 0.6, scale * 0.45]),
@@ -264,7 +265,9 @@ def test_live_and_compared_plots_export_the_same_columns(plots, qtbot, tmp_path)
                        loss=np.array([b.loss for b in batches]),
                        metric=np.array([b.metric for b in batches]),
                        lr=np.array([b.lr for b in batches]),
+                       elapsed_s=np.array([b.elapsed_s for b in batches]),
                        val_epoch=np.array([1.0, 2.0]), val_step=np.array([20.0, 40.0]),
+                       val_elapsed_s=np.array([1.0, 2.0]),
                        val_loss=np.array([0.9, 0.85]), val_metric=np.array([0.7, 0.7]),
                        val_lr=np.array([0.01, 0.01]), epoch_train_loss=np.array([1.0, 0.8]),
                        epoch_train_metric=np.array([0.8, 0.8]))

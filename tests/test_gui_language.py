@@ -15,7 +15,8 @@ from gui.i18n import choose_language, chosen_language, install_translators
 # Names that stay as they are in every language: the product, model, dataset, optimizer and
 # setting-value names, formats, units and abbreviations.
 NAMES = {
-    "TrainDesk", "PyTorch", "GPU", "CPU", "CUDA", "NVIDIA", "ReLU", "LSTM", "GRU", "CNN",
+    "TrivialAugment", "TrivialAugmentWide", "RandomResizedCrop", "RandomErasing", "F1",
+    "TrainDesk", "PyTorch", "torchrun", "GPU", "CPU", "CUDA", "NVIDIA", "ReLU", "LSTM", "GRU", "CNN",
     "LeNet", "LeCun", "ResNet", "MobileNetV3", "EfficientNet", "ConvNeXt", "Tiny", "Vision",
     "Transformer", "Small", "Large", "MNIST", "Fashion", "Kuzushiji", "CIFAR", "Adam",
     "AdamW", "RMSprop", "Adagrad", "Nesterov", "LoRA", "alpha", "beta", "gamma", "RMSE",
@@ -34,7 +35,8 @@ NAMES = {
     "init_from", "train_only", "lr_multipliers", "unfreeze_every", "lora_targets",
     "precision", "cosine", "exponential", "adam", "sgd", "NLL", "Nesterov", "mfcc",
     "log_mel", "Hz", "dB", "kHz", "encoding", "tokenizer", "logits", "momentum", "Conv",
-    "Hugging", "Face", "Hub",
+    "Hugging", "Face", "Hub", "Top", "rsLoRA", "Kalajdzievski", "memory", "stream", "storage",
+    "assistant",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 
@@ -92,7 +94,8 @@ def test_the_window_in_chinese_has_no_english_left(chinese, qtbot, tmp_path):
 
     win = MainWindow(runs_dir=tmp_path / "runs")
     qtbot.addWidget(win)
-    win.show()
+    with qtbot.waitExposed(win):  # and the plot views built after the first paint
+        win.show()
     assert win.start_button.text() == "开始"
     assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [
         "训练", "层", "运行记录", "评估", "预测"]

@@ -81,8 +81,8 @@ def test_the_x_axis_choice_is_chinese_and_keeps_its_values(chinese, qtbot):
     plots = LivePlots()
     qtbot.addWidget(plots)
     combo = plots.x_axis_combo
-    assert [combo.itemText(i) for i in range(combo.count())] == ["步", "轮次"]
-    assert [combo.itemData(i) for i in range(combo.count())] == ["step", "epoch"]
+    assert [combo.itemText(i) for i in range(combo.count())] == ["步", "轮次", "时间（秒）"]
+    assert [combo.itemData(i) for i in range(combo.count())] == ["step", "epoch", "time"]
 
     def bottom(key):
         return plots.plots[key].getPlotItem().getAxis("bottom").labelText

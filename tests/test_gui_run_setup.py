@@ -43,7 +43,9 @@ def test_every_catalogue_entry_gets_a_generated_form(qtbot):
             assert list(form.fields) == [p.name for p in entry.params]
             for param in entry.params:
                 field = form.fields[param.name]
-                assert type(field) is FIELD_FOR_KIND[param.kind], (entry.name, param.name)
+                expected = param_form.ColumnField if param.column_of \
+                    else FIELD_FOR_KIND[param.kind]
+                assert type(field) is expected, (entry.name, param.name)
                 assert field.toolTip().startswith(param.help)
                 assert field.config_value() == param.default
                 if param.kind in ("int", "float") and param.minimum is not None:

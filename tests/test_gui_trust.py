@@ -47,8 +47,8 @@ def _small_window(qtbot, tmp_path) -> MainWindow:
     win = MainWindow(runs_dir=tmp_path / "runs")
     qtbot.addWidget(win)
     win.resize(1280, 700)
-    win.show()
-    qtbot.waitExposed(win)
+    with qtbot.waitExposed(win):  # exposed: painted, and the plot views built after it
+        win.show()
     return win
 
 

@@ -75,7 +75,8 @@ def test_the_catalogue_is_marked_for_translation():
             assert ("Catalogue", entry.help) in sources
             for param in entry.params:
                 assert ("Catalogue", param.help) in sources
-                assert ("Settings", param.name.replace("_", " ")) in sources
+                assert ("Settings", param.label_words()) in sources
+                assert not param.unit or ("Units", param.unit) in sources
 
 
 def test_core_templates_match_the_messages_core_writes(tmp_path):

@@ -31,6 +31,20 @@ def test_valley_picks_a_rate_part_way_down_the_longest_descent():
     assert suggestions(lrs[:7], smoothed[:7]) == (None, None)  # too few steps to judge
 
 
+def test_a_long_creeping_start_does_not_pull_the_suggestion_down():
+    """A loss that creeps down by a hair for decades before it really falls (simple_cnn on
+    digits): fastai's valley would span the creep and suggest a rate near its start."""
+    lrs = [10 ** (-7 + i / 12.5) for i in range(100)]  # 1e-7 .. about 1e1
+    creep = [2.3 - 0.0005 * i for i in range(60)]  # to about 3e-3
+    fall = [creep[-1] - 0.05 * i for i in range(1, 26)]  # the real descent
+    smoothed = creep + fall + [fall[-1] + 0.3 * i for i in range(1, 16)]
+    valley, _ = suggestions(lrs, smoothed)
+    begun = next(i for i, loss in enumerate(smoothed[10:], 10)
+                 if smoothed[10] - loss > 0.05 * (smoothed[10] - min(smoothed[10:95])))
+    assert lrs[begun] <= valley <= lrs[84]  # inside the real descent
+    assert begun > 55  # the creep is not counted
+
+
 def test_the_suggestion_trains_digits_and_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     start = tmp_path / "start.pt"

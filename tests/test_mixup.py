@@ -83,8 +83,8 @@ def test_a_training_step_uses_the_mixed_batch_and_both_labels(tmp_path):
     run = build_run(config, resuming=False)
     index = torch.arange(64)
     torch.manual_seed(7)
-    loss, _, targets = step_gradients(run, [index])
     data = run.data
+    loss, _, targets = step_gradients(run, [(data.train_x[index], data.train_y[index])])
     torch.manual_seed(7)
     x, mix = data.prepare_training(data.train_x[index], data.train_y[index])
     y = data.train_y[index]

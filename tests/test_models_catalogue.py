@@ -18,7 +18,7 @@ from core.errors import BadInput
 from core.events import EpochEnd, RunStarted
 from core.models.build import build_model_for
 from core.train.loop import train
-from run_control import StopAfter
+from run_control import StopAfter, read_metrics
 
 MODELS = CATALOGUES["model"]
 
@@ -54,8 +54,10 @@ def test_the_catalogue_holds_every_model_of_the_issue():
                 "transformer", *TORCHVISION}
     assert expected <= set(MODELS.names())
     # each one is tested here, but m5 (raw waveforms only), trained in test_audio_models.py,
-    # and hf_classifier (a pretrained language model), in test_hf_classifier.py
-    assert set(SMALL) | set(TORCHVISION) | {"m5", "hf_classifier"} >= set(MODELS.names())
+    # and the pretrained language models hf_classifier and hf_causal_lm, in
+    # test_hf_classifier.py and test_hf_causal_lm.py
+    assert set(SMALL) | set(TORCHVISION) | {"m5", "hf_classifier", "hf_causal_lm"} >= \
+        set(MODELS.names())
 
 
 @pytest.mark.parametrize("model, data", PAIRS, ids=[f"{m}-{d}" for m, d in PAIRS])
@@ -417,7 +419,7 @@ def test_a_stopped_run_resumes_to_the_same_end(tmp_path, overrides):
     for key in ("steps_completed", "best_val_loss", "final_val_loss", "final_val_metric",
                 "best_val_metric"):
         assert resumed[key] == whole[key], key
-    with open(Path(whole["run_dir"]) / "metrics.csv", encoding="utf-8") as a, \
-            open(Path(resumed["run_dir"]) / "metrics.csv", encoding="utf-8") as b:
-        strip = [[row[:-1] for row in csv.reader(f)] for f in (a, b)]  # all but elapsed_s
+    # every column but elapsed_s, the one a resume cannot replay
+    strip = [[{k: v for k, v in row.items() if k != "elapsed_s"} for row in read_metrics(
+        Path(result["run_dir"]))] for result in (whole, resumed)]
     assert strip[0] == strip[1]

@@ -31,10 +31,10 @@ def test_build_self_tests_the_frozen_app_and_packages_it(tmp_path):
     assert "bundle check passed: torchvision ops (nms)" in report["self_test_output"]
     assert "self-test passed" in report["self_test_output"]
     internal = ROOT / "dist" / "TrainDesk" / "_internal"
-    for shipped in ("resources/traindesk.svg", "sklearn/datasets/data/digits.csv.gz",
-                    "sklearn/datasets/descr/digits.rst"):
+    for shipped in ("resources/traindesk.svg", "core/data/bundled/digits.csv.gz",
+                    "core/data/bundled/LICENSE"):
         assert (internal / shipped).is_file(), shipped
-    for absent in ("tests", "pytest", "PyInstaller", "triton"):
+    for absent in ("tests", "pytest", "PyInstaller", "triton", "sklearn", "scipy"):
         assert not (internal / absent).exists(), absent
     check_command_line(ROOT / "dist" / "TrainDesk" / executable_name(), tmp_path)
     if LINUX:

@@ -45,14 +45,14 @@ def scripted_evaluation(monkeypatch, losses: list[float], metrics: list[float]) 
     scores = iter(zip(losses, metrics))
     seen: dict[float, tuple] = {}
 
-    def evaluate(model, *args, **kwargs):
-        key = float(sum(p.detach().double().sum() for p in model.parameters()))
+    def validate(run, *args, **kwargs):
+        key = float(sum(p.detach().double().sum() for p in run.model.parameters()))
         if key not in seen:
             loss, metric = next(scores)
-            seen[key] = (loss, metric, None)
+            seen[key] = (loss, metric, None, {})
         return seen[key]
 
-    monkeypatch.setattr(core.train.validation, "evaluate", evaluate)
+    monkeypatch.setattr(core.train.validation, "validate", validate)
 
 
 # ---------------------------------------------------------------- best checkpoint, early stop

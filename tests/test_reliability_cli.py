@@ -79,7 +79,7 @@ def test_a_killed_run_is_readable_and_resumes_to_the_same_weights(tmp_path):
     assert [int(r["epoch"]) for r in rows if r["split"] == "val"] == list(range(1, epochs + 1))
 
     # the same run left alone, in this process: one torch thread, as the command line had
-    whole = train(load_config(run_file), runs_dir=tmp_path / "whole")
+    whole = train(load_config(run_file, ["training.threads=1"]), runs_dir=tmp_path / "whole")
     a = torch.load(Path(whole["run_dir"]) / "checkpoints" / "last.pt", weights_only=True)
     b = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
     assert all(torch.equal(a["model"][name], b["model"][name]) for name in a["model"])

@@ -75,7 +75,8 @@ def test_metrics_csv_has_a_row_per_step_and_a_training_and_val_row_per_epoch(fin
     with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as f:
         header, *rows = list(csv.reader(f))
     assert tuple(header) == METRIC_COLUMNS == (
-        "step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
+        "step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s", "macro_f1",
+        "balanced_accuracy", "top_k_accuracy")
     steps_per_epoch = -(-1438 // 100)
     train_rows = [r for r in rows if r[2] == "train"]
     epoch_rows = [r for r in rows if r[2] == "train_epoch"]

@@ -14,6 +14,7 @@ import core.train.validation
 from core.catalog import SCHEDULERS
 from core.config import RunConfig
 from core.events import BatchEnd, EpochEnd
+from core.train.build import build_run
 from core.train.loop import train
 from run_control import StopAfter, read_metrics
 STEPS_PER_EPOCH = 12  # ceil(1438 / 128)
@@ -144,8 +145,8 @@ def test_reduce_on_plateau_lowers_the_rate_when_the_validation_loss_stalls(tmp_p
                                                                            monkeypatch):
     """The trainer passes each epoch's validation loss: here it falls, then stalls."""
     losses = iter([1.0, 0.5, 0.6, 0.55, 0.7])
-    monkeypatch.setattr(core.train.validation, "evaluate",
-                        lambda *args, **kwargs: (next(losses), 0.5, None))
+    monkeypatch.setattr(core.train.validation, "validate",
+                        lambda *args, **kwargs: (next(losses), 0.5, None, {}))
     events: list = []
     train(mlp_config("training.epochs=5", "scheduler.name=reduce_on_plateau",
                      "scheduler.factor=0.5", "scheduler.patience=1"),
@@ -164,8 +165,9 @@ def test_gradient_clipping_bounds_every_update(tmp_path):
                         "optimizer.momentum=0.0", f"training.grad_clip={clip}")
     clipped = train(config, runs_dir=tmp_path / "clipped")
     free = train(config.with_overrides(["training.grad_clip=0.0"]), runs_dir=tmp_path / "free")
-    untrained = train(config, runs_dir=tmp_path / "start", control=StopAfter(0))
-    start = weights(untrained)
+    # the weights a run starts from: built as train() builds them (a run stopped before its
+    # first step keeps no folder to read them from)
+    start = build_run(config).model.state_dict()
 
     def moved(summary) -> float:
         end = weights(summary)

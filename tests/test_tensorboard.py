@@ -48,6 +48,10 @@ def test_a_run_writes_scalars_and_hparams_that_tensorboard_reads(tmp_path):
     assert steps(validated, "epoch_loss") == [12, 24]
     assert validated.Scalars("epoch_loss")[-1].value == pytest.approx(
         summary["final_val_loss"], rel=1e-6)
+    assert {"epoch_macro_f1", "epoch_balanced_accuracy", "epoch_top_k_accuracy"} <= set(
+        validated.Tags()["scalars"])  # the class scores of each validated epoch
+    assert validated.Scalars("epoch_balanced_accuracy")[-1].value == pytest.approx(
+        summary["final_val_balanced_accuracy"], rel=1e-5)
     assert read(logdir).Scalars("best_val_accuracy")[0].value == pytest.approx(
         summary["best_val_accuracy"], rel=1e-6)
 

@@ -31,9 +31,9 @@ SOUNDFILE_SUFFIXES = {".flac", ".ogg"}
 
 FEATURES = (
     Param("sample_rate", "int", 16000, "Every recording is resampled to this rate (Hz).",
-          minimum=1000, maximum=192000),
+          minimum=1000, maximum=192000, unit="Hz"),
     Param("duration", "float", 1.0, "Seconds per recording: longer ones are cut, shorter "
-          "ones padded with silence at the end.", minimum=0.05, maximum=60.0),
+          "ones padded with silence at the end.", minimum=0.05, maximum=60.0, unit="s"),
     Param("features", "choice", "log_mel", "What the model hears: log_mel (a log-mel "
           "spectrogram, read as a one-channel image), mfcc (its cepstral coefficients), or "
           "waveform (the raw samples, for m5).", choices=("log_mel", "mfcc", "waveform")),
@@ -41,8 +41,9 @@ FEATURES = (
     Param("n_mfcc", "int", 20, "mfcc only: cepstral coefficients kept.", minimum=2,
           maximum=128),
     Param("window_ms", "float", 32.0, "Length of each spectrogram frame's window (ms).",
-          minimum=2.0, maximum=500.0),
-    Param("hop_ms", "float", 10.0, "Step between frames (ms).", minimum=1.0, maximum=500.0),
+          minimum=2.0, maximum=500.0, unit="ms"),
+    Param("hop_ms", "float", 10.0, "Step between frames (ms).", minimum=1.0, maximum=500.0,
+          unit="ms"),
     Param("log_floor", "float", 0.01, "Added to the mel power before the log. Too small a "
           "floor (1e-6) makes padded silence and faint noise loud features; 0.01 keeps them "
           "quiet.", minimum=1e-10, maximum=100.0),
@@ -54,11 +55,12 @@ FEATURES = (
 
 AUGMENT = (
     Param("time_shift_ms", "float", 0.0, "Augmentation: shift training recordings by up to "
-          "this many ms either way (0: off).", minimum=0.0, maximum=10000.0),
+          "this many ms either way (0: off).", minimum=0.0, maximum=10000.0, unit="ms"),
     Param("noise_snr_db", "float", 0.0, "Augmentation: add white noise at a random "
-          "signal-to-noise ratio between this and 40 dB (0: off).", minimum=0.0, maximum=60.0),
+          "signal-to-noise ratio between this and 40 dB (0: off).", minimum=0.0, maximum=60.0,
+          unit="dB"),
     Param("gain_db", "float", 0.0, "Augmentation: change the level by up to this many dB "
-          "either way (0: off).", minimum=0.0, maximum=40.0),
+          "either way (0: off).", minimum=0.0, maximum=40.0, unit="dB"),
     Param("speed", "float", 0.0, "Augmentation: play faster or slower by up to this share "
           "(0.1: 90% to 110%; 0: off).", minimum=0.0, maximum=0.5),
     Param("time_masks", "int", 0, "Augmentation (SpecAugment): blank this many stretches of "
@@ -363,7 +365,7 @@ def split_recordings(recordings: list[Recording], classes: list[str], params: di
         *FEATURES,
         *AUGMENT,
     ),
-    task="classification",
+    task="classification", gives="audio",
 )
 def audio_folder(params: dict, seed: int) -> InMemoryData:
     if not params["folder"]:
@@ -440,7 +442,7 @@ FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")
         *(replace(p, default=8000) if p.name == "sample_rate" else p for p in FEATURES),
         *AUGMENT,
     ),
-    task="classification",
+    task="classification", gives="audio",
 )
 def fsdd(params: dict, seed: int) -> InMemoryData:
     import numpy as np

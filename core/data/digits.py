@@ -1,4 +1,5 @@
-"""The bundled default dataset: the 1,797 handwritten 8x8 digit scans scikit-learn ships."""
+"""The bundled default dataset: the 1,797 handwritten 8x8 digit scans (scikit-learn's copy,
+shipped in core/data/bundled)."""
 
 from __future__ import annotations
 
@@ -19,17 +20,18 @@ DATASETS = Catalogue("dataset")
               minimum=0, maximum=9),
         *AUGMENT,
     ),
-    task="classification",
+    task="classification", gives="image",
 )
 def digits(params: dict, seed: int) -> InMemoryData:
     import numpy as np
     import torch
-    from sklearn.datasets import load_digits
     from torch.nn import functional as F
 
-    bunch = load_digits()
-    images = bunch.images.astype(np.float32) / 16.0  # scans hold 0..16 ink levels
-    labels = bunch.target.astype(np.int64)
+    from core.data.bundled import load_digits
+
+    scans, digit_of = load_digits()
+    images = scans.astype(np.float32) / 16.0  # scans hold 0..16 ink levels
+    labels = digit_of.astype(np.int64)
     keep = sorted(set(params["classes"])) or list(range(10))
     if len(keep) < 2:
         raise BadInput(f"[data] classes = {params['classes']}: a classifier needs at least two "
@@ -46,7 +48,8 @@ def digits(params: dict, seed: int) -> InMemoryData:
     x = (x - mean) / std
     y = torch.from_numpy(labels)
     # Stored normalised; augmentation, when asked for, fills the border with blank paper.
-    augment = image_batches(params, [0.0], [1.0], scale=1.0, fill=float(-mean / std))
+    augment = image_batches(params, [0.0], [1.0], scale=1.0, fill=float(-mean / std),
+                            white=float((1 - mean) / std))
     # A new image reaches these inputs as the scans did: averaged down to 8x8 ink levels
     # (light ink on a dark ground, 0..1), enlarged to 28x28, normalised. A hand drawing may
     # first be cut to fill its box and redrawn as a 32x32 bitmap with thick strokes

@@ -276,7 +276,7 @@ def _register_torchvision_set(name: str, help_text: str, extra_params=()) -> Non
     def build(params: dict, seed: int) -> InMemoryData:
         return build_torchvision_set(name, params, seed)
 
-    DATASETS.register(name, help_text, params, task="classification")(build)
+    DATASETS.register(name, help_text, params, task="classification", gives="image")(build)
 
 
 _register_torchvision_set(
@@ -311,27 +311,32 @@ _register_torchvision_set(
               "same way (empty: hold out val_split of the images)."),
         VAL_SPLIT,
         Param("image_size", "int", 64, "Images are resized to this many pixels square.",
-              minimum=4, maximum=1024),
+              minimum=4, maximum=1024, unit="px"),
         Param("color", "choice", "rgb", "rgb keeps colour; grey makes one channel.",
               choices=("rgb", "grey")),
         *AUGMENT,
+        Param("storage", "choice", "auto", "auto: hold the decoded images in memory when "
+              "they fit memory_budget_mb, else read them from disk batch by batch; memory or "
+              "stream: always that way. Both give the same results.",
+              choices=("auto", "memory", "stream")),
+        Param("memory_budget_mb", "int", 0, "The most memory, in MB, the decoded images may "
+              "take before the folder is read from disk batch by batch (storage = auto; 0: a "
+              "quarter of this computer's memory).", minimum=0, maximum=10_000_000,
+              zero_means="auto"),
+        Param("workers", "int", 2, "Processes that decode images while the model trains, "
+              "when the folder is read from disk (0: the training process decodes them "
+              "itself, between steps).", minimum=0, maximum=64),
     ),
-    task="classification",
+    task="classification", gives="image",
 )
 def image_folder(params: dict, seed: int) -> InMemoryData:
-    import numpy as np
-    import torch
-
-    from core.data.image_batches import channel_stats
-
     if not params["folder"]:
         raise BadInput("[data] folder is empty: choose the folder that holds one subfolder of "
                        "images per class")
     root = Path(params["folder"]).expanduser()
     size, mode = params["image_size"], "RGB" if params["color"] == "rgb" else "L"
     classes = _class_folders(root, "[data] folder")
-    notes: list[str] = []
-    images, labels = _read_class_images(root, classes, classes, size, mode, notes)
+    listed = [_list_class_images(root, classes, classes)]
     if params["val_folder"]:
         val_root = Path(params["val_folder"]).expanduser()
         val_classes = _class_folders(val_root, "[data] val_folder")
@@ -339,18 +344,87 @@ def image_folder(params: dict, seed: int) -> InMemoryData:
         if unknown:
             raise BadInput(f"[data] val_folder {val_root} has class folders that {root} lacks: "
                            f"{', '.join(unknown)}; use the same class names in both")
-        val_images, val_labels = _read_class_images(val_root, val_classes, classes, size, mode,
-                                                    notes)
-        train_images, train_labels = images, labels
+        listed.append(_list_class_images(val_root, val_classes, classes))
+    from core.data.streaming import storage_of
+
+    images = sum(len(part.paths) for part in listed)
+    storage, note = storage_of(params, images, 1 if mode == "L" else 3, size)
+    if storage == "stream":
+        return _streamed_folder(listed, classes, params, seed,
+                                [note, *(part.ignored_note() for part in listed)])
+    return _folder_in_memory(listed, classes, params, seed)
+
+
+# Training images whose channel statistics normalise an image folder, evenly spaced: the
+# same ones whether the folder is held in memory or streamed (which decodes them first).
+STATS_IMAGES = 2000
+
+
+def _folder_in_memory(listed: list[Listed], classes: list[str], params: dict,
+                      seed: int) -> InMemoryData:
+    """Every image decoded and resized once, held as uint8 tensors."""
+    import numpy as np
+    import torch
+
+    from core.data.image_batches import channel_stats
+
+    size, mode = params["image_size"], "RGB" if params["color"] == "rgb" else "L"
+    notes: list[str] = []
+    decoded = [_decode_class_images(part, classes, size, mode, notes) for part in listed]
+    if len(decoded) == 2:
+        (train_images, train_labels), (val_images, val_labels) = decoded
     else:
+        images, labels = decoded[0]
         train_idx, val_idx = stratified_split(labels, params["val_split"], seed, classes)
         train_images, train_labels = images[train_idx], labels[train_idx]
         val_images, val_labels = images[val_idx], labels[val_idx]
-    mean, std = channel_stats(train_images)
+    mean, std = channel_stats(train_images, STATS_IMAGES)
     return InMemoryData(torch.from_numpy(np.ascontiguousarray(train_images)),
                         torch.from_numpy(train_labels),
                         torch.from_numpy(np.ascontiguousarray(val_images)),
                         torch.from_numpy(val_labels), classes, kind="image",
+                        batch_transform=image_batches(params, mean, std), notes=notes)
+
+
+def _streamed_folder(listed: list[Listed], classes: list[str], params: dict, seed: int,
+                     notes: list[str]) -> InMemoryData:
+    """The files listed, split as the in-memory path splits them and read batch by batch
+    when used (core.data.streaming); only the images of the channel statistics are decoded
+    now. Unreadable files are found, skipped and reported as the run meets them."""
+    import numpy as np
+    import torch
+
+    from core.data.image_batches import ChannelSums
+    from core.data.streaming import decode_images, folder_splits
+
+    size, mode = params["image_size"], "RGB" if params["color"] == "rgb" else "L"
+    root = listed[0].root
+    paths = np.asarray(listed[0].paths, dtype=object)
+    labels = np.asarray(listed[0].labels, dtype=np.int64)
+    if len(listed) == 2:
+        train_paths, train_labels = paths, labels
+        val_root, val_paths = listed[1].root, list(listed[1].paths)
+        val_labels = np.asarray(listed[1].labels, dtype=np.int64)
+    else:
+        train_idx, val_idx = stratified_split(labels, params["val_split"], seed, classes)
+        train_paths, train_labels = paths[train_idx], labels[train_idx]
+        val_root, val_paths, val_labels = root, list(paths[val_idx]), labels[val_idx]
+    step = max(1, len(train_paths) // STATS_IMAGES)  # the images channel_stats takes
+    sample, sums = list(train_paths[::step]), ChannelSums()
+    for start in range(0, len(sample), ChannelSums.CHUNK):  # decoded a chunk at a time
+        decoded = decode_images(sample[start:start + ChannelSums.CHUNK], size, mode)
+        readable = [image for image in decoded if image is not None]
+        if readable:
+            sums.add(np.stack(readable))
+    if not sums.count:
+        raise BadInput(f"none of the {len(sample)} images of {root} read to measure their "
+                       "colours could be opened; check the folder's images")
+    mean, std = sums.stats()
+    train_files, val_files = folder_splits(list(train_paths), val_paths, size, mode,
+                                           params["workers"], (root, val_root))
+    notes = [note for note in notes if note]
+    return InMemoryData(train_files, torch.from_numpy(train_labels),
+                        val_files, torch.from_numpy(val_labels), classes, kind="image",
                         batch_transform=image_batches(params, mean, std), notes=notes)
 
 
@@ -368,14 +442,28 @@ def _class_folders(root: Path, setting: str) -> list[str]:
     return classes
 
 
-def _read_class_images(root: Path, folders: list[str], classes: list[str], size: int,
-                       mode: str, notes: list[str]):
-    """Decode and resize every image under root/<class>/, skipping (and noting) files that
-    are not images or cannot be read; BadInput for a class folder left with no images."""
-    from concurrent.futures import ThreadPoolExecutor
+@dataclass
+class Listed:
+    """The image files found under root/<class>/ (not decoded yet), their labels, and the
+    files beside them that are not images."""
 
-    import numpy as np
+    root: Path
+    paths: list[Path]
+    labels: list[int]
+    ignored: list[Path]
 
+    def ignored_note(self) -> str:
+        """The note for the files that are not images ("" for none)."""
+        if not self.ignored:
+            return ""
+        names = ", ".join(printable(p.relative_to(self.root)) for p in self.ignored[:3])
+        return (f"{len(self.ignored)} file(s) in {printable(self.root)} that are not images "
+                f"ignored ({names}{', ...' if len(self.ignored) > 3 else ''})")
+
+
+def _list_class_images(root: Path, folders: list[str], classes: list[str]) -> Listed:
+    """The image files under root/<class>/ for each of `folders`; BadInput for a class
+    folder with no image files."""
     paths, labels, ignored = [], [], []
     for folder in folders:
         files = sorted(p for p in (root / folder).rglob("*")
@@ -387,38 +475,31 @@ def _read_class_images(root: Path, folders: list[str], classes: list[str], size:
                            "tif, webp); add images or remove the folder")
         paths += found
         labels += [classes.index(folder)] * len(found)
-    # Decoding and resizing release the GIL, so a few threads load a folder faster.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        decoded = list(pool.map(lambda p: _decode(p, size, mode), paths))
+    return Listed(root, paths, labels, ignored)
+
+
+def _decode_class_images(listed: Listed, classes: list[str], size: int, mode: str,
+                         notes: list[str]):
+    """The listed images decoded and resized (uint8 (N, C, size, size)) with their labels,
+    skipping and noting files that cannot be read (and noting those that are not images);
+    BadInput for a class folder left with no images."""
+    import numpy as np
+
+    from core.data.streaming import decode_images, unreadable_note
+
+    root, paths = listed.root, listed.paths
+    decoded = decode_images(paths, size, mode)
     unreadable = [p for p, image in zip(paths, decoded) if image is None]
     keep = [i for i, image in enumerate(decoded) if image is not None]
-    labels = np.asarray(labels, dtype=np.int64)
-    for index, folder in enumerate(folders):
-        if not np.any(labels[keep] == classes.index(folder)):
-            raise BadInput(f"class folder {root / folder} holds no readable images (all "
-                           f"{int(np.sum(labels == classes.index(folder)))} failed to open); "
+    labels = np.asarray(listed.labels, dtype=np.int64)
+    for label in np.unique(labels):
+        if not np.any(labels[keep] == label):
+            raise BadInput(f"class folder {root / classes[label]} holds no readable images (all "
+                           f"{int(np.sum(labels == label))} failed to open); "
                            "replace them or remove the folder")
     if unreadable:
-        names = ", ".join(printable(p.relative_to(root)) for p in unreadable[:3])
-        notes.append(f"{len(unreadable)} unreadable image file(s) in {printable(root)} skipped "
-                     f"({names}{', ...' if len(unreadable) > 3 else ''})")
-    if ignored:
-        names = ", ".join(printable(p.relative_to(root)) for p in ignored[:3])
-        notes.append(f"{len(ignored)} file(s) in {printable(root)} that are not images ignored "
-                     f"({names}{', ...' if len(ignored) > 3 else ''})")
+        notes.append(unreadable_note(root, unreadable))
+    if listed.ignored:
+        notes.append(listed.ignored_note())
     images = np.stack([decoded[i] for i in keep])
     return images, labels[keep]
-
-
-def _decode(path: Path, size: int, mode: str):
-    """The image as uint8 (C, size, size), or None when it cannot be read."""
-    import numpy as np
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image = image.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.uint8)
-    except Exception:  # truncated, corrupt or not an image after all: skipped and counted
-        return None
-    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)

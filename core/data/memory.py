@@ -3,17 +3,19 @@ and the common parameters. The builders themselves live beside this module (digi
 images.py, tables.py, text.py) and register with `core.catalog.DATASETS`.
 
 Each builder gets its checked parameters and the run's seed and returns an InMemoryData:
-tensors for both splits, batched later by index slicing.
+tensors for both splits, batched later by index slicing, except an image folder too large
+for memory, whose images are read from disk batch by batch (core/data/streaming.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from core.entries import Param
 from core.errors import BadInput
+from core.i18n import translatable
 from core.files import traindesk_home
 
 VAL_SPLIT = Param("val_split", "float", 0.2, "Share of samples held out for validation.",
@@ -22,11 +24,11 @@ VAL_SPLIT = Param("val_split", "float", 0.2, "Share of samples held out for vali
 AUGMENT = (
     Param("random_crop", "int", 0, "Augmentation: shift training images by up to this many "
           "pixels at random, as padding and cropping back does (0: off).", minimum=0,
-          maximum=256),
+          maximum=256, unit="px"),
     Param("flip", "bool", False, "Augmentation: mirror training images left-right at random "
           "(not for digits or letters, whose mirror image is another shape)."),
     Param("rotation", "float", 0.0, "Augmentation: rotate training images by a random angle "
-          "of up to this many degrees either way (0: off).", minimum=0.0, maximum=180.0),
+          "of up to this many degrees either way (0: off).", minimum=0.0, maximum=180.0, unit="°"),
     Param("mixup_alpha", "float", 0.0, "Augmentation: MixUp blends each training batch with "
           "a shuffled copy of itself, by a share drawn from Beta(alpha, alpha); the loss "
           "weighs both labels (0: off; 0.2 to 0.4 is usual).", minimum=0.0, maximum=10.0),
@@ -36,6 +38,33 @@ AUGMENT = (
           "batch gets one of the two.", minimum=0.0, maximum=10.0),
     Param("mix_prob", "float", 1.0, "Share of training batches that MixUp or CutMix mixes "
           "(when mixup_alpha or cutmix_alpha is above 0).", minimum=0.0, maximum=1.0),
+    Param("crop_scale_min", "float", 0.0, "Augmentation: random resized crop, as "
+          "torchvision's RandomResizedCrop: cut from each training image a box of a random "
+          "share of its area, from this to crop_scale_max (aspect ratio 3:4 to 4:3), and "
+          "enlarge it to the whole image (0: off; 0.08 for photos as on ImageNet, 0.5 or more "
+          "for small images).", minimum=0.0, maximum=1.0),
+    Param("crop_scale_max", "float", 1.0, "Augmentation: the largest share of the image's "
+          "area a random resized crop keeps (when crop_scale_min is above 0).",
+          minimum=0.01, maximum=1.0),
+    Param("brightness", "float", 0.0, "Augmentation: colour jitter: scale each training "
+          "image's brightness by a random factor from 1 - this to 1 + this (0: off; 0.2 to "
+          "0.4 is usual).", minimum=0.0, maximum=1.0),
+    Param("contrast", "float", 0.0, "Augmentation: colour jitter: scale each training "
+          "image's contrast by a random factor from 1 - this to 1 + this (0: off).",
+          minimum=0.0, maximum=1.0),
+    Param("saturation", "float", 0.0, "Augmentation: colour jitter: scale each colour "
+          "training image's saturation by a random factor from 1 - this to 1 + this (0: off; "
+          "grey images have none).", minimum=0.0, maximum=1.0),
+    Param("hue", "float", 0.0, "Augmentation: colour jitter: turn each colour training "
+          "image's hue by a random share of a full turn, up to this either way (0: off; 0.5 "
+          "is any hue).", minimum=0.0, maximum=0.5),
+    Param("trivial_augment", "bool", False, "Augmentation: TrivialAugment, as torchvision's "
+          "TrivialAugmentWide: each training image gets one operation drawn at random "
+          "(shear, shift, rotation, brightness, colour, contrast, sharpness, posterize, "
+          "solarize, autocontrast, or none) at a random strength. No equalize."),
+    Param("erasing", "float", 0.0, "Augmentation: random erasing, as torchvision's "
+          "RandomErasing: with this probability a random box of 2% to 33% of each training "
+          "image is blanked to the mean (0: off; 0.25 is usual).", minimum=0.0, maximum=1.0),
 )
 
 
@@ -64,11 +93,14 @@ class DataInfo:
 class RawTexts:
     """A text dataset's texts as read, in split order, for a model that tokenizes them with
     its own tokenizer (hf_classifier: core.data.text.use_model_tokenizer); `notes` are the
-    data's notes without those about TrainDesk's own vocabulary."""
+    data's notes without those about TrainDesk's own vocabulary. `encode(data, tokenizer,
+    source)` encodes them in place when they are not texts to classify (the instructions
+    dataset's chats: core.data.instructions.encode_instructions)."""
 
-    train: list[str]
-    val: list[str]
+    train: list
+    val: list
     notes: list[str] = field(default_factory=list)
+    encode: Callable[[Any, Any, str], None] | None = None
 
 
 def kind_of_shape(input_shape: tuple[int, ...]) -> str:
@@ -83,6 +115,9 @@ class InMemoryData:
     Inputs: images (N, C, H, W) float32 or uint8 (raw pixels, turned into normalised
     floats batch by batch by `batch_transform`), tables (N, F) float32, tokens (N, L) int64.
     Targets: classification int64 (N,); regression float32 (N, 1), standardised.
+    An image folder larger than the memory budget keeps its targets here and has
+    core.data.streaming.ImageFiles for train_x and val_x (`streamed`): read from disk batch
+    by batch; `training_batches` and core.inference.outputs.batched_outputs hide which.
     """
 
     train_x: Any
@@ -126,6 +161,35 @@ class InMemoryData:
         """Model outputs: the classes, or for a regression its one target."""
         return len(self.class_names)
 
+    @property
+    def streamed(self) -> bool:
+        """Whether the inputs are read from disk batch by batch (core.data.streaming)."""
+        return hasattr(self.train_x, "batches")
+
+    def training_batches(self, indices: Iterable) -> Iterator[tuple[Any, Any]]:
+        """(inputs, targets) of the training samples at each index tensor in turn: slices
+        of the stored tensors, or for a streamed folder images the workers have read ahead,
+        its unreadable files left out (a batch may then be smaller, even empty)."""
+        if self.streamed:
+            return ((x, self.train_y[index]) for x, index in self.train_x.batches(indices))
+        return ((self.train_x[index], self.train_y[index]) for index in indices)
+
+    def unreadable_notes(self) -> list[str]:
+        """Notes on the files a streamed folder met that could not be read and skipped."""
+        if not self.streamed:
+            return []
+        from core.data.streaming import unreadable_note
+
+        by_root: dict[str, list[str]] = {}
+        for source in (self.train_x, self.val_x):
+            by_root.setdefault(str(source.root), []).extend(sorted(source.unreadable.values()))
+        return [unreadable_note(Path(root), paths) for root, paths in by_root.items() if paths]
+
+    def close(self) -> None:
+        """Stop a streamed folder's worker processes (nothing to do for tensors)."""
+        if self.streamed:
+            self.train_x.close()  # the validation images' too: both splits share them
+
     def prepare(self, x, train: bool):
         """Model-ready inputs of one batch: normalised floats, augmented when `train`."""
         return x if self.batch_transform is None else self.batch_transform(x, train)
@@ -156,13 +220,34 @@ class InMemoryData:
                        val_x=self.val_x.to(device), val_y=self.val_y.to(device))
 
 
-def image_batches(params: dict, mean, std, scale: float = 255.0, fill: float = 0.0):
-    """The batch transform for these parameters: normalisation plus chosen augmentation."""
+def readable_targets(x, y):
+    """The targets `y` of the inputs `x` that a pass over `x` could read: all of them, but
+    for a streamed folder (core.data.streaming.ImageFiles) those of unreadable files."""
+    return x.readable(y) if hasattr(x, "readable") else y
+
+
+CROP_SCALES_CROSSED = translatable(
+    "Messages", "[data] crop_scale_min = {low} is above crop_scale_max = {high}; the "
+    "smallest share of the area cannot be larger than the largest")
+
+
+def image_batches(params: dict, mean, std, scale: float = 255.0, fill: float = 0.0,
+                  white: float = 1.0):
+    """The batch transform for these parameters: normalisation plus chosen augmentation.
+    `fill` and `white` are black and white in the stored images divided by `scale`."""
     from core.data.image_batches import ImageBatches
 
+    crop_scale = (params["crop_scale_min"], params["crop_scale_max"])
+    if crop_scale[0] > crop_scale[1]:
+        raise BadInput(CROP_SCALES_CROSSED.format(low=f"{crop_scale[0]:g}",
+                                                  high=f"{crop_scale[1]:g}"))
     return ImageBatches(mean, std, scale, params["random_crop"], params["flip"],
                         params["rotation"], fill, params["mixup_alpha"],
-                        params["cutmix_alpha"], params["mix_prob"])
+                        params["cutmix_alpha"], params["mix_prob"], white=white,
+                        brightness=params["brightness"], contrast=params["contrast"],
+                        saturation=params["saturation"], hue=params["hue"],
+                        crop_scale=crop_scale, trivial=params["trivial_augment"],
+                        erasing=params["erasing"])
 
 
 def default_data_dir() -> Path:

@@ -78,10 +78,11 @@ def encode(tokens: list[str], vocabulary: dict[str, int], length: int) -> list[i
     "their sentiment). Pick rnn, lstm, gru or transformer as the model.",
     (
         Param("path", "path", "", "The CSV file, with a header row."),
-        Param("text_column", "str", "text", "The column holding the texts."),
-        Param("label_column", "str", "label", "The column holding each text's class."),
+        Param("text_column", "str", "text", "The column holding the texts.", column_of="path"),
+        Param("label_column", "str", "label", "The column holding each text's class.",
+              column_of="path"),
         Param("max_length", "int", 64, "Tokens kept per text (longer texts are cut).",
-              minimum=1, maximum=100_000),
+              minimum=1, maximum=100_000, unit="tokens"),
         Param("vocab_size", "int", 20000, "At most this many distinct words (the most frequent "
               "in the training texts); others count as unknown.", minimum=3, maximum=10_000_000),
         Param("min_count", "int", 1, "Words seen fewer times in training are unknown.",
@@ -94,7 +95,7 @@ def encode(tokens: list[str], vocabulary: dict[str, int], length: int) -> list[i
         ENCODING,
         VAL_SPLIT,
     ),
-    task="classification",
+    task="classification", gives="tokens",
 )
 def text_csv(params: dict, seed: int) -> InMemoryData:
     import numpy as np
@@ -132,7 +133,7 @@ def text_csv(params: dict, seed: int) -> InMemoryData:
     vocabulary = build_vocabulary([tokens[i] for i in train_idx], params["vocab_size"],
                                   params["min_count"])
     length = params["max_length"]
-    _check_token_memory(len(tokens), length)
+    check_token_memory(len(tokens), length)
     ids = torch.tensor([encode(t, vocabulary, length) for t in tokens], dtype=torch.int64)
     cut = sum(len(t) > length for t in tokens)
     notes.append((VOCABULARY_CUT if cut else VOCABULARY).format(
@@ -166,7 +167,10 @@ def use_model_tokenizer(data: InMemoryData, tokenizer, source: str) -> None:
 
     if data.texts is None:
         raise BadInput("this model reads texts with its own tokenizer; pick the text_csv "
-                       "dataset")
+                       "dataset (hf_classifier) or instructions (hf_causal_lm)")
+    if data.texts.encode is not None:  # not texts to classify: the dataset's own encoding
+        data.texts.encode(data, tokenizer, source)
+        return
     length = data.preprocessing["max_length"]
     splits, cut = [], 0
     for texts in (data.texts.train, data.texts.val):
@@ -196,7 +200,7 @@ def trim_padding(x, train: bool):
 MAX_TOKEN_BYTES = 4 << 30
 
 
-def _check_token_memory(texts: int, length: int) -> None:
+def check_token_memory(texts: int, length: int) -> None:
     """BadInput naming [data] max_length when the padded token table would exceed
     MAX_TOKEN_BYTES, before anything that size is allocated."""
     needed = texts * length * 8

@@ -156,7 +156,7 @@ def prepare_finetune(model, settings, epochs: int) -> Finetuning:
                        "layers to unfreeze; set freeze or train_only as well, or 0 to turn it off")
     if settings.lora_targets:
         apply_lora(model, settings.lora_targets, settings.lora_rank, settings.lora_alpha,
-                   settings.lora_dropout)
+                   settings.lora_dropout, settings.lora_rslora)
     if not any(p.requires_grad for p in model.parameters()):
         setting = "train_only" if settings.train_only else "freeze"
         raise BadInput(f"[finetune] {setting} covers every layer, so nothing would train; "

@@ -3,8 +3,10 @@
 An adapted layer computes base(x) + scaling * B(A(dropout(x))) with the base layer frozen,
 A (rank x inputs) drawn like a fresh layer's weights and B (outputs x rank) starting at
 zero, so an adapted model starts out computing exactly what the base model computes.
-`scaling` is alpha / rank. Only A and B train: rank * (inputs + outputs) numbers per layer
-instead of inputs * outputs.
+`scaling` is alpha / rank, or alpha / sqrt(rank) with rsLoRA (Kalajdzievski 2023, "A Rank
+Stabilization Scaling Factor for Fine-Tuning with LoRA"), which keeps the update's size
+steady as the rank grows, so higher ranks learn rather than stall. Only A and B train:
+rank * (inputs + outputs) numbers per layer instead of inputs * outputs.
 
 `merge_lora` folds each adapter into its base weight (W + scaling * B @ A) and returns a
 plain model whose state_dict has the original model's names, so it loads into a fresh
@@ -23,13 +25,19 @@ from torch.nn import functional as F
 from core.errors import BadInput
 
 
+def lora_scaling(alpha: float, rank: int, rslora: bool = False) -> float:
+    """What an adapter's update is multiplied by: alpha / rank, or alpha / sqrt(rank) (rsLoRA)."""
+    return alpha / math.sqrt(rank) if rslora else alpha / rank
+
+
 class LoRALinear(nn.Module):
     """A frozen nn.Linear plus a trainable low-rank update."""
 
-    def __init__(self, base: nn.Linear, rank: int, alpha: float, dropout: float = 0.0) -> None:
+    def __init__(self, base: nn.Linear, rank: int, alpha: float, dropout: float = 0.0,
+                 rslora: bool = False) -> None:
         super().__init__()
         self.base = base.requires_grad_(False)
-        self.rank, self.alpha, self.scaling = rank, alpha, alpha / rank
+        self.rank, self.alpha, self.scaling = rank, alpha, lora_scaling(alpha, rank, rslora)
         like = {"device": base.weight.device, "dtype": base.weight.dtype}
         self.lora_A = nn.Parameter(torch.empty(rank, base.in_features, **like))
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank, **like))
@@ -60,13 +68,14 @@ class LoRAConv2d(nn.Module):
     two together are one convolution with kernel B @ A, which is what merging adds.
     """
 
-    def __init__(self, base: nn.Conv2d, rank: int, alpha: float, dropout: float = 0.0) -> None:
+    def __init__(self, base: nn.Conv2d, rank: int, alpha: float, dropout: float = 0.0,
+                 rslora: bool = False) -> None:
         super().__init__()
         if base.groups != 1:
             raise BadInput(f"LoRA needs an ordinary convolution; this one has groups = "
                            f"{base.groups}; pick another layer in [finetune] lora_targets")
         self.base = base.requires_grad_(False)
-        self.rank, self.alpha, self.scaling = rank, alpha, alpha / rank
+        self.rank, self.alpha, self.scaling = rank, alpha, lora_scaling(alpha, rank, rslora)
         like = {"device": base.weight.device, "dtype": base.weight.dtype}
         self.lora_A = nn.Parameter(torch.empty(rank, base.in_channels, *base.kernel_size, **like))
         self.lora_B = nn.Parameter(torch.zeros(base.out_channels, rank, **like))
@@ -97,12 +106,14 @@ LORA_TYPES = tuple(ADAPTERS.values())
 
 
 def lora_candidates(model: nn.Module) -> list[str]:
-    """Names of the layers LoRA can adapt: plain nn.Linear and nn.Conv2d modules."""
-    return [name for name, module in model.named_modules() if type(module) in ADAPTERS]
+    """Names of the layers LoRA can adapt: plain nn.Linear and nn.Conv2d modules (grouped
+    convolutions left out), what the Layers tab offers as LoRA tick boxes."""
+    return [name for name, module in model.named_modules() if type(module) in ADAPTERS
+            and getattr(module, "groups", 1) == 1]
 
 
 def apply_lora(model: nn.Module, targets: list[str], rank: int, alpha: float,
-               dropout: float = 0.0) -> list[str]:
+               dropout: float = 0.0, rslora: bool = False) -> list[str]:
     """Replace each named Linear or Conv2d layer of `model` in place by its LoRA adapter.
 
     Returns the adapted names. Raises BadInput, changing nothing, for a name the model
@@ -113,7 +124,7 @@ def apply_lora(model: nn.Module, targets: list[str], rank: int, alpha: float,
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name)
         base = getattr(parent, child)
-        setattr(parent, child, ADAPTERS[type(base)](base, rank, alpha, dropout))
+        setattr(parent, child, ADAPTERS[type(base)](base, rank, alpha, dropout, rslora))
     return list(targets)
 
 

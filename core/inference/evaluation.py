@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
-from core.metrics import class_averages, class_scores, r2_from_sums
+from core.metrics import class_averages, class_scores, r2_from_sums, top_k_hits
 
 CHECKPOINTS = ("best", "last")
 
@@ -103,6 +103,8 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
     from core.finetune.freezing import prepare_finetune
     from core.finetune.lora import lora_layers, merge_lora
     from core.models.build import build_model, build_model_for
+    from core.models.builders import (use_weights_preprocessing, weights_preprocessing,
+                                      without_start_weights)
     from core.runs.folder import RunFolder, checkpoint_epoch
 
     run_dir = Path(run_dir)
@@ -124,13 +126,14 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
                                                             config.training.seed)
     except BadInput as exc:  # the training data is gone: the stored description, if any
         data = _described_data(run_dir, str(exc))
-    params = dict(config.model.params)
-    if params.get("weights") in ("pretrained", "file"):
-        params["weights"] = "none"  # the checkpoint replaces them; nothing to download
+    params = without_start_weights(config.model.name, config.model.params)  # the checkpoint's
     if isinstance(data, DescribedData):
         model, _ = build_model_for(config.model.name, params, data.info(), config.loss.name)
     else:
         model, _ = build_model(config.model.name, params, data, config.loss.name)
+        # normalised as the run's pretrained weights wanted
+        use_weights_preprocessing(data, weights_preprocessing(config.model.name,
+                                                              config.model.params))
     prepare_finetune(model, config.finetune, config.training.epochs)  # LoRA adapters, if any
     try:
         model.load_state_dict(weights)
@@ -294,20 +297,26 @@ def evaluate_run(loaded: LoadedRun, top_k: int = 5) -> Evaluation:
     top-k accuracy."""
     import torch
 
+    from core.data.memory import readable_targets
     from core.inference.outputs import batched_outputs, class_probabilities
 
     data = loaded.data
     if isinstance(data, DescribedData):  # Predict and export can do without; not this
         raise BadInput(f"evaluation scores the run's validation split, and its data cannot be "
                        f"read: {data.missing}")
+    if loaded.task == "language_modeling":
+        raise BadInput("this run is a language model: its validation loss and perplexity are "
+                       "on the run's curves; try its responses on the Predict tab")
     outputs = batched_outputs(loaded.model, data.val_x, data.prepare).cpu()
+    data.close()  # a streamed folder's workers: sample_image decodes its few images itself
+    val_y = readable_targets(data.val_x, data.val_y)  # a streamed folder's unreadable files
     result = Evaluation(loaded.task, loaded.class_names, str(loaded.checkpoint), loaded.epoch,
-                        len(data.val_y))
+                        len(val_y))
     if loaded.task == "regression":
         scale, offset = data.target_scale, float(getattr(data, "target_offset", 0.0))
         # R2 on the standardised targets the model learned (the same as on the target's own
         # units, and better conditioned); MAE and RMSE in the target's own units.
-        standard = data.val_y[:, 0].double().cpu()
+        standard = val_y[:, 0].double().cpu()
         error = outputs[:, 0].double() - standard
         result.predicted = (outputs[:, 0].double() * scale + offset).tolist()
         result.true = (standard * scale + offset).tolist()
@@ -318,7 +327,7 @@ def evaluate_run(loaded: LoadedRun, top_k: int = 5) -> Evaluation:
         return result
     probabilities = class_probabilities(outputs)
     confidence, predictions = probabilities.max(1)
-    targets = data.val_y.cpu()
+    targets = val_y.cpu()
     classes = len(loaded.class_names)
     confusion = torch.zeros(classes, classes, dtype=torch.long)
     confusion.index_put_((targets, predictions), torch.ones_like(targets), accumulate=True)
@@ -332,15 +341,18 @@ def evaluate_run(loaded: LoadedRun, top_k: int = 5) -> Evaluation:
     result.macro_f1, result.weighted_f1 = averages["macro_f1"], averages["weighted_f1"]
     result.balanced_accuracy = averages["balanced_accuracy"]
     result.top_k = top_k
-    if classes > top_k and len(targets):
-        likeliest = probabilities.topk(top_k, dim=1).indices
-        result.top_k_accuracy = (likeliest == targets[:, None]).any(1).double().mean().item()
+    hits = top_k_hits(probabilities, targets, top_k)
+    if hits is not None and len(targets):
+        result.top_k_accuracy = hits.double().mean().item()
     return result
 
 
 def sample_image(loaded: LoadedRun, index: int):
     """Validation sample `index` as a uint8 picture to show ((H, W) or (H, W, 3)); a
     recording as its spectrogram (what the model heard), a raw waveform as a one-row band."""
+    import torch
+
+    from core.data.memory import readable_targets
     from core.data.preview import display_image, spectrogram_picture
 
     data = loaded.data
@@ -348,6 +360,9 @@ def sample_image(loaded: LoadedRun, index: int):
         features = data.prepare(data.val_x[index:index + 1], False)[0]
         return spectrogram_picture(features) if features.dim() == 3 else \
             display_image(features[:, None])
+    # the index counts the samples evaluated, which leave out a streamed folder's unreadable
+    # files
+    index = int(readable_targets(data.val_x, torch.arange(len(data.val_y)))[index])
     return display_image(data.val_x[index])
 
 

@@ -36,6 +36,9 @@ REQUIRES = {"safetensors": ("safetensors",), "onnx": ("onnx", "onnxscript"),
             "hf": ("transformers", "safetensors"), "peft": ("transformers", "peft")}
 EXTRA = {"hf": "llm", "peft": "llm"}  # the pip extra bringing a format's packages, when not "export"
 CHECK_SAMPLES = 64
+# A language model's outputs are scores for every token of its vocabulary at every
+# position (64 examples of 512 tokens of a 150,000-token vocabulary would be 20 GB).
+LANGUAGE_MODEL_CHECK_SAMPLES = 8
 ABS_TOLERANCE = 1e-4
 REL_TOLERANCE = 1e-4
 
@@ -127,7 +130,9 @@ def export_model(run_dir: Path, fmt: str, checkpoint: str = "best",
             from None
     model = loaded.model.cpu().eval()
     data = loaded.data
-    x = data.prepare(data.val_x[:CHECK_SAMPLES], False).cpu()
+    samples = LANGUAGE_MODEL_CHECK_SAMPLES if loaded.task == "language_modeling" \
+        else CHECK_SAMPLES
+    x = data.prepare(data.val_x[:samples], False).cpu()
     with torch.no_grad():
         reference = model(x).float()
     graph_model, graph_x = _with_audio_features(data, model, x, fmt)
@@ -180,7 +185,13 @@ def _description(loaded, result: ExportResult, width: int, raw_samples: bool = F
     when an audio model's features are inside the exported graph."""
     pre = dict(loaded.preprocessing)
     task = pre["task"]
-    if task == "regression":
+    if task == "language_modeling":
+        outputs = ("next-token scores (logits) [N, tokens, vocabulary]; generate responses "
+                   "with transformers' generate from a prompt in the tokenizer's chat template"
+                   if pre.get("prompt_format") == "chat_template" else
+                   "next-token scores (logits) [N, tokens, vocabulary]; generate responses with "
+                   "transformers' generate from the prompt followed by a new line")
+    elif task == "regression":
         outputs = "one value per sample: prediction = output * target_std + target_mean"
     elif width == 1:
         outputs = "one logit per sample: sigmoid(output) is the probability of class_names[1]"
@@ -216,11 +227,10 @@ def _description(loaded, result: ExportResult, width: int, raw_samples: bool = F
 def _plain_model(loaded):
     """A fresh model of the run's architecture without adapters (as a user builds it)."""
     from core.models.build import build_model
+    from core.models.builders import without_start_weights
 
     config = loaded.config
-    params = dict(config.model.params)
-    if params.get("weights") in ("pretrained", "file"):
-        params["weights"] = "none"
+    params = without_start_weights(config.model.name, config.model.params)
     model, _ = build_model(config.model.name, params, loaded.data, config.loss.name)
     return model.eval()
 
@@ -306,7 +316,8 @@ def _export_hf(loaded, model, x, path: Path):
 
     auto_class = MODELS.get(loaded.config.model.name, "model").extra.get("auto_class")
     if auto_class is None:
-        raise BadInput(f"the hf format is for Hugging Face language models (hf_classifier); "
+        raise BadInput(f"the hf format is for Hugging Face language models (hf_classifier, "
+                       f"hf_causal_lm); "
                        f"export {loaded.config.model.name} as torchscript, onnx, safetensors "
                        "or pt")
     import transformers
@@ -339,8 +350,9 @@ def _export_peft(loaded, model, x, path: Path):
     auto_class = MODELS.get(loaded.config.model.name, "model").extra.get("auto_class")
     if auto_class is None or not finetune.lora_targets:
         raise BadInput("the peft format is for LoRA runs of a Hugging Face language model "
-                       "(hf_classifier with [finetune] lora_targets); export this run as hf")
-    if not finetune.train_only:
+                       "(hf_classifier or hf_causal_lm with [finetune] lora_targets); export "
+                       "this run as hf")
+    if not finetune.train_only and not _only_adapters_trained(loaded):
         raise BadInput("a PEFT adapter holds the LoRA adapters and the layers named in "
                        "[finetune] train_only; this run trained every layer beside its "
                        "adapters, so export it as hf (the merged model)")
@@ -348,15 +360,17 @@ def _export_peft(loaded, model, x, path: Path):
     folder = model_folder(source)
     pad_id = pad_id_of(load_tokenizer(folder))
     names = loaded.class_names
+    labels = {} if loaded.task == "language_modeling" else dict(
+        num_labels=len(names), pad_token_id=pad_id, id2label=dict(enumerate(names)),
+        label2id={n: i for i, n in enumerate(names)})
 
     def pretrained():  # the model as a user loads it before adding the adapter
         return getattr(transformers, auto_class).from_pretrained(
-            str(folder), num_labels=len(names), pad_token_id=pad_id, use_safetensors=True,
-            id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
+            str(folder), use_safetensors=True, **labels)
 
     trained = torch.load(loaded.checkpoint, map_location="cpu", weights_only=True)["model"]
     settings = LoraConfig(r=finetune.lora_rank, lora_alpha=finetune.lora_alpha,
-                          lora_dropout=finetune.lora_dropout,
+                          lora_dropout=finetune.lora_dropout, use_rslora=finetune.lora_rslora,
                           target_modules=list(finetune.lora_targets),
                           modules_to_save=list(finetune.train_only), bias="none")
     with warnings.catch_warnings():
@@ -381,6 +395,18 @@ def _export_peft(loaded, model, x, path: Path):
     with torch.no_grad():
         outputs = reloaded(input_ids=x.masked_fill(~mask, pad_id), attention_mask=mask.long())
     return f"peft.PeftModel.from_pretrained over transformers.{auto_class}", outputs.logits
+
+
+def _only_adapters_trained(loaded) -> bool:
+    """Whether [finetune] freeze left nothing but the LoRA adapters to train (every
+    parameter of the model without adapters frozen, or inside an adapted layer)."""
+    from core.finetune.names import under_prefix
+
+    finetune = loaded.config.finetune
+    # the loaded model is merged: it has the parameter names of the model without adapters
+    return all(any(under_prefix(name, prefix) for prefix in
+                   [*finetune.freeze, *finetune.lora_targets])
+               for name, _ in loaded.model.named_parameters())
 
 
 # One function a format: (loaded run, model, check inputs, path) -> (what ran the exported

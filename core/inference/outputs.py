@@ -19,7 +19,9 @@ def batched_outputs(model, x, prepare=None, batch: int = INFERENCE_BATCH):
     mode (the model's mode is restored after) and without gradients. Each batch is moved
     to the model's device and, when `prepare` is given, turned into model inputs by
     `prepare(xb, False)` (InMemoryData.prepare: no augmentation). Returns (N, outputs) as
-    float32 on the model's device; (0, 1) for no samples."""
+    float32 on the model's device; (0, 1) for no samples. A streamed image folder
+    (core.data.streaming.ImageFiles) is read by its workers, and its unreadable files have
+    no row: core.data.memory.readable_targets gives the targets that match."""
     import torch
 
     device = next(model.parameters()).device
@@ -28,14 +30,22 @@ def batched_outputs(model, x, prepare=None, batch: int = INFERENCE_BATCH):
     outputs = []
     try:
         with torch.no_grad():
-            for start in range(0, len(x), batch):
-                xb = x[start:start + batch].to(device)
+            for xb in _stored_batches(x, batch):
+                xb = xb.to(device)
                 if prepare is not None:
                     xb = prepare(xb, False)
                 outputs.append(model(xb).float())
     finally:
         model.train(was_training)
     return torch.cat(outputs) if outputs else torch.zeros(0, 1, device=device)
+
+
+def _stored_batches(x, batch: int):
+    """`x` in order, `batch` samples at a time: slices of a tensor, or a streamed folder's
+    readable images as its workers decode them."""
+    if hasattr(x, "in_order"):
+        return x.in_order(batch)
+    return (x[start:start + batch] for start in range(0, len(x), batch))
 
 
 def predicted_classes(outputs):

@@ -115,6 +115,10 @@ def input_columns(preprocessing: dict) -> list[str]:
 def _predict(loaded: LoadedRun, x, k: int, notes: list[str]) -> Prediction:
     from core.inference.outputs import batched_outputs, class_probabilities
 
+    if loaded.task == "language_modeling":  # its outputs are next-token scores, not classes
+        raise BadInput("this run is a language model: it answers prompts with a generated "
+                       "response (core.inference.generation), not classes")
+
     outputs = batched_outputs(loaded.model, x).cpu()
     if loaded.task == "regression":
         pre = loaded.preprocessing

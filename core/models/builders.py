@@ -19,12 +19,22 @@ MODELS = Catalogue("model")
 DROPOUT = Param("dropout", "float", 0.0, "Share of activations zeroed while training "
                 "(a cure for overfitting).", minimum=0.0, maximum=0.95)
 SEQUENCE_MODELS = "rnn, lstm, gru or transformer"
+# What a model reads (`reads` in its registration) and a dataset gives (`gives`): images,
+# tables, texts as token ids, audio (a spectrogram, or a waveform for m5). The one rule of
+# which model can take which data: core.models.build.input_problem, applied by
+# build_model_for and by the window's model list.
+SAMPLE_KINDS = {"image": "images", "table": "tables", "tokens": "texts", "audio": "audio",
+                "instructions": "prompts and responses"}
+IMAGE_LIKE = ("image", "audio")  # a spectrogram is a one-channel image
+SEQUENCES = ("image", "tokens", "audio")  # read row by row, word by word, frame by frame
 
 
 def describe_samples(info: DataInfo) -> str:
     """The samples in words, for messages: "images of 1x28x28", "a table of 4 columns"."""
     if info.kind == "tokens":
         return f"texts as {info.input_shape[0]} token ids"
+    if info.kind == "instructions":  # not tokenized yet: only a language model's tokenizer can
+        return SAMPLE_KINDS["instructions"]
     if info.kind == "table":
         return f"a table of {prod(info.input_shape)} columns"
     if info.kind == "audio":
@@ -51,6 +61,7 @@ def _require_image(name: str, info: DataInfo, minimum: int, instead: str) -> tup
     "simple_cnn",
     "The article's CNN: conv 32, conv 64 (3x3, ReLU, 2x2 max pool), fc 512, fc classes.",
     (DROPOUT,),
+    reads=IMAGE_LIKE,
 )
 def simple_cnn(params: dict, info: DataInfo):
     from core.models.networks import SimpleCNN
@@ -70,6 +81,7 @@ def simple_cnn(params: dict, info: DataInfo):
               choices=("relu", "tanh", "sigmoid", "gelu")),
         DROPOUT,
     ),
+    reads=("image", "table", "audio"),
 )
 def mlp(params: dict, info: DataInfo):
     from core.models.networks import MLP
@@ -90,6 +102,7 @@ def mlp(params: dict, info: DataInfo):
               choices=("relu", "tanh")),
         DROPOUT,
     ),
+    reads=IMAGE_LIKE,
 )
 def lenet5(params: dict, info: DataInfo):
     from core.models.networks import LeNet5
@@ -111,6 +124,7 @@ def lenet5(params: dict, info: DataInfo):
         Param("batch_norm", "bool", True, "Batch normalisation after each convolution (faster, "
               "steadier training)."),
     ),
+    reads=IMAGE_LIKE,
 )
 def small_cnn(params: dict, info: DataInfo):
     from core.models.networks import SmallCNN
@@ -169,6 +183,7 @@ for _cell, _help in RECURRENT_HELP.items():
         f"{_help}: reads images row by row (one step per row), spectrograms frame by frame "
         "and texts word by word, then a linear head.",
         RECURRENT_PARAMS,
+        reads=SEQUENCES,
     )(partial(recurrent, _cell))
 
 
@@ -183,9 +198,10 @@ for _cell, _help in RECURRENT_HELP.items():
               minimum=1, maximum=64),
         Param("patch_size", "int", 0, "Images only: patch side in pixels, each patch one "
               "token (0: a quarter of the image side, 16 patches; 7 on 28x28).", minimum=0,
-              maximum=256),
+              maximum=256, unit="px"),
         DROPOUT,
     ),
+    reads=SEQUENCES,
 )
 def transformer(params: dict, info: DataInfo):
     from core.models.networks import TransformerClassifier
@@ -214,11 +230,12 @@ def transformer(params: dict, info: DataInfo):
         Param("channels", "int", 64, "Channels of the first blocks (the last two have "
               "twice as many).", minimum=4, maximum=1024),
         Param("first_kernel", "int", 80, "Samples seen by the first convolution (80 is 10 "
-              "ms at 8 kHz).", minimum=3, maximum=4096),
+              "ms at 8 kHz).", minimum=3, maximum=4096, unit="samples"),
         Param("first_stride", "int", 4, "Step of the first convolution, in samples.",
-              minimum=1, maximum=256),
+              minimum=1, maximum=256, unit="samples"),
         DROPOUT,
     ),
+    reads=("audio",),
 )
 def m5(params: dict, info: DataInfo):
     from core.models.networks import M5
@@ -255,13 +272,14 @@ TORCHVISION_MODELS = {
 }
 TORCHVISION_PARAMS = (
     Param("weights", "choice", "none", "none: start from random weights; pretrained: "
-          "torchvision's ImageNet weights (downloaded once into the torch hub cache); file: "
-          "the weights file below.", choices=("none", "pretrained", "file")),
+          "torchvision's ImageNet weights (downloaded once into the torch hub cache), with "
+          "their own normalisation and image size; file: the weights file below.",
+          choices=("none", "pretrained", "file")),
     Param("weights_file", "path", "", "With weights = file: a torchvision state_dict (.pth) "
           "of this model, e.g. downloaded by hand."),
-    Param("image_size", "int", 0, "Resize images to this square size (0: as they are, or "
-          "enlarged to the model's smallest size). Pretrained weights work best near 224.",
-          minimum=0, maximum=1024),
+    Param("image_size", "int", 0, "Resize images to this square size (0: the size "
+          "pretrained weights were trained at, 224; else as they are, or enlarged to the "
+          "model's smallest size).", minimum=0, maximum=1024, unit="px"),
 )
 
 
@@ -277,7 +295,9 @@ def torchvision_model(name: str, params: dict, info: DataInfo):
     if channels not in (1, 3):
         raise BadInput(f"{name} reads grey or colour images; this dataset gives {channels} "
                        "channels; pick small_cnn")
-    size = _torchvision_input_size(name, params, height, width, smallest)
+    pretrained = weights_preprocessing(name, params)
+    size = _torchvision_input_size(name, params, height, width, smallest,
+                                   pretrained["size"] if pretrained else None)
     constructor = getattr(torchvision.models, name)
     options = {"image_size": size} if name == "vit_b_16" else {}
     notes = []
@@ -301,8 +321,6 @@ def torchvision_model(name: str, params: dict, info: DataInfo):
             notes.append(f"{name}: new head {head} = Linear({old.in_features} -> "
                          f"{info.num_classes}) in place of the file's {file_classes} outputs, "
                          "trained from scratch")
-        notes.append(f"{name}: pretrained weights expect inputs normalised like their training "
-                     "images; TrainDesk standardises each dataset with its own statistics")
     adapt = [f"{name}:"]
     if channels == 1:
         adapt.append("grey images repeated to 3 channels;")
@@ -316,10 +334,72 @@ def torchvision_model(name: str, params: dict, info: DataInfo):
     return model
 
 
+def weights_preprocessing(name: str, params: dict) -> dict | None:
+    """How the pretrained weights that `params` choose for torchvision model `name` expect
+    their images, from the weights' own metadata (`weights.transforms()`; nothing is
+    downloaded): {"weights", "mean", "std" (per RGB channel, on the 0..1 scale), "size"
+    (the square side they were trained at), "resize_size"}. None for other models and
+    weights (a weights file's origin is unknown: its run keeps the dataset's statistics).
+
+    torchvision resizes the shorter side to resize_size, then crops the centre's size; a
+    TrainDesk run resizes the whole image to size, so nothing of it is cut away."""
+    if name not in TORCHVISION_MODELS or params.get("weights") != "pretrained":
+        return None
+    import torchvision
+
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    transforms = weights.transforms()
+    return {"weights": f"{type(weights).__name__}.{weights.name}",
+            "mean": [float(v) for v in transforms.mean], "std": [float(v) for v in transforms.std],
+            "size": int(transforms.crop_size[0]), "resize_size": int(transforms.resize_size[0])}
+
+
+def without_start_weights(name: str, params: dict) -> dict:
+    """`params` for rebuilding a trained model whose checkpoint replaces its start weights
+    (evaluation, Predict, export): torchvision weights not fetched again, the images still
+    sized as pretrained weights had them sized."""
+    params = dict(params)
+    if params.get("weights") in ("pretrained", "file"):
+        pretrained = weights_preprocessing(name, params)
+        if pretrained:
+            params["image_size"] = params["image_size"] or pretrained["size"]
+        params["weights"] = "none"  # nothing to download
+    return params
+
+
+def use_weights_preprocessing(data, preprocessing: dict | None) -> None:
+    """Normalise `data`'s images as the pretrained weights were trained
+    (`weights_preprocessing`), in place of the dataset's own statistics, and record it in
+    data.preprocessing (preprocessing.json, the export's JSON, Predict). Grey images are
+    normalised with each RGB channel's figures as they are repeated to 3 channels. Data
+    whose pixels are not stored as 8-bit values (digits, stored standardised) keeps its
+    normalisation, with a note."""
+    if preprocessing is None or data.kind != "image":
+        return
+    transform = data.batch_transform
+    if getattr(transform, "scale", None) != 255.0 or not hasattr(transform, "mean"):
+        data.notes.append(f"these images are stored normalised, not as 8-bit pixels: they "
+                          f"keep their own statistics rather than {preprocessing['weights']}'s")
+        return
+    # (N, 1, H, W) minus a (1, 3, 1, 1) mean broadcasts to the 3 channels the model reads
+    transform.mean, transform.std = list(preprocessing["mean"]), list(preprocessing["std"])
+    transform._stats = {}  # the per-device copies of the old figures
+    data.preprocessing.update(mean=list(preprocessing["mean"]), std=list(preprocessing["std"]),
+                              pretrained_weights=preprocessing)
+    data.notes.append(f"images normalised as {preprocessing['weights']} was trained (mean "
+                      f"{_rounded(preprocessing['mean'])}, std {_rounded(preprocessing['std'])}), "
+                      "not with this dataset's own statistics")
+
+
+def _rounded(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in values) + "]"
+
+
 def _torchvision_input_size(name: str, params: dict, height: int, width: int,
-                            smallest: int) -> int | None:
-    """The square side images are resized to, or None to keep them as they are."""
-    size = params["image_size"]
+                            smallest: int, pretrained_size: int | None = None) -> int | None:
+    """The square side images are resized to, or None to keep them as they are: the
+    setting, else the size pretrained weights were trained at, else the model's smallest."""
+    size = params["image_size"] or pretrained_size or 0
     if name == "vit_b_16":
         size = size or 224
         if size != 224 and params["weights"] != "none":
@@ -398,4 +478,5 @@ def _load_exactly(model, state: dict, name: str, origin: str) -> None:
 
 
 for _name, (_help, _head, _smallest) in TORCHVISION_MODELS.items():
-    MODELS.register(_name, _help, TORCHVISION_PARAMS)(partial(torchvision_model, _name))
+    MODELS.register(_name, _help, TORCHVISION_PARAMS, reads=IMAGE_LIKE)(
+        partial(torchvision_model, _name))

@@ -1,5 +1,7 @@
 """Pretrained Hugging Face language models: `hf_classifier`, a pretrained encoder or decoder
-(BERT, MiniLM, RoBERTa, Qwen, ...) with a classification head for `text_csv`.
+(BERT, MiniLM, RoBERTa, Qwen, ...) with a classification head for `text_csv`, and
+`hf_causal_lm`, a causal language model (Llama, Qwen, GPT-2, ...) instruction-tuned on
+`instructions` (core/data/instructions.py) and generating with transformers' generate.
 
 `source` is a local Hugging Face folder (config.json, safetensors weights, tokenizer files)
 or a hub id. A hub id is read from the local Hugging Face cache; when it is not there it is
@@ -22,6 +24,7 @@ models' runs never load it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -172,31 +175,46 @@ def pad_id_of(tokenizer) -> int:
     return 0
 
 
-class TokenIdsIn:
-    """Forward pre-hook: one tensor of token ids with NO_TOKEN past each text's end becomes
-    transformers' input_ids (padding replaced by the pad id) and attention_mask."""
+class TokenIO:
+    """The hooks that make a transformers model a TrainDesk model. `before` (a forward
+    pre-hook): one tensor of token ids with NO_TOKEN past each text's end becomes
+    transformers' input_ids (padding replaced by the pad id), attention_mask and the
+    `fixed` keywords; `after` (a forward hook): the logits, where transformers returns a
+    record of outputs. Both stand aside while `active` is off (transformers_calls)."""
 
-    def __init__(self, pad_id: int) -> None:
-        self.pad_id = pad_id
+    def __init__(self, pad_id: int, **fixed) -> None:
+        self.pad_id, self.fixed, self.active = pad_id, fixed, True
 
-    def __call__(self, module, args, kwargs):
-        if not args:
+    def before(self, module, args, kwargs):
+        if not args or not self.active:
             return None  # called the transformers way, by keywords
         ids = args[0]
         mask = ids.ne(NO_TOKEN)
-        return (), {**kwargs, "input_ids": ids.masked_fill(~mask, self.pad_id),
+        return (), {**kwargs, **self.fixed, "input_ids": ids.masked_fill(~mask, self.pad_id),
                     "attention_mask": mask.long()}
 
-
-def logits_out(module, args, output):
-    """Forward hook: the logits, where transformers returns a record of outputs."""
-    return output.logits
+    def after(self, module, args, output):
+        return output.logits if self.active else None
 
 
-def attach_token_io(model, pad_id: int) -> None:
-    """Make a transformers model take TrainDesk's token-id tensor and return logits."""
-    model.register_forward_pre_hook(TokenIdsIn(pad_id), with_kwargs=True)
-    model.register_forward_hook(logits_out)
+def attach_token_io(model, pad_id: int, **fixed) -> None:
+    """Make a transformers model take TrainDesk's token-id tensor and return logits. The
+    hooks' object is kept as `model.token_io` (a deep copy of the model, as merging LoRA
+    makes, copies it with the hooks)."""
+    model.token_io = TokenIO(pad_id, **fixed)
+    model.register_forward_pre_hook(model.token_io.before, with_kwargs=True)
+    model.register_forward_hook(model.token_io.after)
+
+
+@contextlib.contextmanager
+def transformers_calls(model):
+    """Within the block `model` is called as transformers made it (keyword inputs, its own
+    output records, past key values): what `generate` needs."""
+    model.token_io.active = False
+    try:
+        yield model
+    finally:
+        model.token_io.active = True
 
 
 def _load_pretrained(auto_class, folder: Path, name: str, **options):
@@ -217,12 +235,12 @@ def _load_pretrained(auto_class, folder: Path, name: str, **options):
     "A pretrained Hugging Face language model (BERT, MiniLM, RoBERTa, Qwen, ...) with a new "
     "classification head, fine-tuned on text_csv with its own tokenizer.",
     (SOURCE, GRADIENT_CHECKPOINTING),
-    reads_text=True, auto_class="AutoModelForSequenceClassification",
+    reads_text=True, auto_class="AutoModelForSequenceClassification", reads=("tokens",),
 )
 def hf_classifier(params: dict, info: DataInfo):
-    if info.kind != "hf_tokens":
+    if info.kind != "hf_tokens" or info.task != "classification":
         raise BadInput("hf_classifier reads texts with its own tokenizer; pick the text_csv "
-                       "dataset")
+                       "dataset (for instructions, pick the hf_causal_lm model)")
     transformers = _quiet_transformers()
     folder = model_folder(params["source"])
     tokenizer = load_tokenizer(folder)
@@ -238,10 +256,44 @@ def hf_classifier(params: dict, info: DataInfo):
     if new:
         info.notes.append(f"hf_classifier: new head {', '.join(new)} for {info.num_classes} "
                           "classes, trained from scratch")
+    _checkpointing(model, params)
+    attach_token_io(model, pad_id)
+    return model
+
+
+@MODELS.register(
+    "hf_causal_lm",
+    "A pretrained Hugging Face causal language model (Llama, Qwen, GPT-2, ...), "
+    "instruction-tuned on the instructions dataset with its own tokenizer and chat "
+    "template; Predict generates responses.",
+    (SOURCE, GRADIENT_CHECKPOINTING),
+    # "tokens": once its tokenizer encoded the instructions, they are token ids as text_csv's
+    reads_text=True, auto_class="AutoModelForCausalLM", reads=("instructions", "tokens"),
+)
+def hf_causal_lm(params: dict, info: DataInfo):
+    if info.kind != "hf_tokens" or info.task != "language_modeling":
+        raise BadInput("hf_causal_lm learns to write responses; pick the instructions dataset "
+                       "(for texts to classify, pick the hf_classifier model)")
+    transformers = _quiet_transformers()
+    folder = model_folder(params["source"])
+    model, loading = _load_pretrained(transformers.AutoModelForCausalLM, folder,
+                                      "hf_causal_lm")
+    info.notes.append(f"hf_causal_lm: {type(model).__name__} loaded from {folder}")
+    new = sorted({key.rsplit(".", 1)[0] for key in loading["missing_keys"]})
+    if new:
+        info.notes.append(f"hf_causal_lm: {', '.join(new)} not in the folder's weights, "
+                          "trained from scratch")
+    _checkpointing(model, params)
+    # Training and validation keep no key-value cache; generation turns it on for itself.
+    attach_token_io(model, pad_id_of(load_tokenizer(folder)), use_cache=False)
+    return model
+
+
+def _checkpointing(model, params: dict) -> None:
+    """[model] gradient_checkpointing: recompute each block's activations in the backward
+    pass (transformers' own activation checkpointing)."""
     if params["gradient_checkpointing"]:
         if not model.supports_gradient_checkpointing:
             raise BadInput(f"{type(model).__name__} cannot recompute its activations; set "
                            "[model] gradient_checkpointing = false")
         model.activation_checkpointing_enable()
-    attach_token_io(model, pad_id)
-    return model

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.metrics import is_improvement
+from core.metrics import CLASS_SCORES, higher_is_better, is_improvement, score_of
 from core.runs.folder import TRAIN, TRAIN_EPOCH, VAL
 
 
@@ -87,6 +87,10 @@ class RunCurves:
     val_elapsed_s: np.ndarray = field(default_factory=_empty)
     epoch_train_loss: np.ndarray = field(default_factory=_empty)
     epoch_train_metric: np.ndarray = field(default_factory=_empty)
+    # a classification's class scores per validated epoch (NaN where not recorded)
+    val_macro_f1: np.ndarray = field(default_factory=_empty)
+    val_balanced_accuracy: np.ndarray = field(default_factory=_empty)
+    val_top_k_accuracy: np.ndarray = field(default_factory=_empty)
 
     @property
     def epoch_position(self) -> np.ndarray:
@@ -98,11 +102,16 @@ class RunCurves:
         return RunCurves(**{f.name: getattr(self, f.name)[epochs if f.name.startswith(
             ("val_", "epoch_train_")) else steps] for f in fields(self)})
 
-    def best_epochs(self, best_metric: str) -> np.ndarray:
+    def best_epochs(self, best_metric: str, metric: str = "accuracy") -> np.ndarray:
         """For each validated epoch, whether it was the best so far by [training]
-        best_metric ("val_loss" or "val_metric"): the trainer's rule, core.metrics."""
-        by_metric = best_metric == "val_metric"
-        values = self.val_metric if by_metric else self.val_loss
+        best_metric ("val_loss", "val_metric" or a class score such as "val_macro_f1"):
+        the trainer's rule, core.metrics (a task `metric` better lower, perplexity, ranks
+        as the validation loss does, as core.train.tracker.Tracker does)."""
+        by_metric = best_metric != "val_loss" and higher_is_better(metric)
+        if score_of(best_metric):
+            values = getattr(self, best_metric)  # the val_<score> series
+        else:
+            values = self.val_metric if by_metric else self.val_loss
         flags, best = [], None
         for value in values.tolist():
             flags.append(is_improvement(value, best, by_metric))
@@ -135,6 +144,7 @@ def read_curves(run_dir: Path, batch_size: int | None = None,
     Folders written before those rows existed get them from the steps (steps_epoch_means):
     weighted by batch size when `batch_size` and `train_samples` are given, else alike."""
     rows: dict[str, list[tuple[float, ...]]] = {TRAIN: [], TRAIN_EPOCH: [], VAL: []}
+    scores: list[list[float]] = []  # the class scores of each VAL row
     with open(Path(run_dir) / "metrics.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             try:
@@ -142,12 +152,17 @@ def read_curves(run_dir: Path, batch_size: int | None = None,
             except (TypeError, ValueError, KeyError):
                 continue
             rows.get(row.get("split"), rows[TRAIN]).append(values)
+            if row.get("split") == VAL:
+                scores.append([_optional(row.get(name)) for name in CLASS_SCORES])
     t, e, v = (np.asarray(rows[kind], dtype=np.float64).reshape(-1, len(_COLUMNS))
                for kind in (TRAIN, TRAIN_EPOCH, VAL))
     curves = RunCurves(step=t[:, 0], epoch=t[:, 1], loss=t[:, 2], metric=t[:, 3], lr=t[:, 4],
                        elapsed_s=t[:, 5], val_step=v[:, 0], val_epoch=v[:, 1],
                        val_loss=v[:, 2], val_metric=v[:, 3], val_lr=v[:, 4],
                        val_elapsed_s=v[:, 5])
+    by_score = np.asarray(scores, dtype=np.float64).reshape(-1, len(CLASS_SCORES))
+    for i, name in enumerate(CLASS_SCORES):
+        setattr(curves, f"val_{name}", by_score[:, i])
     if len(e):
         recorded = dict(zip(e[:, 1].tolist(), e[:, 2:4].tolist()))
         figures = np.asarray([recorded.get(epoch, (math.nan, math.nan))
@@ -156,6 +171,14 @@ def read_curves(run_dir: Path, batch_size: int | None = None,
         figures = steps_epoch_means(curves, batch_size, train_samples)
     curves.epoch_train_loss, curves.epoch_train_metric = figures[:, 0], figures[:, 1]
     return curves
+
+
+def _optional(text: str | None) -> float:
+    """A class score's cell: its value, or NaN when empty or absent (older folders)."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def steps_epoch_means(curves: RunCurves, batch_size: int | None = None,

@@ -20,12 +20,18 @@ from typing import Any
 
 from core.config import RunConfig, load_config, save_config
 from core.errors import BadInput
+from core.metrics import CLASS_SCORES
 from core.events import BatchEnd, EpochEnd
 from core.catalog import DATASETS
 from core.files import (fingerprint, is_temporary, printable, traindesk_home, write_atomic,
                         write_json_atomic, write_problem, write_remedy, write_text_atomic)
 
-METRIC_COLUMNS = ("step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s")
+# The last columns hold a classification's class scores (core.metrics.CLASS_SCORES) on its
+# validated epochs' rows, empty elsewhere; folders written before they were recorded have
+# rows of the first seven columns only (OLD_METRIC_COLUMNS).
+METRIC_COLUMNS = ("step", "epoch", "split", "loss", "accuracy", "lr", "elapsed_s",
+                  *CLASS_SCORES)
+OLD_METRIC_COLUMNS = 7
 # The "split" of a metrics.csv row: a training step, an epoch's training loss and metric
 # (the trainer's exact figures, written at the epoch's end; folders written before they
 # were recorded have none), and a validated epoch. "accuracy" holds the run's metric.
@@ -141,8 +147,8 @@ class RunFolder:
                            "aside to resume the run without its earlier metrics") from None
         kept = [line for line in lines[1:] if _row_step(line) is not None
                 and _row_step(line) <= step and line.endswith("\n")]
-        if not lines or len(kept) != len(lines) - 1:
-            header = ",".join(METRIC_COLUMNS) + "\r\n"  # as csv.writer ends rows
+        header = ",".join(METRIC_COLUMNS) + "\r\n"  # as csv.writer ends rows
+        if not lines or len(kept) != len(lines) - 1 or lines[0] != header:
             write_atomic(path, lambda f: f.write("".join([header, *kept])), make_folder=False)
         self._open_metrics(new=False)
 
@@ -189,11 +195,15 @@ class RunFolder:
             self._write_row(event.step, event.epoch, TRAIN_EPOCH, event.train_loss,
                             event.train_metric, event.lr, event.elapsed_s)
             self._write_row(event.step, event.epoch, VAL, event.val_loss, event.val_metric,
-                            event.lr, event.elapsed_s)
+                            event.lr, event.elapsed_s,
+                            *(event.val_scores.get(name) for name in CLASS_SCORES))
             self.flush_metrics()
 
     def _write_row(self, *row) -> None:
-        self._writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
+        """One row; the columns it leaves out, and None values, are empty."""
+        row = [*row, *[None] * (len(METRIC_COLUMNS) - len(row))]
+        self._writer.writerow([f"{v:.6g}" if isinstance(v, float) else "" if v is None else v
+                               for v in row])
 
     def flush_metrics(self) -> None:
         """Hand the rows written so far to the OS, so a killed process keeps them; the
@@ -248,7 +258,7 @@ class RunFolder:
 def _row_step(line: str) -> int | None:
     """The step of one metrics.csv line, or None when it is not a whole row."""
     fields = line.rstrip("\r\n").split(",")
-    if len(fields) != len(METRIC_COLUMNS):
+    if len(fields) not in (len(METRIC_COLUMNS), OLD_METRIC_COLUMNS):
         return None
     try:
         return int(fields[0])

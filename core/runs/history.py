@@ -43,6 +43,10 @@ class RunRecord:
     best_val_metric: float | None = None  # the best epoch's validation metric (accuracy or R2)
     best_val_loss: float | None = None
     best_epoch: int | None = None
+    # The scores of the epoch best.pt holds ([training] best_metric chose it): what the
+    # Runs tab shows, as the checkpoint that Evaluate, Predict and export use.
+    best_epoch_val_metric: float | None = None
+    best_epoch_val_loss: float | None = None
     epochs_completed: int | None = None
     epochs: int | None = None  # as configured
     duration_s: float | None = None
@@ -126,12 +130,57 @@ def read_run(path: Path) -> RunRecord:
     record.best_val_loss = _number(summary.get("best_val_loss"))
     record.best_epoch = _whole(summary.get("best_epoch"))
     record.epochs_completed = _whole(summary.get("epochs_completed"))
+    record.best_epoch_val_metric, record.best_epoch_val_loss = _best_epoch_scores(
+        summary, record, path)
     record.duration_s = _number(summary.get("duration_s"))
     record.error = _text(summary.get("error"))
     if record.status == "completed" and summary.get("diverged") in ("exploded", "chance"):
         # ran all its epochs but learned nothing: no success (core.runs.hints.divergence)
         record.status, record.error = "diverged", _text(summary.get("diverged_hint"))
     return record
+
+
+def _best_epoch_scores(summary: dict, record: RunRecord,
+                       path: Path) -> tuple[float | None, float | None]:
+    """(val metric, val loss) of the best epoch. Folders written before summary.json
+    recorded them: the best over all epochs is the best epoch's for the value best_metric
+    ranks by; the other comes from the best epoch's row in metrics.csv."""
+    if "best_epoch_val_metric" in summary:
+        return (_number(summary.get("best_epoch_val_metric")),
+                _number(summary.get("best_epoch_val_loss")))
+    if record.best_epoch is None:
+        return None, None
+    row = _val_row(path, record.best_epoch)
+    by_metric = summary.get("best_metric") == "val_metric"
+    metric = record.best_val_metric if by_metric or row is None else row[1]
+    loss = row[0] if by_metric and row is not None else (
+        None if by_metric else record.best_val_loss)
+    return metric, loss
+
+
+def _val_row(path: Path, epoch: int) -> tuple[float, float] | None:
+    """(loss, metric) of epoch `epoch`'s validation row in metrics.csv, None when absent."""
+    import csv
+
+    try:
+        with open(path / "metrics.csv", newline="", encoding="utf-8", errors="replace") as f:
+            for row in csv.DictReader(f):
+                if row.get("split") == "val" and row.get("epoch") == str(epoch):
+                    return float(row["loss"]), float(row["accuracy"])
+    except (OSError, ValueError, TypeError, KeyError, csv.Error):
+        return None
+    return None
+
+
+def epoch_pace(runs_dir: Path, model: str, data: str) -> tuple[float, RunRecord] | None:
+    """(seconds per epoch, the run it comes from): the newest run of `model` on `data` that
+    completed an epoch, whose pace a new run's length is estimated by; None when there is
+    none."""
+    for record in list_runs(runs_dir):
+        if (record.model, record.data) == (model, data) and record.epochs_completed \
+                and record.duration_s:
+            return record.duration_s / record.epochs_completed, record
+    return None
 
 
 def read_notes(path: Path) -> dict[str, str]:

@@ -96,6 +96,9 @@ class TensorBoardWriter:
         figures = [("epoch_loss", event.val_loss), (f"epoch_{self.metric}", event.val_metric)]
         if event.val_mae is not None:
             figures.append(("epoch_mae", event.val_mae))
+        # a classification's class scores (macro F1, balanced and top-k accuracy)
+        figures += [(f"epoch_{name}", value) for name, value in event.val_scores.items()
+                    if value is not None]
         self.files["validation"].scalars(event.step, wall, figures)
         if time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
             self._flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -13,6 +14,7 @@ from core.config import RunConfig
 from core.errors import BadInput
 from core.metrics import metric_of_task
 from core.train.precision import Precision
+from core.train.tracker import check_best_metric
 
 if TYPE_CHECKING:
     import torch
@@ -42,6 +44,16 @@ class Run:
     # fill, in readable lines
     data_notes: list[str] = field(default_factory=list)  # what was left out of the data,
     # and how the model was fitted to it, in readable lines
+    # DistributedDataParallel around `model` on several processes (core.train.distributed),
+    # which the training steps call; None on one process. Checkpoints save `model` itself.
+    wrapped: Any = None
+    data_seconds: float = 0.0  # building the dataset (reading, decoding, encoding)
+
+    @property
+    def stepped_model(self) -> torch.nn.Module:
+        """The module a training step calls: the DDP wrapper when there is one."""
+        return self.model if self.wrapped is None else self.wrapped
+    memory: Any = None  # core.train.memory_estimate.MemoryEstimate, made as a run starts
 
     @property
     def metric(self) -> str:
@@ -76,10 +88,13 @@ def build_run(config: RunConfig, resuming: bool = False) -> Run:
     np.random.seed(training.seed % 2**32)
     device = resolve_device(training.device)
     precision = Precision(training.precision, device)  # refused before the data is built
+    started = time.perf_counter()
     data = DATASETS.get(config.data.name).build(config.data.params, training.seed)
+    data_seconds = time.perf_counter() - started
     if training.batch_size > len(data.train_y):
         raise BadInput(f"[training] batch_size = {training.batch_size} is larger than the "
                        f"{len(data.train_y)} training samples; use at most {len(data.train_y)}")
+    check_best_metric(training, data.task, data.num_classes)
     loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
     model, model_notes = build_model(config.model.name, config.model.params, data,
                                      config.loss.name)
@@ -103,7 +118,7 @@ def build_run(config: RunConfig, resuming: bool = False) -> Run:
     return Run(device, data.to(device), model, optimizer, scheduler, bool(per_epoch),
                per_epoch == "val_loss", loss_fn, steps_per_epoch, batches_per_epoch,
                finetuning, lr_group,
-               precision, init_notes, [*data.notes, *model_notes])
+               precision, init_notes, [*data.notes, *model_notes], data_seconds=data_seconds)
 
 
 def _optimizer(config: RunConfig, finetuning: Finetuning) -> tuple[Any, int]:
@@ -136,7 +151,18 @@ def training_steps(samples: int, batch_size: int) -> int:
     return steps - 1 if samples % batch_size == 1 and steps > 1 else steps
 
 
-def cpu_threads(setting: int) -> int:
-    """Threads for CPU work: `setting`, or for 0 all cores but one. Measured on 2 cores
-    (docs/performance.md): the spare core keeps the GUI's p99 event latency under 16 ms."""
-    return setting or max(1, (os.cpu_count() or 1) - 1)
+def cpu_threads(setting: int, window: bool = False) -> int:
+    """Threads for CPU work: `setting`, or for 0 (auto) OMP_NUM_THREADS where the
+    environment sets it (torchrun sets 1 when it starts several ranks on one machine), else
+    every core this process may use (its CPU affinity: taskset, a container's cpuset), less
+    one when the caller is the `window`. Measured on 2 cores (docs/performance.md, issues 21
+    and benchmark 3): every core made the command line 1.5x faster than one, while in the
+    window the mlp's p99 event latency rose from 8.6 ms to 15.8-23 ms, over the 16 ms target."""
+    if setting:
+        return setting
+    from_environment = os.environ.get("OMP_NUM_THREADS", "")
+    if from_environment.isdigit() and int(from_environment) > 0:
+        return int(from_environment)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+    return max(1, cores - 1) if window else cores

@@ -31,9 +31,11 @@ from core.runs.folder import (RunFolder, check_data_files, data_fingerprints,
 from core.runs.tensorboard import TENSORBOARD_DIR, TensorBoardWriter
 from core.train.build import Run, build_run, cpu_threads
 from core.train.checkpoints import Checkpoints, restore
+from core.train.distributed import Alone, skip_final_flush
 from core.train.failures import NonFiniteLoss, describe_failure
-from core.train.progress import Progress
-from core.train.readback import PendingStep, ReadBack
+from core.train.memory_estimate import estimate_run_memory
+from core.train.progress import Progress, token_lengths
+from core.train.readback import PendingStep, ReadBack, kept_outputs
 from core.train.summary import RunSummary, divergence_fields
 from core.train.tracker import Tracker
 from core.train import validation
@@ -46,7 +48,7 @@ __all__ = ["train", "evaluate", "cpu_threads"]
 
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
           control: RunControl | None = None, resume_dir: Path | None = None,
-          sweep: dict | None = None) -> dict:
+          sweep: dict | None = None, world: Alone | None = None) -> dict:
     """Run one training run and return its summary (also written to the run folder).
 
     With `resume_dir`, `config` is ignored: the run folder's own config and last
@@ -55,28 +57,49 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     anything is written when the configuration or its files cannot be used, and
     TrainingFailed (after recording the failure) when training itself breaks. A listener
     that raises is reported and removed; the run goes on (core.events.Broadcast).
+    `world`: this process's rank of a torchrun launch (core.train.distributed); only its
+    rank 0 writes the folder and tells `listeners`.
     """
-    control = control or RunControl()
+    control, world = control or RunControl(), world or Alone()
     if resume_dir is not None:
-        opened = _reopened(Path(resume_dir))  # the folder is locked before anything is built
+        # the folder is locked before anything is built
+        opened = _reopened(Path(resume_dir), world)
     else:
-        opened = _created(config, runs_dir)
+        opened = _created(config, runs_dir, world)
     folder, config, run, progress = opened.folder, opened.config, opened.run, opened.progress
+    run.wrapped = world.wrap(run.model, config)
     try:
-        emit = Broadcast([folder.record], [*listeners, *_run_writers(config, folder)])
+        emit = Broadcast([folder.record], [*listeners, *_run_writers(config, folder)]
+                         if world.is_main else [])
         summary = _started_summary(opened, sweep)
+        if world.world_size > 1:  # how many processes trained it (from the next write on)
+            summary.fields["processes"] = world.world_size
         emit(_run_started(run, folder, config, progress))
-        fit = _Fit(run, config, progress, folder, control, emit, summary)
+        fit = _Fit(run, config, progress, folder, control, emit, summary, world)
         status, error, details = fit.attempt()
-        status, error = fit.save_at_end(status, error)
-        _final_summary(summary, opened, status, error, details)
+        if _aborted(opened, status):
+            folder.discard()  # stopped before its first step: nothing to keep or resume
+            summary.update(progress, run, status)
+            summary.fields["run_dir"] = None
+        else:
+            status, error = fit.save_at_end(status, error)
+            _final_summary(summary, opened, status, error, details)
     finally:
+        run.data.close()  # a streamed folder's worker processes
         folder.close()  # its metrics, and its lock
     if status == "failed":
         emit(RunFailed(error, dict(summary.fields), details))
         raise TrainingFailed(error)
     emit(RunFinished(status, dict(summary.fields)))
     return summary.fields
+
+
+def _aborted(opened: _Opened, status: str) -> bool:
+    """A new run stopped before its first training step (Stop pressed while it was being
+    prepared): its folder holds no training, so it is removed rather than left to be listed
+    and offered for resuming (issue 13). A failed run keeps its folder and error.txt."""
+    return (not opened.resumed and opened.progress.step == 0
+            and status in ("stopped", "interrupted"))
 
 
 @dataclass
@@ -91,10 +114,10 @@ class _Opened:
     previous: dict = field(default_factory=dict)  # a resumed run's earlier summary
 
 
-def _reopened(path: Path) -> _Opened:
+def _reopened(path: Path, world: Alone) -> _Opened:
     """The run folder at `path`, locked, with its own config, its data files checked and
     its last checkpoint restored; the lock is released again when this fails."""
-    folder = _reopen(path)
+    folder = world.main_folder(lambda: _reopen(path))
     try:
         config = folder.config()
         check_data_files(config, folder.data_files())
@@ -110,13 +133,14 @@ def _reopened(path: Path) -> _Opened:
     return _Opened(folder, config, run, progress, resumed=True, previous=previous)
 
 
-def _created(config: RunConfig, runs_dir: Path | None) -> _Opened:
+def _created(config: RunConfig, runs_dir: Path | None, world: Alone) -> _Opened:
     """A new run: paths made absolute and data files fingerprinted, the run built (BadInput
     before anything is written), then its folder created and locked."""
     config = config.with_absolute_paths(Path.cwd())
     data_files = data_fingerprints(config)
     run = _build(config, resuming=False)
-    folder = RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files)
+    folder = world.main_folder(
+        lambda: RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files))
     return _Opened(folder, config, run, Progress())
 
 
@@ -154,6 +178,8 @@ def _final_summary(summary: RunSummary, opened: _Opened, status: str, error: str
     if status != "failed" and run.data.task == "classification" and progress.epoch > 1:
         # the final model's class averages, once: one more pass over the validation data
         summary.fields.update(validation.class_report(run, config.training.top_k))
+    # image files a streamed folder met that could not be read, skipped as they were met
+    summary.fields["data_notes"] = [*run.data_notes, *run.data.unreadable_notes()]
     with contextlib.suppress(OSError):  # the disk is full or gone: the events still tell
         folder.write_summary(summary.fields)
 
@@ -193,12 +219,27 @@ def _lines(value) -> list[str]:
 def _build(config: RunConfig, resuming: bool) -> Run:
     """build_run, with the model's or dataset's own code breaking reported as TrainingFailed."""
     try:
-        return build_run(config, resuming)
+        run = build_run(config, resuming)
     except (BadInput, TrainingFailed):
         raise
     except Exception as exc:  # the model or dataset code broke while being built
-        raise TrainingFailed(describe_failure(exc, config.training.batch_size),
+        raise TrainingFailed(describe_failure(exc, config.training.batch_size, building=True),
                              traceback.format_exc()) from None
+    _estimate_memory(run, config)
+    return run
+
+
+def _estimate_memory(run: Run, config: RunConfig) -> None:
+    """The run's memory estimate (run.memory, for an out-of-memory message), and a note on
+    the console and in the window when it does not fit; a model whose probe pass breaks
+    gets no estimate and fails as it would have at its first step."""
+    try:
+        run.memory = estimate_run_memory(run.model, run.data, config, run.device,
+                                         run.precision.autocast)
+    except Exception:  # the first training step reports the model's own error
+        return
+    if not run.memory.fits:
+        run.data_notes.append(run.memory.warning())
 
 
 def _run_started(run: Run, folder: RunFolder, config: RunConfig,
@@ -208,7 +249,8 @@ def _run_started(run: Run, folder: RunFolder, config: RunConfig,
                       run.steps_per_epoch, len(data.train_y), len(data.val_y),
                       run.trainable_count(), sum(p.numel() for p in run.model.parameters()),
                       list(data.class_names), list(run.init_notes), metric_name=run.metric,
-                      data_notes=list(run.data_notes), resumed_from_step=progress.step)
+                      data_notes=list(run.data_notes), resumed_from_step=progress.step,
+                      best_metric=config.training.best_metric, top_k=config.training.top_k)
 
 
 def epoch_order(n: int, seed: int, epoch: int, device):
@@ -220,34 +262,37 @@ def epoch_order(n: int, seed: int, epoch: int, device):
     return torch.randperm(n, generator=generator).to(device)
 
 
-def step_gradients(run: Run, indices: list):
+def step_gradients(run: Run, batches: list, weight: float = 1.0):
     """Forward and backward passes over the training samples of one optimisation step, a
-    batch per index tensor in `indices` (more than one: gradient accumulation). Returns the
-    step's (loss, outputs, targets), detached; the loss is the mean over all the samples."""
-    if len(indices) == 1:
-        return _forward_backward(run, indices[0], 1.0)
+    batch per (stored inputs, targets) pair in `batches` (InMemoryData.training_batches;
+    more than one: gradient accumulation), the loss scaled by `weight` for the backward
+    pass (a rank's share: core.train.distributed). Returns the step's (loss, outputs,
+    targets), detached; the loss is the mean over all the samples. None when the batches
+    hold no sample (a streamed folder's batch of unreadable files only)."""
+    batches = [batch for batch in batches if len(batch[1])]
+    if len(batches) <= 1:
+        return _forward_backward(run, *batches[0], weight) if batches else None
     import torch
 
     # Each batch's mean loss weighted by its share of the step's samples: the gradients
     # added up are those of one batch of all of them.
-    total = sum(len(index) for index in indices)
-    parts = [_forward_backward(run, index, len(index) / total) for index in indices]
+    total = sum(len(y) for _, y in batches)
+    parts = [_forward_backward(run, x, y, weight * len(y) / total) for x, y in batches]
     loss = sum(part[0] * (len(part[2]) / total) for part in parts)
     return (loss, torch.cat([part[1] for part in parts]), torch.cat([part[2] for part in parts]))
 
 
-def _forward_backward(run: Run, index, weight: float):
-    """Forward and backward pass on the training samples at `index`, the loss scaled by
-    `weight` for the backward pass: (loss, outputs, targets), detached."""
-    data = run.data
-    x, mix = data.prepare_training(data.train_x[index], data.train_y[index])
-    y = data.train_y[index]
+def _forward_backward(run: Run, x, y, weight: float):
+    """Forward and backward pass on stored training inputs `x` with targets `y`, the loss
+    scaled by `weight` for the backward pass: (loss, outputs, targets), detached."""
+    x, mix = run.data.prepare_training(x, y)
     with run.precision.autocast():
-        outputs = run.model(x)
+        outputs = run.stepped_model(x)
         loss = run.loss_fn(outputs, y) if mix is None else mixed_loss(run.loss_fn, outputs, y, mix)
     run.precision.backward(loss if weight == 1.0 else loss * weight)
     # A mixed batch's accuracy counts each sample against its larger share's label.
-    return loss.detach(), outputs.detach(), y if mix is None else mix.dominant(y)
+    return (loss.detach(), kept_outputs(run.data.task, outputs.detach()),
+            y if mix is None else mix.dominant(y))
 
 
 def mixed_loss(loss_fn: Callable, outputs, targets, mix):
@@ -261,17 +306,22 @@ class _Fit:
     """Fitting one run: its epochs as named moments, over the objects that do the work."""
 
     def __init__(self, run: Run, config: RunConfig, progress: Progress, folder: RunFolder,
-                 control: RunControl, emit: Callable, summary: RunSummary) -> None:
+                 control: RunControl, emit: Callable, summary: RunSummary,
+                 world: Alone) -> None:
         self.run, self.config, self.progress = run, config, progress
         self.folder, self.control, self.emit, self.summary = folder, control, emit, summary
+        self.world = world
         self.training = training = config.training
-        self.tracker = Tracker.of(training)
+        self.tracker = Tracker.of(training, run.metric)
         self.checkpoints = Checkpoints(run, folder, emit, training.checkpoint_every_s)
         self.readback = ReadBack(progress, run.steps_per_epoch * training.epochs,
-                                 run.data.task == "regression", emit, folder.flush_metrics,
-                                 config.optimizer.params.get("lr"))
+                                 run.data.task, emit, folder.flush_metrics,
+                                 config.optimizer.params.get("lr"),
+                                 None if world.world_size == 1 else world.reduce_steps)
         self.run_start = time.perf_counter() - progress.elapsed_s
         self.clip_params = [p for group in run.optimizer.param_groups for p in group["params"]]
+        self.token_lengths = token_lengths(run.data)  # None unless the samples are texts
+        self.token_order = None  # the epoch's order on the CPU, for counting tokens
 
     def attempt(self) -> tuple[str, str | None, str]:
         """Fit, and say how it ended: (status, error line or None, traceback or "")."""
@@ -284,7 +334,7 @@ class _Fit:
         except NonFiniteLoss as exc:
             return "failed", str(exc), ""
         except Exception as exc:  # the model, the data or the device broke: report, keep the app
-            return ("failed", describe_failure(exc, self.training.batch_size),
+            return ("failed", describe_failure(exc, self.training.batch_size, self.run.memory),
                     traceback.format_exc())
         return "completed", None, ""
 
@@ -295,7 +345,8 @@ class _Fit:
             while progress.epoch <= self.training.epochs and not progress.stopped_early:
                 self.epoch(progress.epoch)
         finally:
-            self.readback.flush()  # at the end, and when stopping or failing: every step taken
+            if not skip_final_flush(self.world):
+                self.readback.flush()  # at the end, and when stopping or failing: every step
 
     def epoch(self, epoch: int) -> None:
         """One epoch: its training steps, validation, then what an epoch's end does."""
@@ -310,6 +361,7 @@ class _Fit:
         if unfrozen:
             self.readback.flush()  # the previous epoch's steps and end are reported first
             self.emit(LayersUnfrozen(epoch, unfrozen, run.trainable_count()))
+            run.wrapped = self.world.wrap(run.model, self.config)  # DDP's parameters change
         run.model.train()
         run.finetuning.hold_frozen_norms()  # frozen BatchNorm keeps its running statistics
 
@@ -317,46 +369,68 @@ class _Fit:
         """The epoch's training steps from where it stands (a resumed run mid-epoch)."""
         run, progress, control = self.run, self.progress, self.control
         order = epoch_order(len(run.data.train_y), self.training.seed, epoch, run.device)
-        accumulate = self.training.accumulate_steps
+        if self.token_lengths is not None:
+            self.token_order = order.cpu()  # one copy an epoch; none at all on the CPU
+        firsts = range(progress.batch, run.batches_per_epoch, self.training.accumulate_steps)
+        steps = [self.step_indices(order, first) for first in firsts]
+        # this rank's batches of the rest of the epoch, read ahead when streamed from disk
+        reading = run.data.training_batches([part for _, parts, _ in steps for part in parts])
         self.mark = time.perf_counter()  # training time runs from mark to mark, reports included
         try:
             # A stop takes effect between optimisation steps only, so no checkpoint ever
             # holds half-added gradients and a resume replays whole steps.
-            for first in range(progress.batch, run.batches_per_epoch, accumulate):
-                control.checkpoint(before_pause=self.readback.flush)  # show every step, then wait
-                self.train_step(epoch, first, order)
+            for first, step in zip(firsts, steps):
+                # show every step, then wait; on several processes all stop at one step
+                self.world.before_step(control, self.readback)
+                self.train_step(epoch, first, step, reading)
         finally:
             progress.train_seconds += time.perf_counter() - self.mark
             progress.elapsed_s = time.perf_counter() - self.run_start
 
-    def train_step(self, epoch: int, first: int, order) -> None:
-        """One optimisation step on the epoch's batches from `first` (accumulate_steps of
-        them, fewer at the epoch's end) in the sample `order`; its values stay on the device
-        until the read-back queue fetches them."""
-        run, progress, optimizer = self.run, self.progress, self.run.optimizer
+    def step_indices(self, order, first: int) -> tuple[list, list, float]:
+        """The sample indices of the optimisation step from batch `first` in the epoch's
+        `order`: its batches (accumulate_steps of them, fewer at the epoch's end) of all
+        ranks, this rank's part of each, and the weight of this rank's loss."""
         size = self.training.batch_size
-        last = min(first + self.training.accumulate_steps, run.batches_per_epoch)
+        last = min(first + self.training.accumulate_steps, self.run.batches_per_epoch)
+        batches = [order[b * size:(b + 1) * size] for b in range(first, last)]
+        return (batches, *self.world.shard(batches))
+
+    def train_step(self, epoch: int, first: int, step: tuple, reading) -> None:
+        """One optimisation step on the epoch's batches from `first`, whose indices `step`
+        holds (step_indices) and whose samples are the next of `reading`; its values stay
+        on the device until the read-back queue fetches them."""
+        run, progress, optimizer = self.run, self.progress, self.run.optimizer
+        batches, parts, weight = step
+        last = first + len(batches)
         optimizer.zero_grad(set_to_none=True)
-        loss, outputs, y = step_gradients(run, [order[b * size:(b + 1) * size]
-                                                for b in range(first, last)])
+        stepped = step_gradients(run, [next(reading) for _ in parts], weight)  # this rank's part
+        if stepped is None:  # nothing could be read: the step is left out
+            progress.batch = last
+            return
+        loss, outputs, y = stepped
         run.precision.step(optimizer, self.clip_params, self.training.grad_clip)
         lr = optimizer.param_groups[run.lr_group]["lr"]  # the lr this step used
         if run.scheduler is not None and not run.scheduler_per_epoch:
             run.scheduler.step()
         progress.step += 1
         progress.batch = last
-        progress.samples_seen += len(y)
+        progress.samples_seen += sum(len(batch) for batch in batches)  # of all ranks
+        if self.token_lengths is not None:
+            size = self.training.batch_size
+            progress.tokens_seen += int(self.token_lengths[
+                self.token_order[first * size:last * size]].sum())
         now = time.perf_counter()
         progress.train_seconds += now - self.mark
         self.mark = now
         self.readback.add_step(PendingStep(progress.step, epoch, loss, outputs, y, lr,
                                            now - self.run_start), now)
 
-    def validate(self, epoch: int) -> tuple[float, float, float | None]:
-        """(loss, metric, MAE) on the validation data; NonFiniteLoss if the loss is not a
-        number. A per-epoch schedule steps here."""
+    def validate(self, epoch: int) -> tuple[float, float, float | None, dict]:
+        """(loss, metric, MAE, class scores) on the validation data; NonFiniteLoss if the
+        loss is not a number. A per-epoch schedule steps here."""
         run = self.run
-        val_loss, val_metric, val_mae = validation.validate(run)
+        val_loss, val_metric, val_mae, val_scores = validation.validate(run, self.training.top_k)
         if not math.isfinite(val_loss):
             self.readback.flush()  # a non-finite training loss is named first, with its step
             raise NonFiniteLoss(f"the validation loss became {val_loss} in epoch {epoch}; "
@@ -366,13 +440,13 @@ class _Fit:
                 run.scheduler.step(val_loss)
             else:
                 run.scheduler.step()
-        return val_loss, val_metric, val_mae
+        return val_loss, val_metric, val_mae, val_scores
 
     def end_epoch(self, epoch: int, val_loss: float, val_metric: float,
-                  val_mae: float | None) -> None:
+                  val_mae: float | None, val_scores: dict) -> None:
         """Record the epoch's scores, queue its EpochEnd, and save what is due."""
         progress, epochs = self.progress, self.training.epochs
-        is_best = self.tracker.record(progress, epoch, val_loss, val_metric)
+        is_best = self.tracker.record(progress, epoch, val_loss, val_metric, val_scores)
         progress.final_val_loss, progress.final_val_metric = val_loss, val_metric
         progress.final_val_mae = val_mae
         progress.epoch, progress.batch = epoch + 1, 0
@@ -381,7 +455,7 @@ class _Fit:
         self.readback.add_epoch_end(EpochEnd(
             epoch, epochs, progress.step, math.nan, math.nan, val_loss, val_metric,
             self.run.lr, progress.elapsed_s, progress.samples_per_s(), is_best,
-            val_mae=val_mae))
+            val_mae=val_mae, val_scores=val_scores))
         stopping_early = self.tracker.should_stop(progress, epoch, epochs)
         self.save_epoch(is_best, stopping_early, final=epoch == epochs or stopping_early)
         if stopping_early:
@@ -390,7 +464,7 @@ class _Fit:
     def save_epoch(self, is_best: bool, stopping_early: bool, final: bool) -> None:
         """An epoch's end: best.pt for a best epoch (or held), and when due last.pt and the
         summary, which then describes the run as far as last.pt holds it."""
-        write_now = self.checkpoints.due(final)
+        write_now = self.world.agree(self.checkpoints.due(final))  # by every rank, or none
         if write_now:
             self.readback.flush()  # every event before the checkpoint's; its sums complete
         if is_best:
@@ -410,9 +484,11 @@ class _Fit:
         """Early stopping: put the best epoch's weights back into the model, so that last.pt,
         merged.pt and the final scores are the best model's, and end the run."""
         progress = self.progress
-        self.run.model.load_state_dict(self.checkpoints.best_weights())
+        if self.world.is_main:  # best.pt is rank 0's to read; the others get its weights
+            self.run.model.load_state_dict(self.checkpoints.best_weights())
+        self.world.broadcast_model(self.run.model)
         (progress.final_val_loss, progress.final_val_metric,
-         progress.final_val_mae) = validation.validate(self.run)
+         progress.final_val_mae, _) = validation.validate(self.run)
         progress.stopped_early = True
         self.save_last()
 

@@ -16,7 +16,8 @@ LOSSES = Catalogue("loss")
 
 # The loss a dataset of each task gets when none was chosen, or the chosen one serves the
 # other task.
-USUAL_LOSS = {"classification": "cross_entropy", "regression": "mse"}
+USUAL_LOSS = {"classification": "cross_entropy", "regression": "mse",
+              "language_modeling": "token_cross_entropy"}
 
 CLASS_WEIGHTS_HELP = ("none: every sample counts the same; balanced: weigh each class by "
                       "the inverse of its share of the training samples")
@@ -99,6 +100,15 @@ def l1(params: dict, info: DataInfo | None = None):
     from torch import nn
 
     return nn.L1Loss()
+
+
+@LOSSES.register("token_cross_entropy", "Cross entropy of each next token of the responses "
+                 "(the prompt's tokens are not scored), averaged over those tokens: the loss "
+                 "for instruction tuning a language model.", task="language_modeling")
+def token_cross_entropy(params: dict, info: DataInfo | None = None):
+    from core.train.loss_functions import TokenCrossEntropy
+
+    return TokenCrossEntropy()
 
 
 def build_loss(name: str, params: dict, data, data_name: str):

@@ -193,7 +193,7 @@ def one_cycle_schedule(params: dict, optimizer, total_steps: int, steps_per_epoc
     (Param("factor", "float", 0.1, "Factor applied at each reduction.", minimum=0.001,
            maximum=0.999),
      Param("patience", "int", 2, "Epochs without improvement before a reduction.",
-           minimum=0, maximum=100000),
+           minimum=0, maximum=100000, unit="epochs"),
      Param("threshold", "float", 1e-4, "Relative improvement of the validation loss that "
            "counts.", minimum=0.0, maximum=1.0),
      Param("min_lr", "float", 0.0, "The rate is never reduced below this.", minimum=0.0,

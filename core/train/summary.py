@@ -7,9 +7,12 @@ import math
 import os
 import platform
 import socket
+import sys
 from datetime import datetime
+from pathlib import Path
 
 from core.config import RunConfig
+from core.metrics import score_of
 from core.runs.folder import RunFolder
 from core.train.build import Run
 from core.train.progress import Progress
@@ -22,6 +25,10 @@ class RunSummary:
         import torch
 
         self.metric = run.metric
+        # a class score that [training] best_metric ranks by ("val_macro_f1"): its best
+        # epoch's value is kept as best_val_macro_f1 (core.metrics.CLASS_SCORES)
+        self.ranked_by_score = config.training.best_metric if score_of(
+            config.training.best_metric) else None
         self.fields = {
             "status": "running", "model": config.model.name, "data": config.data.name,
             "device": str(run.device), "threads": torch.get_num_threads(),
@@ -35,6 +42,11 @@ class RunSummary:
             # what produced it, to reproduce it or explain a difference later
             "started": datetime.now().astimezone().isoformat(timespec="seconds"),
             "device_name": device_name(run.device), "versions": versions(),
+            # bytes the run was estimated to need, and had free, as it started
+            "memory_estimate": run.memory.as_dict() if run.memory else None,
+            # where time and memory went: building the dataset (this process's, when resumed),
+            # and the most memory the process has held so far (updated as the run goes)
+            "data_seconds": round(run.data_seconds, 3), "peak_rss_mb": peak_rss_mb(),
         }
 
     def update(self, progress: Progress, run: Run, status: str = "running",
@@ -42,10 +54,24 @@ class RunSummary:
         """Bring the summary up to `progress`; the trainable count too, which gradual
         unfreezing changes as the run goes. Returns the fields."""
         self.fields.update(status=status, trainable_params=run.trainable_count(),
-                           **summary_numbers(progress, self.metric))
+                           peak_rss_mb=peak_rss_mb(), **summary_numbers(progress, self.metric))
+        if self.ranked_by_score:
+            self.fields[f"best_{self.ranked_by_score}"] = (progress.best_val_score
+                                                           if progress.best_epoch else None)
         if error:
             self.fields["error"] = error
         return self.fields
+
+
+def peak_rss_mb() -> float | None:
+    """The most memory this process has held at once so far (its peak resident set), in MiB;
+    None on Windows, which has no getrusage. In the window the process is the whole app."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
 def versions() -> dict:
@@ -55,14 +81,32 @@ def versions() -> dict:
 
     import core
 
-    try:
-        import torchvision
-        vision = torchvision.__version__
-    except ImportError:
-        vision = None
     return {"traindesk": core.__version__, "torch": torch.__version__,
-            "torchvision": vision, "python": platform.python_version(),
+            "torchvision": torchvision_version(), "python": platform.python_version(),
             "cuda": torch.version.cuda}
+
+
+def torchvision_version() -> str | None:
+    """torchvision's __version__, read from its version.py when it has one: importing
+    torchvision to ask took 0.3 s of a 7 s run that never uses it (docs/performance.md,
+    benchmark 1). None when torchvision is not installed."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None:
+        return None
+    for folder in spec.submodule_search_locations or []:
+        try:
+            text = (Path(folder) / "version.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        found = re.search(r"^__version__ = ['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+        if found:
+            return found.group(1)
+    import torchvision  # no readable version.py (a frozen app's archive)
+
+    return torchvision.__version__
 
 
 def device_name(device) -> str:
@@ -116,10 +160,16 @@ def summary_numbers(progress: Progress, metric: str = "accuracy") -> dict:
         "final_val_accuracy": progress.final_val_metric if classification else None,
         "metric": metric,
         "best_val_metric": best_metric,
+        # the scores of the epoch best.pt holds (best_metric decides which epoch that is)
+        "best_epoch_val_loss": finite(progress.best_epoch_val_loss),
+        "best_epoch_val_metric": progress.best_epoch_val_metric,
         "final_val_metric": progress.final_val_metric,
-        **({} if classification else {"final_val_mae": progress.final_val_mae}),
+        **({"final_val_mae": progress.final_val_mae} if metric == "r2" else {}),
         "stopped_early": progress.stopped_early,
         "duration_s": round(progress.elapsed_s, 3),
         "samples_per_s": round(progress.samples_seen / progress.train_seconds, 1)
         if progress.train_seconds else None,
+        # texts' tokens (padding not counted) per second; None for other data
+        "tokens_per_s": round(progress.tokens_seen / progress.train_seconds, 1)
+        if progress.train_seconds and progress.tokens_seen else None,
     }

@@ -30,7 +30,8 @@ class ComparePlots(CurvePlots):
         self.metric_plot.getPlotItem().setTitle(QCoreApplication.translate(
             "ComparePlots", "Validation metric per epoch"))
         self.legend = self.loss_plot.addLegend(offset=(-10, 10))
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.legends = [self.legend]
+        self.apply_theme()
         self.models: list[tuple[str, CurveModel]] = []  # (legend label, the run's curves)
         self._items: list = []
 

@@ -16,9 +16,13 @@ import numpy as np
 from core.metrics import metric_axis_label, metric_scale
 from core.runs.curves import RunCurves, Smoother, epoch_positions
 
-STEP_COLUMNS = ("step", "epoch", "loss", "metric", "lr")
-EPOCH_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric")
-METRIC_COLUMNS = ("train_metric", "val_metric")  # stored as computed: a share, or R2
+STEP_COLUMNS = ("step", "epoch", "loss", "metric", "lr", "elapsed_s")
+# val_score: the class score [training] best_metric ranks by (macro F1, balanced or top-k
+# accuracy: a share), NaN when it ranks by the loss or the metric
+EPOCH_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric",
+                 "elapsed_s", "val_score")
+X_AXES = ("step", "epoch", "time")  # what the curves can be drawn against; time in seconds
+METRIC_COLUMNS = ("train_metric", "val_metric", "val_score")  # as computed: a share, or R2
 PLOT_KEYS = ("steps", "epoch_loss", "epoch_metric", "lr")
 
 
@@ -56,14 +60,17 @@ class Columns:
 
 
 class CurveModel:
-    """One run's curves: a row per training step (step, epoch, loss, metric, lr) and a row
-    per validated epoch (epoch, the step it ended at, training and validation loss and
-    metric). Metrics are stored as computed (a share, or R2) and scaled for display by
-    core.metrics. The smoothed training loss is kept up to date incrementally."""
+    """One run's curves: a row per training step (step, epoch, loss, metric, lr, seconds
+    since the run began) and a row per validated epoch (epoch, the step it ended at, training
+    and validation loss and metric, seconds). Metrics are stored as computed (a share, or
+    R2) and scaled for display by core.metrics. The smoothed training loss is kept up to
+    date incrementally."""
 
-    def __init__(self, name: str = "", metric_name: str = "accuracy") -> None:
+    def __init__(self, name: str = "", metric_name: str = "accuracy",
+                 score_name: str | None = None) -> None:
         self.name = name  # the run's folder name (the CSV's "run" column)
         self.metric_name = metric_name
+        self.score_name = score_name  # core.metrics.CLASS_SCORES: the val_score column's
         self.steps = Columns(STEP_COLUMNS)
         self.epochs = Columns(EPOCH_COLUMNS)
         self.best_epoch: int | None = None
@@ -73,16 +80,19 @@ class CurveModel:
         self._smoothed_count = 0
 
     @classmethod
-    def from_run_curves(cls, curves: RunCurves, name: str = "",
-                        metric_name: str = "accuracy") -> CurveModel:
+    def from_run_curves(cls, curves: RunCurves, name: str = "", metric_name: str = "accuracy",
+                        score_name: str | None = None) -> CurveModel:
         """The model of a run read from its folder (core.runs.curves.read_curves)."""
-        model = cls(name, metric_name)
+        model = cls(name, metric_name, score_name)
+        scores = (getattr(curves, f"val_{score_name}") if score_name
+                  else np.full(len(curves.val_epoch), np.nan))
         model.steps.extend(step=curves.step, epoch=curves.epoch, loss=curves.loss,
-                           metric=curves.metric, lr=curves.lr)
+                           metric=curves.metric, lr=curves.lr, elapsed_s=curves.elapsed_s)
         model.epochs.extend(epoch=curves.val_epoch, step=curves.val_step,
                             train_loss=curves.epoch_train_loss, val_loss=curves.val_loss,
                             train_metric=curves.epoch_train_metric,
-                            val_metric=curves.val_metric)
+                            val_metric=curves.val_metric, elapsed_s=curves.val_elapsed_s,
+                            val_score=scores)
         return model
 
     def clear(self) -> None:
@@ -102,13 +112,17 @@ class CurveModel:
                           epoch=np.fromiter((b.epoch for b in batches), float, n),
                           loss=np.fromiter((b.loss for b in batches), float, n),
                           metric=np.fromiter((b.metric for b in batches), float, n),
-                          lr=np.fromiter((b.lr for b in batches), float, n))
+                          lr=np.fromiter((b.lr for b in batches), float, n),
+                          elapsed_s=np.fromiter((b.elapsed_s for b in batches), float, n))
 
     def add_epoch(self, event) -> None:
         """Append a core.events.EpochEnd; an epoch that was best becomes the best epoch."""
         self.epochs.extend(epoch=[event.epoch], step=[event.step],
                            train_loss=[event.train_loss], val_loss=[event.val_loss],
-                           train_metric=[event.train_metric], val_metric=[event.val_metric])
+                           train_metric=[event.train_metric], val_metric=[event.val_metric],
+                           elapsed_s=[event.elapsed_s],
+                           val_score=[_or_nan(event.val_scores.get(self.score_name))
+                                      if self.score_name else np.nan])
         if event.is_best:
             self.best_epoch = event.epoch
 
@@ -133,17 +147,20 @@ class CurveModel:
         return self._smoothed[:len(loss)]
 
     def step_x(self, by: str) -> np.ndarray:
-        """Where each step sits on an x axis by "step" or by "epoch" (epoch 1 ends at 1.0)."""
+        """Where each step sits on an x axis by "step", by "epoch" (epoch 1 ends at 1.0) or
+        by "time" (seconds since the run began, as metrics.csv's elapsed_s)."""
         steps = self.steps["step"]
         if by == "step":
             return steps
+        if by == "time":
+            return self.steps["elapsed_s"]
         if self.steps_per_epoch:
             return steps / self.steps_per_epoch
         return epoch_positions(steps, self.steps["epoch"])
 
     def epoch_x(self, by: str) -> np.ndarray:
-        """Where each validated epoch sits: its number, or the step it ended at."""
-        return self.epochs["epoch" if by == "epoch" else "step"]
+        """Where each validated epoch sits: its number, the step it ended at, or when."""
+        return self.epochs[{"epoch": "epoch", "time": "elapsed_s"}.get(by, "step")]
 
     def shown(self, column: str) -> np.ndarray:
         """An epoch column as shown: a metric scaled for display (accuracy in %)."""
@@ -157,7 +174,11 @@ class CurveModel:
 # What the readout names and what a CSV holds: the same for one live run or several compared.
 
 EPOCH_PLOT_COLUMNS = {"epoch_loss": ("val_loss", "train_loss"),
-                      "epoch_metric": ("val_metric", "train_metric")}
+                      "epoch_metric": ("val_metric", "train_metric", "val_score")}
+
+
+def _or_nan(value: float | None) -> float:
+    return np.nan if value is None else value
 
 
 def hover_series(key: str, models: Sequence[tuple[str, CurveModel]], x_by: str,
@@ -170,7 +191,7 @@ def hover_series(key: str, models: Sequence[tuple[str, CurveModel]], x_by: str,
         prefix = f"{label}: " if label else ""
         if key in ("steps", "lr"):
             x = model.step_x(x_by)
-            other = ("epoch", model.steps["epoch"]) if x_by == "step" \
+            other = ("epoch", model.steps["epoch"]) if x_by != "epoch" \
                 else ("step", model.steps["step"])
             if key == "lr":
                 found.append((f"{prefix}lr", x, model.steps["lr"], [other]))
@@ -181,8 +202,8 @@ def hover_series(key: str, models: Sequence[tuple[str, CurveModel]], x_by: str,
                 found.append((f"{prefix}loss", x, model.steps["loss"], [other]))
             continue
         x = model.epoch_x(x_by)
-        other = ("step", model.epochs["step"]) if x_by == "epoch" \
-            else ("epoch", model.epochs["epoch"])
+        other = ("epoch", model.epochs["epoch"]) if x_by != "epoch" \
+            else ("step", model.epochs["step"])
         what = "loss" if key == "epoch_loss" else metric_axis_label(model.metric_name)
         for split in epoch_columns:
             column = f"{split}_{'loss' if key == 'epoch_loss' else 'metric'}"

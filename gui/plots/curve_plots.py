@@ -1,7 +1,8 @@
 """The four curve plots and their controls, shared by the live plots of the run in progress
 and the compared plots of finished runs: smoothing of the training loss (TensorBoard's
-debiased moving average, the raw curve faint behind), log scale, an x axis by step or by
-epoch, a readout of the point under the mouse, and export of each plot as PNG, SVG or CSV.
+debiased moving average, the raw curve faint behind), log scale, an x axis by step, by
+epoch or by time (seconds), a readout of the point under the mouse, and export of each
+plot as PNG, SVG or CSV.
 The readout and the CSV come from the runs' CurveModels (gui.plots.curve_model), the same
 code for one run or several."""
 
@@ -18,9 +19,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
                                QWidget)
 
 from gui.i18n import translate_message
-from gui.plots.curve_model import PLOT_KEYS, CurveModel, hover_series, plot_table
+from gui.plots.curve_model import PLOT_KEYS, X_AXES, CurveModel, hover_series, plot_table
 from gui.plots.export import EXPORT_FILTER, export_image, save_csv
-from gui.plots.style import hover_marker, make_plot
+from gui.plots.style import apply_theme, hover_marker, make_plot
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
 
@@ -38,7 +39,7 @@ class CurvePlots(QWidget):
         super().__init__()
         self.smoothing = DEFAULT_SMOOTHING
         self.log_scale = False
-        self.x_by = "step"  # or "epoch"
+        self.x_by = "step"  # or "epoch", or "time" (seconds since the run began)
         step = QCoreApplication.translate("CurvePlots", "step")
         epoch = QCoreApplication.translate("CurvePlots", "epoch")
         loss = QCoreApplication.translate("CurvePlots", "loss")
@@ -82,8 +83,10 @@ class CurvePlots(QWidget):
         # shown translated; the item data is the value set_x_axis takes
         self.x_axis_combo.addItem(step, "step")
         self.x_axis_combo.addItem(epoch, "epoch")
+        self.x_axis_combo.addItem(QCoreApplication.translate("CurvePlots", "time (s)"), "time")
         self.x_axis_combo.setToolTip(QCoreApplication.translate(
-            "CurvePlots", "Draw every plot against optimisation steps or epochs."))
+            "CurvePlots", "Draw every plot against optimisation steps, epochs or the time "
+            "since the run began (seconds, as TensorBoard's wall-clock axis)."))
         self.x_axis_combo.currentIndexChanged.connect(
             lambda index: self.set_x_axis(self.x_axis_combo.itemData(index)))
         self.export_button = QToolButton()
@@ -140,6 +143,20 @@ class CurvePlots(QWidget):
         layout.addLayout(grid, 1)
         self.loss_plot.installEventFilter(self)
         self._label_x_axes()
+        self.legends: list = []  # the subclass's legends, coloured with the plots
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """Light or dark plots, as the application's palette is (style.plot_theme)."""
+        for key, plot in self.plots.items():
+            legends = [legend for legend in self.legends if legend.parentItem() is not None
+                       and legend.scene() is plot.scene()]
+            apply_theme(plot, legends, [self._markers[key]])
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_theme()
 
     # Controls
 
@@ -161,9 +178,9 @@ class CurvePlots(QWidget):
         self.redraw_all()  # the learning-rate axis is fitted by hand, for either scale
 
     def set_x_axis(self, by: str) -> None:
-        """Draw every plot against "step" or "epoch"."""
-        if by not in ("step", "epoch"):
-            raise ValueError(f"x axis by {by!r}: choose step or epoch")
+        """Draw every plot against "step", "epoch" or "time" (seconds since the run began)."""
+        if by not in X_AXES:
+            raise ValueError(f"x axis by {by!r}: choose one of {', '.join(X_AXES)}")
         self.x_by = by
         if self.x_axis_combo.currentData() != by:
             self.x_axis_combo.setCurrentIndex(self.x_axis_combo.findData(by))
@@ -176,8 +193,12 @@ class CurvePlots(QWidget):
         """By epoch every plot's x is the epoch; by step the per-epoch plots put each epoch's
         point at the step that ended it, and say so."""
         for key, plot in self.plots.items():
+            # seconds are not whole numbers: a run of a few seconds needs ticks at 0.5
+            plot.getPlotItem().getAxis("bottom").whole_numbers = self.x_by != "time"
             if self.x_by == "epoch":
                 label = QCoreApplication.translate("CurvePlots", "epoch")
+            elif self.x_by == "time":
+                label = QCoreApplication.translate("CurvePlots", "time (s)")
             elif key in ("epoch_loss", "epoch_metric"):
                 label = QCoreApplication.translate("CurvePlots", "step (end of each epoch)")
             else:
@@ -279,7 +300,9 @@ class CurvePlots(QWidget):
             return
         _, label, x, y, extras = found
         named = [f"{n} {_number(v)}" for n, v in extras]  # the other axis first, then more
-        x_name = QCoreApplication.translate("CurvePlots", self.x_by)  # "step" or "epoch"
+        x_name = {"step": QCoreApplication.translate("CurvePlots", "step"),
+                  "epoch": QCoreApplication.translate("CurvePlots", "epoch"),
+                  "time": QCoreApplication.translate("CurvePlots", "time (s)")}[self.x_by]
         parts = [f"{x_name} {_number(x)}", *named[:1], f"{label} {_number(y)}", *named[1:]]
         text = " · ".join(parts)
         self._markers[key].setData([x], [y])

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 
 from core.events import BatchEnd, EpochEnd, RunStarted
-from core.metrics import metric_axis_label, metric_label
+from core.metrics import SCORE_LABELS, metric_axis_label, metric_label, score_of
 from core.runs.hints import curve_hints
 from gui.plots.curve_model import EPOCH_PLOT_COLUMNS, PLOT_KEYS, CurveModel
 from gui.plots.curve_plots import CurvePlots
@@ -37,8 +37,7 @@ class LivePlots(CurvePlots):
         super().__init__()
         legends = [self.val_loss_plot.addLegend(offset=(-10, 10)),  # losses fall: top right
                    self.metric_plot.addLegend(offset=(-10, -10))]  # metrics rise: bottom
-        for legend in legends:  # readable where a curve runs behind it (overfitting)
-            legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.legends = legends  # coloured with the plots (apply_theme)
         self.model = CurveModel()
         self._error: str | None = None
         self._classes: int | None = None  # a classifier's class count (chance level)
@@ -54,7 +53,13 @@ class LivePlots(CurvePlots):
             "val_metric": epoch_curve(self.metric_plot, validation, VALIDATION_COLOR),
             "train_metric": epoch_curve(self.metric_plot, training, TRAINING_COLOR),
             "lr": self.lr_plot.plot(pen=pg.mkPen("#7f7f7f", width=1)),
+            # the class score best_metric ranks by, when it is one: dashed, in the legend
+            # only while shown (set_metric)
+            "val_score": self.metric_plot.plot(
+                pen=pg.mkPen(VALIDATION_COLOR, width=2, style=Qt.PenStyle.DashLine),
+                symbol="o", symbolSize=6, symbolBrush=VALIDATION_COLOR, symbolPen=None),
         }
+        self._score_in_legend = False
         # The best epoch: a dashed line in both epoch plots, named in their legends.
         self._best_lines = [best_line(plot) for plot in (self.val_loss_plot, self.metric_plot)]
         self._best_sample = pg.PlotDataItem(pen=self._best_lines[0].pen)
@@ -63,6 +68,7 @@ class LivePlots(CurvePlots):
             legend.addItem(self._best_sample,
                            QCoreApplication.translate("LivePlots", "best epoch"))
             self._best_labels.append(legend.items[-1][1])
+        self.apply_theme()
         self._dirty: set[str] = set()
         self._last_drawn: str | None = None
         self._turn = 0  # round robin over the plots other than the training loss
@@ -104,18 +110,34 @@ class LivePlots(CurvePlots):
         """Take the run's name, metric and steps per epoch (for the epoch axis)."""
         self.model.name = Path(event.run_dir).name
         self.model.steps_per_epoch = event.steps_per_epoch
-        self.set_metric(event.metric_name)
+        self.set_metric(event.metric_name, score_of(event.best_metric), event.top_k)
         # a classifier's class count: an accuracy at chance level gets its hint
         self._classes = len(event.class_names) if event.metric_name == "accuracy" else None
 
-    def set_metric(self, name: str) -> None:
-        """Title and scale the metric plot for RunStarted.metric_name ("accuracy" or "r2")."""
-        self.model.metric_name = name
+    def set_metric(self, name: str, score: str | None = None, top_k: int = 5) -> None:
+        """Title and scale the metric plot for RunStarted.metric_name ("accuracy" or "r2"),
+        and draw the validation class score `score` ranks epochs by (RunStarted.best_metric
+        "val_macro_f1": "macro_f1") beside it, named on the axis and in the legend."""
+        self.model.metric_name, self.model.score_name = name, score
         item = self.metric_plot.getPlotItem()
         label = QCoreApplication.translate("Metrics", metric_label(name))
         item.setTitle(QCoreApplication.translate("LivePlots", "{0} per epoch").format(
             label[:1].upper() + label[1:]))
-        item.setLabel("left", QCoreApplication.translate("Metrics", metric_axis_label(name)))
+        axis = QCoreApplication.translate("Metrics", metric_axis_label(name))
+        style = {}
+        legend, curve = self.legends[1], self._curves["val_score"]
+        if self._score_in_legend:
+            legend.removeItem(curve)
+            self._score_in_legend = False
+        if score:
+            words = QCoreApplication.translate("Metrics", SCORE_LABELS[score]).format(k=top_k)
+            axis = QCoreApplication.translate("LivePlots", "accuracy, {0} (%)").format(words)
+            style = {"font-size": "8pt"}  # two names in the height of a small plot
+            legend.addItem(curve, QCoreApplication.translate(
+                "LivePlots", "validation {0}").format(words))
+            self._score_in_legend = True
+        item.getAxis("left").labelStyle = style
+        item.setLabel("left", axis)
         self._dirty.add("epoch_metric")
 
     def show_failure(self, error: str) -> None:
@@ -191,6 +213,9 @@ class LivePlots(CurvePlots):
             x = model.epoch_x(self.x_by)
             for column in EPOCH_PLOT_COLUMNS[key]:
                 curve = self._curves[column]
+                if column == "val_score" and not model.score_name:
+                    curve.setData([], [])
+                    continue
                 show_symbols(curve, len(x) <= MAX_EPOCH_SYMBOLS)
                 curve.setData(x, model.shown(column))
             # a resumed run's events start at a later epoch: find the best one by number

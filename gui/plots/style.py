@@ -1,6 +1,7 @@
 """How the curve plots look, shared by the live and the compared plots: the plot widget
 (drawing only what is visible, reduced to screen pixels), whole-number step and epoch
-axes, run colours, the best-epoch line, the hover marker and the learning-rate range."""
+axes, run colours, the best-epoch line, the hover marker, the learning-rate range, and
+light or dark colours following the application's palette."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import zlib
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 TRAINING_COLOR = "#1f77b4"
 VALIDATION_COLOR = "#d62728"
@@ -24,6 +25,41 @@ RUN_PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7",
                "#999999")
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+LIGHT_THEME = ("#ffffff", "#333333")  # background, foreground (axes, titles, legends)
+
+
+def plot_theme() -> tuple[str, str]:
+    """(background, foreground) of the plots: white and dark grey, or with a dark
+    application palette its own base and text colours (issue 13: plots stayed white)."""
+    app = QGuiApplication.instance()
+    if app is None:
+        return LIGHT_THEME
+    palette = app.palette()
+    if palette.color(QPalette.ColorRole.Window).lightness() >= 128:
+        return LIGHT_THEME
+    return (palette.color(QPalette.ColorRole.Base).name(),
+            palette.color(QPalette.ColorRole.Text).name())
+
+
+def apply_theme(widget: pg.PlotWidget, legends: list, markers: list) -> None:
+    """Colour a plot, its legends and hover markers by plot_theme()."""
+    background, foreground = plot_theme()
+    widget.setBackground(background)
+    item = widget.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(foreground)
+        axis.setTextPen(foreground)
+    item.titleLabel.setText(item.titleLabel.text, color=foreground)
+    for legend in legends:
+        fill = QColor(background)
+        fill.setAlpha(210)  # readable where a curve runs behind it (overfitting)
+        legend.setBrush(pg.mkBrush(fill))
+        legend.setLabelTextColor(foreground)  # for entries added later
+        for _, label in legend.items:
+            label.setText(label.text, color=foreground)
+    for marker in markers:
+        marker.setSymbolPen(pg.mkPen(foreground, width=1.5))
 
 
 def run_colors(names: list[str]) -> dict[str, str]:
@@ -43,9 +79,14 @@ def run_colors(names: list[str]) -> dict[str, str]:
 
 
 class WholeNumberAxis(pg.AxisItem):
-    """An axis of steps or epochs, which are whole numbers: no tick at epoch 1.5."""
+    """An axis of steps or epochs, which are whole numbers: no tick at epoch 1.5. With
+    `whole_numbers` off (an axis of seconds) it ticks as any axis."""
+
+    whole_numbers = True
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        if not self.whole_numbers:
+            return super().tickValues(minVal, maxVal, size)
         seen: set[float] = set()
         levels = []
         for spacing, values in super().tickValues(minVal, maxVal, size):

@@ -76,6 +76,10 @@
         <translation>预训练的 Hugging Face 语言模型（BERT、MiniLM、RoBERTa、Qwen 等）加上新的分类头，用它自己的分词器在 text_csv 上微调。</translation>
     </message>
     <message>
+        <source>A pretrained Hugging Face causal language model (Llama, Qwen, GPT-2, ...), instruction-tuned on the instructions dataset with its own tokenizer and chat template; Predict generates responses.</source>
+        <translation>预训练的 Hugging Face 因果语言模型（Llama、Qwen、GPT-2 等），用它自己的分词器和对话模板在 instructions 数据集上做指令微调；“预测”页生成回答。</translation>
+    </message>
+    <message>
         <source>Handwritten digits bundled with scikit-learn: 1,797 real 8x8 scans, resized to 28x28. Works offline.</source>
         <translation>scikit-learn 自带的手写数字：1,797 张真实的 8x8 扫描图，放大到 28x28。无需联网。</translation>
     </message>
@@ -126,6 +130,10 @@
     <message>
         <source>Your own texts: a CSV file with a text column and a label column (e.g. reviews and their sentiment). Pick rnn, lstm, gru or transformer as the model.</source>
         <translation>你自己的文本：含文本列和标签列的 CSV 文件（例如评论及其情感倾向）。模型请选 rnn、lstm、gru 或 transformer。</translation>
+    </message>
+    <message>
+        <source>Your own instructions for a language model: a CSV or JSONL file of prompts and the responses to learn, or JSONL chats (a messages list of role and content). Pick hf_causal_lm as the model.</source>
+        <translation>你自己的语言模型指令数据：一个含提示和待学回答的 CSV 或 JSONL 文件，或 JSONL 对话（messages 列表，每轮有 role 和 content）。模型请选 hf_causal_lm。</translation>
     </message>
     <message>
         <source>Your own recordings (WAV; FLAC/OGG with soundfile): one subfolder per class, or the class first in each file name (7_george_12.wav), resampled and cut to one duration.</source>
@@ -192,6 +200,10 @@
         <translation>平均绝对误差：比 mse 更不易受离群值影响的回归损失函数。</translation>
     </message>
     <message>
+        <source>Cross entropy of each next token of the responses (the prompt&apos;s tokens are not scored), averaged over those tokens: the loss for instruction tuning a language model.</source>
+        <translation>回答中每个下一个词元的交叉熵（提示的词元不计分），按这些词元取平均：语言模型指令微调的损失。</translation>
+    </message>
+    <message>
         <source>Passes over the training data.</source>
         <translation>遍历训练数据的轮次。</translation>
     </message>
@@ -208,16 +220,8 @@
         <translation>决定数据划分、初始权重和打乱顺序的随机种子。</translation>
     </message>
     <message>
-        <source>CPU threads for training; 0 (auto) uses all cores but one, so the window stays responsive.</source>
-        <translation>训练用的 CPU 线程数；0（自动）使用除一个以外的所有核心，让窗口保持响应。</translation>
-    </message>
-    <message>
-        <source>What makes an epoch the best (best.pt, early stopping): the lowest validation loss, or the highest validation metric (accuracy, or R2 for a regression).</source>
-        <translation>哪一轮算最佳（best.pt、早停）：验证损失最低，或验证指标最高（准确率；回归为 R2）。</translation>
-    </message>
-    <message>
-        <source>Classification: k of the top-k accuracy in summary.json (a sample counts as right when its class is among the model&apos;s k likeliest).</source>
-        <translation>分类：summary.json 中前 k 项准确率的 k（样本的类别位于模型最可能的 k 个类别之中即算正确）。</translation>
+        <source>CPU threads for training; 0 (auto) uses every core, or all but one in the window so that it stays responsive (OMP_NUM_THREADS when set).</source>
+        <translation>训练用的 CPU 线程数；0（自动）使用全部核心，在窗口中则留出一个核心，让窗口保持响应（设置了 OMP_NUM_THREADS 时按其值）。</translation>
     </message>
     <message>
         <source>Add up the gradients of this many batches before each optimisation step: the effective batch is batch_size times this, so a large batch fits a small device (1: a step per batch).</source>
@@ -282,10 +286,6 @@
     <message>
         <source>Rank of each LoRA adapter.</source>
         <translation>每个 LoRA 适配器的秩。</translation>
-    </message>
-    <message>
-        <source>LoRA scaling: the update is multiplied by alpha/rank.</source>
-        <translation>LoRA 缩放：更新量乘以 alpha/rank。</translation>
     </message>
     <message>
         <source>Dropout on the LoRA adapter&apos;s input.</source>
@@ -360,16 +360,32 @@
         <translation>第一层卷积的步长，以采样点计。</translation>
     </message>
     <message>
-        <source>none: start from random weights; pretrained: torchvision&apos;s ImageNet weights (downloaded once into the torch hub cache); file: the weights file below.</source>
-        <translation>none：从随机权重开始；pretrained：torchvision 的 ImageNet 预训练权重（只下载一次，存入 torch hub 缓存）；file：下面的权重文件。</translation>
-    </message>
-    <message>
         <source>With weights = file: a torchvision state_dict (.pth) of this model, e.g. downloaded by hand.</source>
         <translation>weights = file 时：这个模型的 torchvision state_dict（.pth），例如手动下载的。</translation>
     </message>
     <message>
-        <source>Resize images to this square size (0: as they are, or enlarged to the model&apos;s smallest size). Pretrained weights work best near 224.</source>
-        <translation>把图像缩放到这个边长的正方形（0：保持原样，或放大到模型的最小尺寸）。预训练权重在 224 附近效果最好。</translation>
+        <source>What makes an epoch the best (best.pt, early stopping): the lowest validation loss, or the highest validation metric (accuracy, or R2 for a regression); for a classification also the highest validation macro F1, balanced accuracy (the mean recall of the classes: for unbalanced classes) or top-k accuracy.</source>
+        <translation>什么样的轮次算最佳（best.pt、提前停止）：验证损失最低，或验证指标最高（准确率，回归为 R2）；分类任务还可以选验证宏 F1、平衡准确率（各类召回率的平均，适合类别不均衡）或前 k 项准确率最高。</translation>
+    </message>
+    <message>
+        <source>Classification: k of the top-k accuracy recorded each epoch and in summary.json (a sample counts as right when its class is among the model&apos;s k likeliest).</source>
+        <translation>分类：每轮记录及 summary.json 中前 k 项准确率的 k（样本的类别在模型最可能的 k 个类别之中即算正确）。</translation>
+    </message>
+    <message>
+        <source>LoRA scaling: the update is multiplied by alpha/rank (alpha/sqrt(rank) with rsLoRA).</source>
+        <translation>LoRA 缩放：更新量乘以 alpha/rank（用 rsLoRA 时乘以 alpha/sqrt(rank)）。</translation>
+    </message>
+    <message>
+        <source>rsLoRA: scale the update by alpha/sqrt(rank), so higher ranks keep learning (Kalajdzievski 2023).</source>
+        <translation>rsLoRA：更新量按 alpha/sqrt(rank) 缩放，秩较高时仍能继续学习（Kalajdzievski 2023）。</translation>
+    </message>
+    <message>
+        <source>none: start from random weights; pretrained: torchvision&apos;s ImageNet weights (downloaded once into the torch hub cache), with their own normalisation and image size; file: the weights file below.</source>
+        <translation>none：从随机权重开始；pretrained：torchvision 的 ImageNet 预训练权重（只下载一次，存入 torch hub 缓存），并使用这些权重自己的归一化和图像尺寸；file：下面的权重文件。</translation>
+    </message>
+    <message>
+        <source>Resize images to this square size (0: the size pretrained weights were trained at, 224; else as they are, or enlarged to the model&apos;s smallest size).</source>
+        <translation>把图像缩放到这个边长的正方形（0：使用预训练权重训练时的尺寸 224；否则保持原样，或放大到模型的最小尺寸）。</translation>
     </message>
     <message>
         <source>A Hugging Face model folder (config.json, .safetensors weights, tokenizer files) or a hub id such as sentence-transformers/all-MiniLM-L6-v2, read from the local Hugging Face cache (downloaded there first when online).</source>
@@ -412,6 +428,38 @@
         <translation>由图像混合或裁剪混合处理的训练批次所占比例（mixup_alpha 或 cutmix_alpha 大于 0 时生效）。</translation>
     </message>
     <message>
+        <source>Augmentation: random resized crop, as torchvision&apos;s RandomResizedCrop: cut from each training image a box of a random share of its area, from this to crop_scale_max (aspect ratio 3:4 to 4:3), and enlarge it to the whole image (0: off; 0.08 for photos as on ImageNet, 0.5 or more for small images).</source>
+        <translation>数据增强：随机缩放裁剪，同 torchvision 的 RandomResizedCrop：从每张训练图像中裁出面积占比在此值到 crop_scale_max 之间随机的一块（宽高比 3:4 到 4:3），再放大到整幅图像（0：关闭；ImageNet 类照片用 0.08，小图像用 0.5 或更大）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: the largest share of the image&apos;s area a random resized crop keeps (when crop_scale_min is above 0).</source>
+        <translation>数据增强：随机缩放裁剪保留的最大面积占比（crop_scale_min 大于 0 时生效）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: colour jitter: scale each training image&apos;s brightness by a random factor from 1 - this to 1 + this (0: off; 0.2 to 0.4 is usual).</source>
+        <translation>数据增强：颜色抖动：把每张训练图像的亮度乘以 1 - 此值到 1 + 此值之间的随机因子（0：关闭；常用 0.2 到 0.4）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: colour jitter: scale each training image&apos;s contrast by a random factor from 1 - this to 1 + this (0: off).</source>
+        <translation>数据增强：颜色抖动：把每张训练图像的对比度乘以 1 - 此值到 1 + 此值之间的随机因子（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: colour jitter: scale each colour training image&apos;s saturation by a random factor from 1 - this to 1 + this (0: off; grey images have none).</source>
+        <translation>数据增强：颜色抖动：把每张彩色训练图像的饱和度乘以 1 - 此值到 1 + 此值之间的随机因子（0：关闭；灰度图像没有饱和度）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: colour jitter: turn each colour training image&apos;s hue by a random share of a full turn, up to this either way (0: off; 0.5 is any hue).</source>
+        <translation>数据增强：颜色抖动：把每张彩色训练图像的色相随机旋转，正反方向最多为一整圈的此比例（0：关闭；0.5 即任意色相）。</translation>
+    </message>
+    <message>
+        <source>Augmentation: TrivialAugment, as torchvision&apos;s TrivialAugmentWide: each training image gets one operation drawn at random (shear, shift, rotation, brightness, colour, contrast, sharpness, posterize, solarize, autocontrast, or none) at a random strength. No equalize.</source>
+        <translation>数据增强：TrivialAugment，同 torchvision 的 TrivialAugmentWide：每张训练图像随机抽取一种操作（错切、平移、旋转、亮度、色彩、对比度、锐度、色调分离、曝光反转、自动对比度或不变），强度随机。不含直方图均衡。</translation>
+    </message>
+    <message>
+        <source>Augmentation: random erasing, as torchvision&apos;s RandomErasing: with this probability a random box of 2% to 33% of each training image is blanked to the mean (0: off; 0.25 is usual).</source>
+        <translation>数据增强：随机擦除，同 torchvision 的 RandomErasing：以此概率把每张训练图像中占 2% 到 33% 面积的随机矩形抹成均值（0：关闭；常用 0.25）。</translation>
+    </message>
+    <message>
         <source>Folder holding the dataset&apos;s files (empty: the TrainDesk data folder, TRAINDESK_HOME/data or the user data folder).</source>
         <translation>存放数据集文件的文件夹（留空：TrainDesk 的数据文件夹，即 TRAINDESK_HOME/data 或用户数据文件夹）。</translation>
     </message>
@@ -442,6 +490,18 @@
     <message>
         <source>rgb keeps colour; grey makes one channel.</source>
         <translation>rgb 保留彩色；grey 变为单通道。</translation>
+    </message>
+    <message>
+        <source>auto: hold the decoded images in memory when they fit memory_budget_mb, else read them from disk batch by batch; memory or stream: always that way. Both give the same results.</source>
+        <translation>auto：解码后的图像放得进 memory_budget_mb 时全部放在内存中，否则从磁盘逐批读取；memory 或 stream：始终如此。两种方式的结果相同。</translation>
+    </message>
+    <message>
+        <source>The most memory, in MB, the decoded images may take before the folder is read from disk batch by batch (storage = auto; 0: a quarter of this computer&apos;s memory).</source>
+        <translation>解码后的图像最多可占用的内存（MB），超过时从磁盘逐批读取文件夹（storage = auto；0：本机内存的四分之一）。</translation>
+    </message>
+    <message>
+        <source>Processes that decode images while the model trains, when the folder is read from disk (0: the training process decodes them itself, between steps).</source>
+        <translation>从磁盘读取文件夹时，在模型训练的同时解码图像的进程数（0：由训练进程在各步之间自己解码）。</translation>
     </message>
     <message>
         <source>The CSV file (comma, semicolon or tab separated, with a header row).</source>
@@ -494,6 +554,26 @@
     <message>
         <source>How texts are cut into tokens. words: words and punctuation marks; characters: each Chinese or Japanese character a token, other words whole; auto: characters when most of the letters are Chinese or Japanese.</source>
         <translation>如何把文本切分成词元。words：按词和标点；characters：每个汉字或日文字符一个词元，其他词保持完整；auto：大部分字母是中文或日文时用 characters。</translation>
+    </message>
+    <message>
+        <source>The CSV file (with a header row) or JSONL file (one JSON object a line).</source>
+        <translation>CSV 文件（带表头行）或 JSONL 文件（每行一个 JSON 对象）。</translation>
+    </message>
+    <message>
+        <source>The column or field holding each prompt.</source>
+        <translation>存放各条提示的列或字段。</translation>
+    </message>
+    <message>
+        <source>The column or field holding the response to learn.</source>
+        <translation>存放待学回答的列或字段。</translation>
+    </message>
+    <message>
+        <source>JSONL: the field holding a chat, a list of {&quot;role&quot;: &quot;system&quot; | &quot;user&quot; | &quot;assistant&quot;, &quot;content&quot;: &quot;...&quot;}; used instead of prompt and response when present. The assistant turns are learned.</source>
+        <translation>JSONL：存放对话的字段，即 {&quot;role&quot;: &quot;system&quot; | &quot;user&quot; | &quot;assistant&quot;, &quot;content&quot;: &quot;...&quot;} 的列表；存在时代替提示和回答。学习的是 assistant 的各轮。</translation>
+    </message>
+    <message>
+        <source>Tokens kept per example, prompt and response together (longer examples are cut at the end).</source>
+        <translation>每个样例保留的词元数，提示和回答合计（更长的样例从末尾截断）。</translation>
     </message>
     <message>
         <source>The folder of recordings.</source>
@@ -701,6 +781,17 @@
     </message>
 </context>
 <context>
+    <name>ColumnField</name>
+    <message>
+        <source>type the column&apos;s name</source>
+        <translation>输入列名</translation>
+    </message>
+    <message>
+        <source>(the last column)</source>
+        <translation>（最后一列）</translation>
+    </message>
+</context>
+<context>
     <name>ComparePlots</name>
     <message>
         <source>Training loss (smoothed)</source>
@@ -766,8 +857,12 @@
         <translation>损失和学习率使用对数坐标轴。</translation>
     </message>
     <message>
-        <source>Draw every plot against optimisation steps or epochs.</source>
-        <translation>所有曲线以优化步数或轮次为横轴。</translation>
+        <source>time (s)</source>
+        <translation>时间（秒）</translation>
+    </message>
+    <message>
+        <source>Draw every plot against optimisation steps, epochs or the time since the run began (seconds, as TensorBoard&apos;s wall-clock axis).</source>
+        <translation>每张图的横轴：优化步数、轮次，或自训练开始以来的时间（秒，同 TensorBoard 的挂钟时间轴）。</translation>
     </message>
     <message>
         <source>Export</source>
@@ -894,6 +989,24 @@
     <message>
         <source>PyTorch could not be loaded ({0}); training will not work until it is reinstalled</source>
         <translation>无法加载 PyTorch（{0}）；重新安装之前无法训练</translation>
+    </message>
+</context>
+<context>
+    <name>EpochsCheck</name>
+    <message>
+        <source>{0:,} epochs is a very long run (most need 10 to 100). Is that what you meant?</source>
+        <translation>{0:,} 轮是非常长的训练（多数只需 10 到 100 轮）。确定是这个数吗？</translation>
+    </message>
+    <message>
+        <source>{0:,} epochs would take about {1} at the pace of {2} ({3} an epoch). Is that what you meant?</source>
+        <translation>按 {2} 的速度（每轮 {3}），{0:,} 轮约需 {1}。确定是这个数吗？</translation>
+    </message>
+</context>
+<context>
+    <name>ErrorFile</name>
+    <message>
+        <source>TrainDesk</source>
+        <translation>TrainDesk</translation>
     </message>
 </context>
 <context>
@@ -1123,6 +1236,84 @@
     </message>
 </context>
 <context>
+    <name>GenerationPanel</name>
+    <message>
+        <source>a prompt for the model to answer</source>
+        <translation>一条让模型回答的提示</translation>
+    </message>
+    <message>
+        <source>The longest response, in tokens.</source>
+        <translation>回答的最大长度（词元数）。</translation>
+    </message>
+    <message>
+        <source>0 takes the likeliest token each time (the same response every time); higher values write more freely.</source>
+        <translation>0 表示每次取最可能的词元（每次回答相同）；值越大，写得越自由。</translation>
+    </message>
+    <message>
+        <source>Sample only among the likeliest tokens whose probabilities add up to this.</source>
+        <translation>只在概率合计达到此值的最可能词元中采样。</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>The response appears here as it is written.</source>
+        <translation>回答会在生成时逐步显示在这里。</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>最多新词元：</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>温度：</translation>
+    </message>
+    <message>
+        <source>Top-p:</source>
+        <translation>Top-p：</translation>
+    </message>
+    <message>
+        <source>Prompt:</source>
+        <translation>提示：</translation>
+    </message>
+    <message>
+        <source>Response:</source>
+        <translation>回答：</translation>
+    </message>
+</context>
+<context>
+    <name>HelpMenu</name>
+    <message>
+        <source>&amp;Getting started</source>
+        <translation>入门(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Open &amp;runs folder</source>
+        <translation>打开运行文件夹(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Getting started</source>
+        <translation>入门</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Train a model in four steps&lt;/b&gt;&lt;/p&gt;&lt;ol&gt;&lt;li&gt;On the left, pick a &lt;b&gt;Model&lt;/b&gt; and the &lt;b&gt;Data&lt;/b&gt; to train it on (Preview data… shows samples). Models that cannot read the chosen data are greyed out.&lt;/li&gt;&lt;li&gt;Set &lt;b&gt;Training&lt;/b&gt; › epochs and batch size; the rest can stay as they are. Show advanced settings reveals the others.&lt;/li&gt;&lt;li&gt;Click &lt;b&gt;Start&lt;/b&gt;. The Training tab draws the loss and the accuracy as they come; Pause and Stop keep everything, and a stopped run can be resumed.&lt;/li&gt;&lt;li&gt;In the &lt;b&gt;Runs&lt;/b&gt; tab, compare runs, then &lt;b&gt;Evaluate&lt;/b&gt;, &lt;b&gt;Export&lt;/b&gt;, or try the model on your own files in &lt;b&gt;Predict&lt;/b&gt;.&lt;/li&gt;&lt;/ol&gt;&lt;p&gt;Every run is a folder holding its settings, metrics and checkpoints; Help › Open runs folder shows them. The same runs can be made on the command line: &lt;code&gt;traindesk train run.toml&lt;/code&gt;.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;四步训练一个模型&lt;/b&gt;&lt;/p&gt;&lt;ol&gt;&lt;li&gt;在左侧选择&lt;b&gt;模型&lt;/b&gt;和用来训练它的&lt;b&gt;数据&lt;/b&gt;（“预览数据…”可查看样本）。读不了所选数据的模型显示为灰色。&lt;/li&gt;&lt;li&gt;设置&lt;b&gt;训练&lt;/b&gt; › 轮数和批大小；其余可保持不变。勾选“显示高级设置”可看到其他设置。&lt;/li&gt;&lt;li&gt;点击&lt;b&gt;开始&lt;/b&gt;。“训练”标签页随时绘制损失和准确率；暂停和停止都会保存一切，停止的运行可以继续。&lt;/li&gt;&lt;li&gt;在&lt;b&gt;运行记录&lt;/b&gt;标签页比较各次运行，然后&lt;b&gt;评估&lt;/b&gt;、&lt;b&gt;导出&lt;/b&gt;，或在&lt;b&gt;预测&lt;/b&gt;中用自己的文件试用模型。&lt;/li&gt;&lt;/ol&gt;&lt;p&gt;每次运行都是一个文件夹，保存其设置、指标和检查点；“帮助 › 打开运行文件夹”可查看。同样的运行也可以在命令行完成：&lt;code&gt;traindesk train run.toml&lt;/code&gt;。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+</context>
+<context>
     <name>LayersPanel</name>
     <message>
         <source>Loading PyTorch…</source>
@@ -1143,6 +1334,14 @@
     <message>
         <source>Parameters</source>
         <translation>参数量</translation>
+    </message>
+    <message>
+        <source>LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <source>Tick the Linear and Conv2d layers to adapt with LoRA: their weights stay frozen and a small low-rank update trains beside them.</source>
+        <translation>勾选要用 LoRA 适配的 Linear 和 Conv2d 层：这些层的权重保持冻结，旁边训练一个小的低秩更新。</translation>
     </message>
     <message>
         <source>Freeze all</source>
@@ -1195,6 +1394,10 @@
     <message>
         <source> One sample&apos;s forward pass: {0} (a multiply-add counts 2).</source>
         <translation> 单个样本的前向传播：{0}（一次乘加计为 2）。</translation>
+    </message>
+    <message>
+        <source>Adapt {0} with LoRA</source>
+        <translation>用 LoRA 适配 {0}</translation>
     </message>
     <message>
         <source>{0}: no weights, nothing to train</source>
@@ -1266,6 +1469,14 @@
         <translation>每轮{0}</translation>
     </message>
     <message>
+        <source>accuracy, {0} (%)</source>
+        <translation>准确率、{0}（%）</translation>
+    </message>
+    <message>
+        <source>validation {0}</source>
+        <translation>验证{0}</translation>
+    </message>
+    <message>
         <source>best: epoch {0}</source>
         <translation>最佳：第 {0} 轮</translation>
     </message>
@@ -1299,6 +1510,41 @@
     <message>
         <source>Suggested learning rate: {0} (where the smoothed loss falls longest; steepest at {1}).</source>
         <translation>建议的学习率：{0}（平滑损失下降最持久处；下降最陡处为 {1}）。</translation>
+    </message>
+</context>
+<context>
+    <name>MachinesDialog</name>
+    <message>
+        <source>Train on several machines</source>
+        <translation>在多台机器上训练</translation>
+    </message>
+    <message>
+        <source>The address of machine 0 as the others reach it, and a free port on it.</source>
+        <translation>其他机器访问 0 号机器所用的地址，以及该机器上一个空闲端口。</translation>
+    </message>
+    <message>
+        <source>Run one command on each machine, in the same folder. The run file and the runs folder must be at the same paths on every machine (shared storage), so that machine 0 writes the run and any of them can resume it. The Runs tab shows the run when its folder is this window&apos;s runs folder.</source>
+        <translation>在每台机器的同一文件夹中各运行一条命令。运行文件和运行文件夹在每台机器上都须位于相同路径（共享存储），这样 0 号机器写入运行，任何一台都能继续它。运行所在文件夹为本窗口的运行文件夹时，“运行记录”标签页会显示它。</translation>
+    </message>
+    <message>
+        <source>Machines</source>
+        <translation>机器数</translation>
+    </message>
+    <message>
+        <source>Processes per machine</source>
+        <translation>每台机器的进程数</translation>
+    </message>
+    <message>
+        <source>Address of machine 0</source>
+        <translation>0 号机器的地址</translation>
+    </message>
+    <message>
+        <source>Cannot write the run file: {0}</source>
+        <translation>无法写入运行文件：{0}</translation>
+    </message>
+    <message>
+        <source># machine {0}</source>
+        <translation># 机器 {0}</translation>
     </message>
 </context>
 <context>
@@ -1404,6 +1650,10 @@
         <translation>关于 TrainDesk(&amp;A)</translation>
     </message>
     <message>
+        <source>{0} tab</source>
+        <translation>“{0}”标签页</translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -1442,6 +1692,10 @@
     <message>
         <source>The run failed: {0}</source>
         <translation>运行失败：{0}</translation>
+    </message>
+    <message>
+        <source>Open error.txt</source>
+        <translation>打开 error.txt</translation>
     </message>
     <message>
         <source>A run is training. Stop it and close TrainDesk?</source>
@@ -1517,6 +1771,37 @@
     <message>
         <source>[{0}] {1} = {2!r}: write name=number pairs separated by commas, e.g. conv1=0.1, conv2=0.1</source>
         <translation>[{0}] {1} = {2!r}：请写用逗号分隔的“名称=数值”，例如 conv1=0.1, conv2=0.1</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryLine</name>
+    <message>
+        <source>Memory: ≈ {0} ({1}; free memory unknown)</source>
+        <translation>内存：≈ {0}（{1}；可用内存未知）</translation>
+    </message>
+    <message>
+        <source>Memory: ≈ {0} of {1} free ({2})</source>
+        <translation>内存：≈ {0}，可用 {1}（{2}）</translation>
+    </message>
+    <message>
+        <source> · too much: see the tooltip</source>
+        <translation> · 超出：见提示</translation>
+    </message>
+    <message>
+        <source>An estimate: data {0}, weights {1}, gradients {2}, optimizer state {3}, activations {4} at batch size {5}. The activations are measured on one forward pass of two samples and scaled to the batch.</source>
+        <translation>估计值：数据 {0}，权重 {1}，梯度 {2}，优化器状态 {3}，批大小 {5} 时的激活值 {4}。激活值在两个样本的一次前向传播上测得，再按批大小换算。</translation>
+    </message>
+    <message>
+        <source>To fit: {0}</source>
+        <translation>要放得下：{0}</translation>
+    </message>
+    <message>
+        <source>; or </source>
+        <translation>；或者</translation>
+    </message>
+    <message>
+        <source>Memory: no estimate ({0})</source>
+        <translation>内存：无法估计（{0}）</translation>
     </message>
 </context>
 <context>
@@ -1656,6 +1941,94 @@
         <source>After {epochs} epochs the validation accuracy is {accuracy}, what guessing among {classes} classes gets. Lower the learning rate, and check the data: do the labels match the inputs?</source>
         <translation>训练 {epochs} 轮后，验证准确率为 {accuracy}，相当于在 {classes} 个类别中随机猜测。请降低学习率，并检查数据：标签与输入对得上吗？</translation>
     </message>
+    <message>
+        <source>{count} examples tokenized by {model}&apos;s own tokenizer in its chat template (longest: {longest} tokens)</source>
+        <translation>{count} 个样例已用 {model} 自己的分词器按其对话模板切分（最长：{longest} 个词元）</translation>
+    </message>
+    <message>
+        <source>{count} examples tokenized by {model}&apos;s own tokenizer as prompt, new line, response, end token (it has no chat template; longest: {longest} tokens)</source>
+        <translation>{count} 个样例已用 {model} 自己的分词器按“提示、换行、回答、结束词元”切分（它没有对话模板；最长：{longest} 个词元）</translation>
+    </message>
+    <message>
+        <source>{cut} example(s) longer than {length} tokens were cut</source>
+        <translation>{cut} 个样例超过 {length} 个词元，已截断</translation>
+    </message>
+    <message>
+        <source>{count} example(s) left out: the prompt fills max_length = {length}, leaving no response token</source>
+        <translation>{count} 个样例未使用：提示已占满 max_length = {length}，没有留下回答的词元</translation>
+    </message>
+    <message>
+        <source>{model}&apos;s tokenizer has no end token: generated responses run to the most new tokens</source>
+        <translation>{model} 的分词器没有结束词元：生成的回答会一直写到最多新词元数</translation>
+    </message>
+    <message>
+        <source>{count} example(s) with an empty prompt or response left out (first: line {line})</source>
+        <translation>{count} 个提示或回答为空的样例未使用（第一个：第 {line} 行）</translation>
+    </message>
+    <message>
+        <source>{count} unreadable image file(s) in {root} skipped ({names})</source>
+        <translation>已跳过 {root} 中 {count} 个无法读取的图像文件（{names}）</translation>
+    </message>
+    <message>
+        <source>images read from disk batch by batch (workers = {workers}): decoded they would take {size} MB, more than the memory budget of {budget} MB</source>
+        <translation>图像从磁盘逐批读取（workers = {workers}）：全部解码需要 {size} MB，超过了 {budget} MB 的内存预算</translation>
+    </message>
+    <message>
+        <source>images read from disk batch by batch (storage = stream, workers = {workers})</source>
+        <translation>图像从磁盘逐批读取（storage = stream，workers = {workers}）</translation>
+    </message>
+    <message>
+        <source>[training] best_metric = {choice} ranks a classification, and this data is a regression; choose val_loss or val_metric</source>
+        <translation>[training] best_metric = {choice} 只适用于分类，而这份数据是回归；请选择 val_loss 或 val_metric</translation>
+    </message>
+    <message>
+        <source>[training] best_metric = val_top_k_accuracy needs more classes than [training] top_k = {k}, and the data has {classes}; lower top_k</source>
+        <translation>[training] best_metric = val_top_k_accuracy 需要类别数多于 [training] top_k = {k}，而数据只有 {classes} 个类别；请调小 top_k</translation>
+    </message>
+    <message>
+        <source>memory: this run needs {need} ({parts}); to fit: {advice}</source>
+        <translation>内存：这次运行需要 {need}（{parts}）；要放得下：{advice}</translation>
+    </message>
+    <message>
+        <source>lower [training] batch_size to {batch} (raise [training] accumulate_steps to keep the samples per step)</source>
+        <translation>把 [training] batch_size 调小到 {batch}（调大 [training] accumulate_steps，使每步的样本数不变）</translation>
+    </message>
+    <message>
+        <source>train LoRA adapters ([finetune] lora_targets) and only the head besides ([finetune] train_only = [&quot;{head}&quot;]): gradients and optimizer state shrink to theirs</source>
+        <translation>训练 LoRA 适配器（[finetune] lora_targets），此外只训练输出头（[finetune] train_only = [&quot;{head}&quot;]）：梯度和优化器状态缩小到只有它们的大小</translation>
+    </message>
+    <message>
+        <source>lower [data] max_length (now {length}): activations grow with it</source>
+        <translation>调小 [data] max_length（现在是 {length}）：激活值随它增长</translation>
+    </message>
+    <message>
+        <source>set [training] precision = &quot;bf16&quot; (or &quot;fp16&quot;) to about halve the activations</source>
+        <translation>设置 [training] precision = &quot;bf16&quot;（或 &quot;fp16&quot;），激活值约减半</translation>
+    </message>
+    <message>
+        <source>pick a smaller model or less data: data, weights, gradients and optimizer state alone need {size}</source>
+        <translation>选更小的模型或更少的数据：仅数据、权重、梯度和优化器状态就需要 {size}</translation>
+    </message>
+    <message>
+        <source>lower [training] batch_size</source>
+        <translation>调小 [training] batch_size</translation>
+    </message>
+    <message>
+        <source>process rank {rank} of {world} (pid {pid}) ended ({cause}); the other processes were stopped{resume}</source>
+        <translation>{world} 个进程中的 rank {rank}（pid {pid}）已结束（{cause}）；其他进程已停止{resume}</translation>
+    </message>
+    <message>
+        <source>; resume it with traindesk train --resume {run_dir}</source>
+        <translation>；用 traindesk train --resume {run_dir} 继续它</translation>
+    </message>
+    <message>
+        <source>training on several processes needs TrainDesk run from a Python installation (the README&apos;s Quick start); the installed app trains on one process</source>
+        <translation>多进程训练需要从 Python 环境运行 TrainDesk（见 README 的快速上手）；安装版应用只用一个进程训练</translation>
+    </message>
+    <message>
+        <source>[data] crop_scale_min = {low} is above crop_scale_max = {high}; the smallest share of the area cannot be larger than the largest</source>
+        <translation>[data] crop_scale_min = {low} 大于 crop_scale_max = {high}；面积占比的下限不能大于上限</translation>
+    </message>
 </context>
 <context>
     <name>Metrics</name>
@@ -1668,6 +2041,22 @@
         <translation>R2</translation>
     </message>
     <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>macro F1</source>
+        <translation>宏 F1</translation>
+    </message>
+    <message>
+        <source>balanced accuracy</source>
+        <translation>平衡准确率</translation>
+    </message>
+    <message>
+        <source>top-{k} accuracy</source>
+        <translation>前 {k} 项准确率</translation>
+    </message>
+    <message>
         <source>accuracy (%)</source>
         <translation>准确率 (%)</translation>
     </message>
@@ -1677,6 +2066,10 @@
     <message>
         <source>“{0}” cannot be used: must be {1}. Kept {2}.</source>
         <translation>“{0}”不能使用：必须{1}。已保留 {2}。</translation>
+    </message>
+    <message>
+        <source>{0} ({1})</source>
+        <translation>{0}（{1}）</translation>
     </message>
     <message>
         <source>{0}
@@ -1765,6 +2158,10 @@ or open one</source>
         <translation>这一行</translation>
     </message>
     <message>
+        <source>the prompt</source>
+        <translation>提示</translation>
+    </message>
+    <message>
         <source>there is no trained run yet: train one first</source>
         <translation>还没有训练好的运行：请先训练一个</translation>
     </message>
@@ -1779,6 +2176,10 @@ or open one</source>
     <message>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>{0}: writes a response to a prompt; type one and press Generate.</source>
+        <translation>{0}：为提示写出回答；输入提示后点击“生成”。</translation>
     </message>
     <message>
         <source>a value</source>
@@ -1831,8 +2232,24 @@ or open one</source>
         <translation>无法预测：{0}</translation>
     </message>
     <message>
+        <source>the model ended it</source>
+        <translation>模型自行结束</translation>
+    </message>
+    <message>
+        <source>max new tokens reached</source>
+        <translation>达到最多新词元数</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
         <source>&lt;br&gt;Note: {0}</source>
         <translation>&lt;br&gt;注意：{0}</translation>
+    </message>
+    <message>
+        <source>Response of {0} tokens ({1}).</source>
+        <translation>回答共 {0} 个词元（{1}）。</translation>
     </message>
     <message>
         <source>Predicted: &lt;b&gt;{0:.4g}&lt;/b&gt;</source>
@@ -1849,6 +2266,21 @@ or open one</source>
     <message>
         <source>The model&apos;s input ({0}x{1})</source>
         <translation>模型的输入（{0}x{1}）</translation>
+    </message>
+</context>
+<context>
+    <name>ProcessesField</name>
+    <message>
+        <source>Train on this many processes of this machine through torchrun: one per GPU when the device is a GPU, or CPU processes to try it out. The batch size is the global batch, split across them; 1 trains in the window itself.</source>
+        <translation>通过 torchrun 在本机用这么多个进程训练：设备为 GPU 时每块 GPU 一个进程，也可以用 CPU 进程试用。批大小是全局批大小，由各进程分担；为 1 时在窗口自身中训练。</translation>
+    </message>
+    <message>
+        <source>Several machines…</source>
+        <translation>多台机器…</translation>
+    </message>
+    <message>
+        <source>The command to run on each machine of a run on several machines.</source>
+        <translation>多机运行时每台机器上要执行的命令。</translation>
     </message>
 </context>
 <context>
@@ -1921,6 +2353,10 @@ or open one</source>
         <translation>{0:,.0f} 样本/秒</translation>
     </message>
     <message>
+        <source> ({0:,.0f} tokens/s)</source>
+        <translation>（{0:,.0f} 词元/秒）</translation>
+    </message>
+    <message>
         <source>Stopping after this batch and saving a checkpoint…</source>
         <translation>当前批次结束后停止并保存检查点…</translation>
     </message>
@@ -1939,6 +2375,10 @@ or open one</source>
     <message>
         <source>Continuing…</source>
         <translation>继续中…</translation>
+    </message>
+    <message>
+        <source>Stopped before training began; no run folder was kept.</source>
+        <translation>在训练开始前已停止；未保留运行文件夹。</translation>
     </message>
     <message>
         <source>Completed</source>
@@ -2030,6 +2470,38 @@ or open one</source>
     <message>
         <source>Also show the settings most runs leave alone: precision, checkpoint timing, gradient clipping, LoRA, lr multipliers and more.</source>
         <translation>同时显示多数运行不需要改动的设置：精度、检查点保存间隔、梯度裁剪、LoRA、学习率倍数等。</translation>
+    </message>
+    <message>
+        <source>processes</source>
+        <translation>进程数</translation>
+    </message>
+    <message>
+        <source>{0} cannot read {1}, which {2} gives; it takes {3}.</source>
+        <translation>{0} 读不了 {2} 提供的{1}；它接受{3}。</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation>或</translation>
+    </message>
+    <message>
+        <source>images</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>tables</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>texts</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>audio</source>
+        <translation>音频</translation>
+    </message>
+    <message>
+        <source>prompts and responses</source>
+        <translation>提示和回答</translation>
     </message>
     <message>
         <source>Training</source>
@@ -2207,6 +2679,14 @@ or open one</source>
         <translation>{1} 个运行中的 {0} 个</translation>
     </message>
     <message>
+        <source>Open error.txt</source>
+        <translation>打开 error.txt</translation>
+    </message>
+    <message>
+        <source>Why the run failed, with the full traceback</source>
+        <translation>运行失败的原因，附完整的回溯信息</translation>
+    </message>
+    <message>
         <source>setting</source>
         <translation>设置项</translation>
     </message>
@@ -2253,6 +2733,10 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>Loaded the settings of {0}</source>
         <translation>已载入 {0} 的设置</translation>
+    </message>
+    <message>
+        <source>Epoch {0}, the one the best checkpoint holds</source>
+        <translation>第 {0} 轮，即最佳检查点保存的那一轮</translation>
     </message>
 </context>
 <context>
@@ -2302,8 +2786,8 @@ with its checkpoints and metrics? This cannot be undone.</source>
         <translation>早停最小改善</translation>
     </message>
     <message>
-        <source>checkpoint every s</source>
-        <translation>检查点间隔秒数</translation>
+        <source>checkpoint every</source>
+        <translation>检查点间隔</translation>
     </message>
     <message>
         <source>precision</source>
@@ -2356,6 +2840,10 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>lora dropout</source>
         <translation>LoRA dropout</translation>
+    </message>
+    <message>
+        <source>lora rslora</source>
+        <translation>LoRA rsLoRA</translation>
     </message>
     <message>
         <source>dropout</source>
@@ -2470,6 +2958,38 @@ with its checkpoints and metrics? This cannot be undone.</source>
         <translation>混合概率</translation>
     </message>
     <message>
+        <source>crop scale min</source>
+        <translation>裁剪面积下限</translation>
+    </message>
+    <message>
+        <source>crop scale max</source>
+        <translation>裁剪面积上限</translation>
+    </message>
+    <message>
+        <source>brightness</source>
+        <translation>亮度</translation>
+    </message>
+    <message>
+        <source>contrast</source>
+        <translation>对比度</translation>
+    </message>
+    <message>
+        <source>saturation</source>
+        <translation>饱和度</translation>
+    </message>
+    <message>
+        <source>hue</source>
+        <translation>色相</translation>
+    </message>
+    <message>
+        <source>trivial augment</source>
+        <translation>TrivialAugment 随机增强</translation>
+    </message>
+    <message>
+        <source>erasing</source>
+        <translation>随机擦除</translation>
+    </message>
+    <message>
         <source>data dir</source>
         <translation>数据文件夹</translation>
     </message>
@@ -2496,6 +3016,18 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>color</source>
         <translation>颜色</translation>
+    </message>
+    <message>
+        <source>storage</source>
+        <translation>存储方式</translation>
+    </message>
+    <message>
+        <source>memory budget mb</source>
+        <translation>内存预算 (MB)</translation>
+    </message>
+    <message>
+        <source>workers</source>
+        <translation>工作进程数</translation>
     </message>
     <message>
         <source>path</source>
@@ -2546,6 +3078,18 @@ with its checkpoints and metrics? This cannot be undone.</source>
         <translation>分词方式</translation>
     </message>
     <message>
+        <source>prompt field</source>
+        <translation>提示字段</translation>
+    </message>
+    <message>
+        <source>response field</source>
+        <translation>回答字段</translation>
+    </message>
+    <message>
+        <source>messages field</source>
+        <translation>对话字段</translation>
+    </message>
+    <message>
         <source>split</source>
         <translation>划分方式</translation>
     </message>
@@ -2578,12 +3122,24 @@ with its checkpoints and metrics? This cannot be undone.</source>
         <translation>MFCC 个数</translation>
     </message>
     <message>
-        <source>window ms</source>
-        <translation>窗长（毫秒）</translation>
+        <source>window</source>
+        <translation>窗长</translation>
     </message>
     <message>
-        <source>hop ms</source>
-        <translation>帧移（毫秒）</translation>
+        <source>hop</source>
+        <translation>帧移</translation>
+    </message>
+    <message>
+        <source>time shift</source>
+        <translation>时间平移</translation>
+    </message>
+    <message>
+        <source>noise snr</source>
+        <translation>噪声信噪比</translation>
+    </message>
+    <message>
+        <source>gain</source>
+        <translation>增益</translation>
     </message>
     <message>
         <source>log floor</source>
@@ -2596,18 +3152,6 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>normalize level</source>
         <translation>音量归一化</translation>
-    </message>
-    <message>
-        <source>time shift ms</source>
-        <translation>时间平移（毫秒）</translation>
-    </message>
-    <message>
-        <source>noise snr db</source>
-        <translation>噪声信噪比 dB</translation>
-    </message>
-    <message>
-        <source>gain db</source>
-        <translation>增益 dB</translation>
     </message>
     <message>
         <source>speed</source>
@@ -2695,7 +3239,7 @@ with its checkpoints and metrics? This cannot be undone.</source>
     </message>
     <message>
         <source>patience</source>
-        <translation>耐心轮数</translation>
+        <translation>耐心</translation>
     </message>
     <message>
         <source>threshold</source>
@@ -2798,6 +3342,45 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>best val metric</source>
         <translation>最佳验证指标</translation>
+    </message>
+</context>
+<context>
+    <name>Units</name>
+    <message>
+        <source>epochs</source>
+        <translation>轮</translation>
+    </message>
+    <message>
+        <source>s</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>px</source>
+        <translation>像素</translation>
+    </message>
+    <message>
+        <source>samples</source>
+        <translation>采样点</translation>
+    </message>
+    <message>
+        <source>°</source>
+        <translation>°</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>Hz</source>
+        <translation>Hz</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>毫秒</translation>
+    </message>
+    <message>
+        <source>dB</source>
+        <translation>dB</translation>
     </message>
 </context>
 </TS>

@@ -22,12 +22,12 @@ TS = Path(__file__).with_name("traindesk_zh_CN.ts")
 
 
 def catalogue_strings() -> list[tuple[str, str]]:
-    """(context, text) for every help text, setting name and metric name the window shows
-    from core: "Catalogue" (help), "Settings" (labels), "Metrics"."""
+    """(context, text) for every help text, setting name, unit and metric name the window
+    shows from core: "Catalogue" (help), "Settings" (labels), "Units", "Metrics"."""
     sys.path.insert(0, str(ROOT))
     from core.catalog import CATALOGUES
     from core.config import FINETUNE_PARAMS, TRAINING_PARAMS
-    from core.metrics import metric_axis_label, metric_label
+    from core.metrics import METRIC_OF_TASK, SCORE_LABELS, metric_axis_label, metric_label
 
     strings: list[tuple[str, str]] = []
     params = list(TRAINING_PARAMS) + list(FINETUNE_PARAMS)
@@ -36,9 +36,11 @@ def catalogue_strings() -> list[tuple[str, str]]:
             strings.append(("Catalogue", entry.help))
             params += entry.params
     for param in params:
-        strings += [("Catalogue", param.help), ("Settings", param.name.replace("_", " "))]
+        strings += [("Catalogue", param.help), ("Settings", param.label_words()),
+                    ("Units", param.unit)]
     strings += [("Metrics", f(name)) for f in (metric_label, metric_axis_label)
-                for name in ("accuracy", "r2")]
+                for name in METRIC_OF_TASK.values()]
+    strings += [("Metrics", label) for label in SCORE_LABELS.values()]
     return list(dict.fromkeys(s for s in strings if s[1]))
 
 
