@@ -12,7 +12,7 @@ DATASETS = Catalogue("dataset")
 
 @DATASETS.register(
     "digits",
-    "Handwritten digits bundled with scikit-learn: 1,797 real 8x8 scans, resized to 28x28. "
+    "Handwritten digits (scikit-learn's set, bundled): 1,797 real 8x8 scans, resized to 28x28. "
     "Works offline.",
     (
         VAL_SPLIT,

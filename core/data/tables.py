@@ -64,14 +64,14 @@ def _register_bundled(name: str, help_text: str, task: str) -> None:
     DATASETS.register(name, help_text, (VAL_SPLIT,), task=task, gives="table")(build)
 
 
-_register_bundled("iris", "Iris flowers (bundled with scikit-learn): 150 rows of 4 "
+_register_bundled("iris", "Iris flowers (scikit-learn's set, bundled): 150 rows of 4 "
                   "measurements, 3 species. Classification; works offline.", "classification")
-_register_bundled("wine", "Wines (bundled with scikit-learn): 178 rows of 13 chemical "
+_register_bundled("wine", "Wines (scikit-learn's set, bundled): 178 rows of 13 chemical "
                   "measurements, 3 cultivars. Classification; works offline.", "classification")
-_register_bundled("breast_cancer", "Breast cancer biopsies (bundled with scikit-learn): 569 "
+_register_bundled("breast_cancer", "Breast cancer biopsies (scikit-learn's set, bundled): 569 "
                   "rows of 30 measurements, malignant or benign. Two-class classification; "
                   "works offline.", "classification")
-_register_bundled("diabetes", "Diabetes progression (bundled with scikit-learn): 442 patients, "
+_register_bundled("diabetes", "Diabetes progression (scikit-learn's set, bundled): 442 patients, "
                   "10 measurements, a disease-progression number one year later. Regression "
                   "(use loss mse or l1); works offline.", "regression")
 

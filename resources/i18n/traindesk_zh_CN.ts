@@ -80,8 +80,8 @@
         <translation>预训练的 Hugging Face 因果语言模型（Llama、Qwen、GPT-2 等），用它自己的分词器和对话模板在 instructions 数据集上做指令微调；“预测”页生成回答。</translation>
     </message>
     <message>
-        <source>Handwritten digits bundled with scikit-learn: 1,797 real 8x8 scans, resized to 28x28. Works offline.</source>
-        <translation>scikit-learn 自带的手写数字：1,797 张真实的 8x8 扫描图，放大到 28x28。无需联网。</translation>
+        <source>Handwritten digits (scikit-learn&apos;s set, bundled): 1,797 real 8x8 scans, resized to 28x28. Works offline.</source>
+        <translation>手写数字（取自 scikit-learn，随软件附带）：1,797 张真实的 8x8 扫描图，放大到 28x28。无需联网。</translation>
     </message>
     <message>
         <source>MNIST: 70,000 handwritten digits, 28x28 grey (60,000 to train, the 10,000 test images to validate). Read from the data folder; downloaded when missing.</source>
@@ -108,20 +108,20 @@
         <translation>你自己的图像：一个文件夹，每个类别一个子文件夹（子文件夹名即类别名），任意常见格式和尺寸，缩放到 image_size。</translation>
     </message>
     <message>
-        <source>Iris flowers (bundled with scikit-learn): 150 rows of 4 measurements, 3 species. Classification; works offline.</source>
-        <translation>鸢尾花（scikit-learn 自带）：150 行，每行 4 项测量，3 个品种。分类；无需联网。</translation>
+        <source>Iris flowers (scikit-learn&apos;s set, bundled): 150 rows of 4 measurements, 3 species. Classification; works offline.</source>
+        <translation>鸢尾花（取自 scikit-learn，随软件附带）：150 行，每行 4 项测量，3 个品种。分类；无需联网。</translation>
     </message>
     <message>
-        <source>Wines (bundled with scikit-learn): 178 rows of 13 chemical measurements, 3 cultivars. Classification; works offline.</source>
-        <translation>葡萄酒（scikit-learn 自带）：178 行，每行 13 项化学测量，3 个品种。分类；无需联网。</translation>
+        <source>Wines (scikit-learn&apos;s set, bundled): 178 rows of 13 chemical measurements, 3 cultivars. Classification; works offline.</source>
+        <translation>葡萄酒（取自 scikit-learn，随软件附带）：178 行，每行 13 项化学测量，3 个品种。分类；无需联网。</translation>
     </message>
     <message>
-        <source>Breast cancer biopsies (bundled with scikit-learn): 569 rows of 30 measurements, malignant or benign. Two-class classification; works offline.</source>
-        <translation>乳腺癌活检（scikit-learn 自带）：569 行，每行 30 项测量，恶性或良性。二分类；无需联网。</translation>
+        <source>Breast cancer biopsies (scikit-learn&apos;s set, bundled): 569 rows of 30 measurements, malignant or benign. Two-class classification; works offline.</source>
+        <translation>乳腺癌活检（取自 scikit-learn，随软件附带）：569 行，每行 30 项测量，恶性或良性。二分类；无需联网。</translation>
     </message>
     <message>
-        <source>Diabetes progression (bundled with scikit-learn): 442 patients, 10 measurements, a disease-progression number one year later. Regression (use loss mse or l1); works offline.</source>
-        <translation>糖尿病进展（scikit-learn 自带）：442 名患者，10 项测量，一年后的病情进展数值。回归（损失函数用 mse 或 l1）；无需联网。</translation>
+        <source>Diabetes progression (scikit-learn&apos;s set, bundled): 442 patients, 10 measurements, a disease-progression number one year later. Regression (use loss mse or l1); works offline.</source>
+        <translation>糖尿病进展（取自 scikit-learn，随软件附带）：442 名患者，10 项测量，一年后的病情进展数值。回归（损失函数用 mse 或 l1）；无需联网。</translation>
     </message>
     <message>
         <source>Your own table: a CSV file with a header row; pick the column to predict. Numbers are standardised, text columns become categories.</source>
