@@ -6,6 +6,10 @@ desktop app."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +21,9 @@ from core.catalog import DATASETS
 from core.config import RunConfig
 from core.inference.evaluation import evaluate_run, load_run, sample_image
 from core.train.loop import train
+from limits import HANG_S
 from run_control import StopAfter, read_metrics
+from test_cli import REPO, _env, cli, read_summary
 
 CLASSES = ("bars", "dots", "plain")
 
@@ -138,3 +144,45 @@ def test_a_folder_over_the_memory_budget_is_streamed_by_itself(tmp_path):
     assert streamed.batch_transform.mean == held.batch_transform.mean
     with pytest.raises(Exception, match="storage"):
         build(folder, storage="disk")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_a_worker_killed_mid_run_fails_the_run_in_one_line_and_it_resumes(tmp_path):
+    """A data worker killed outright (the kernel's out-of-memory killer does this): the
+    run ends failed with one line saying what happened and what to do, no traceback, and
+    `--resume` completes it."""
+    folder = image_folder(tmp_path / "pictures", per_class=60)
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(folder_config(folder, "data.storage=stream", "data.workers=1",
+                                      "training.epochs=40", "training.checkpoint_every_s=0")
+                       .to_toml(), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "core", "train", str(run_file),
+                             "--runs-dir", str(tmp_path / "runs")], cwd=REPO,
+                            env=_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("epoch   2/"):
+                break
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        workers = [pid for pid in children
+                   if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert workers, children
+        for pid in workers:
+            os.kill(int(pid), signal.SIGKILL)
+        _, err = proc.communicate(timeout=HANG_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "training failed: a worker process reading the image folder "), err
+    (run_dir,) = sorted((tmp_path / "runs").iterdir())
+    summary = read_summary(run_dir)
+    assert summary["status"] == "failed" and "worker process" in summary["error"]
+    resumed = cli(tmp_path, "train", "--resume", str(run_dir))
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_summary(run_dir)["status"] == "completed"

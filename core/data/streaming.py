@@ -23,7 +23,10 @@ process (packaging/launch.py calls multiprocessing.freeze_support for the frozen
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -32,6 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from core.errors import TrainingFailed
 from core.files import printable
 from core.i18n import translatable
 
@@ -179,6 +183,21 @@ class PlannedBatches(Sampler):
         return len(self.batches)
 
 
+@contextlib.contextmanager
+def _child_signals_held():
+    """torch's SIGCHLD handler set aside for the block. A signal already received but not
+    yet handled runs the handler current when Python gets to it, so blocking the signal
+    would not do. Only the main thread has (and can change) signal handlers."""
+    if not hasattr(signal, "SIGCHLD") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+
+
 class FolderReader:
     """The worker processes that decode a folder's files, shared by its two splits (a pass
     over one of them runs at a time, so one set of workers serves both), and the device the
@@ -207,12 +226,32 @@ class FolderReader:
         """(uint8 images on the device, positions in the batch of those read) for each
         batch of file positions; a new pass drops what the workers read ahead for the last."""
         self._planned.batches = batches
-        for images, kept in self._reader():
-            yield images.to(self.device, non_blocking=True), kept
+        try:
+            for images, kept in self._reader():
+                yield images.to(self.device, non_blocking=True), kept
+        except (RuntimeError, EOFError, ConnectionError) as exc:
+            # a worker that died: torch notices it (RuntimeError), or its pipe closes mid-batch
+            if isinstance(exc, RuntimeError) and "DataLoader worker" not in str(exc):
+                raise
+            self.close()
+            # torch says "... is killed by signal: Killed." or "... exited unexpectedly"
+            signal_name = str(exc).partition("by signal: ")[2].strip().rstrip(".")
+            how = f"was killed ({signal_name})" if signal_name else "ended unexpectedly"
+            raise TrainingFailed(
+                f"a worker process reading the image folder {how}, often a sign the system "
+                "ran short of memory; lower [data] workers or memory_budget_mb, then resume "
+                "the run") from None
 
     def close(self) -> None:
         """Stop the worker processes (they stay from pass to pass otherwise)."""
-        self._loader = None  # its iterator shuts the workers down as it goes
+        loader, self._loader = self._loader, None
+        iterator = getattr(loader, "_iterator", None)  # where persistent workers live
+        if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+            # Now, not whenever the garbage collector gets to it: while a worker that died
+            # is still registered, torch's SIGCHLD handler raises again at any moment, even
+            # while the run records how it ended; so SIGCHLD waits until they are gone.
+            with _child_signals_held():
+                iterator._shutdown_workers()
         for moved in self._moved.values():
             moved.close()
 

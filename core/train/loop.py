@@ -334,6 +334,7 @@ class _Fit:
         except NonFiniteLoss as exc:
             return "failed", str(exc), ""
         except Exception as exc:  # the model, the data or the device broke: report, keep the app
+            self.run.data.close()  # first: a data worker that died must not raise again here
             return ("failed", describe_failure(exc, self.training.batch_size, self.run.memory),
                     traceback.format_exc())
         return "completed", None, ""
