@@ -47,7 +47,10 @@ class MemoryLine(QLabel):
 
     def refresh(self) -> None:
         self._timer.stop()
-        if not self._torch_ready:
+        # Not while a run trains (the form is disabled then): the estimate builds a model
+        # under torch.random.fork_rng, whose restore from this thread would rewind the
+        # training thread's draws from the one global generator and change its numbers.
+        if not self._torch_ready or not self.isEnabled():
             return
         try:
             config = self._config_source()

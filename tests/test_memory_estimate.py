@@ -165,6 +165,24 @@ def test_the_window_shows_the_estimate_before_start_and_warns_when_it_does_not_f
     assert "To fit: " in line.toolTip() and "at batch size 32" in line.toolTip()
 
 
+def test_no_estimate_is_built_while_a_run_trains(window, qtbot):
+    """An estimate builds a model under torch.random.fork_rng; restored from a background
+    thread, that would rewind the training run's draws from torch's one global generator
+    (a run would no longer be reproducible by its seed). So a pending edit waits."""
+    from limits import HANG_MS
+
+    line = window.setup_panel.memory_line
+    qtbot.waitUntil(lambda: line.estimate is not None and not line.busy, timeout=HANG_MS)
+    shown = line.estimate
+    window._set_running(True)  # as Start does; the settings are disabled with it
+    try:
+        window.setup_panel.training_form.fields["batch_size"].setValue(48)
+        line.refresh()  # the edit's timer firing after Start was pressed
+        assert not line.busy and line.estimate is shown
+    finally:
+        window._set_running(False)
+
+
 def test_the_command_line_prints_the_estimate_at_the_start_when_it_does_not_fit(
         tmp_path, monkeypatch, capsys):
     from core.cli import main
