@@ -164,6 +164,28 @@ def test_line_numbers_count_quoted_line_breaks_across_chunks(tmp_path, monkeypat
     assert read_csv(str(path), "[data] path").lines == reference_cells(path, ",")[2]
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 4, 256])
+def test_line_numbers_with_blank_records_and_every_line_break(tmp_path, monkeypatch, chunk):
+    """Blank lines, whitespace lines, records of empty cells, and records ending in \n,
+    \r\n or a lone \r, some quoted over several lines: each row keeps its line, whatever
+    chunk it falls in; a ragged record after them is named by its own line."""
+    monkeypatch.setattr(csv_columns, "CHUNK_ROWS", chunk)
+    ends, blanks = ["\n", "\r\n", "\r"], ["\n", "  \n", ",,\n", " , ,\r\n"]
+    rows = []
+    for i in range(40):
+        cell = f'"{i}\rline\nbreaks"' if i % 7 == 0 else ("" if i % 5 == 0 else f"w{i}")
+        rows.append(f"{i},{cell},{i % 2}{ends[i % 3]}")
+        if i % 4 == 0:
+            rows.append(blanks[i % len(blanks)])
+    path = tmp_path / "b.csv"
+    path.write_bytes(("a,b,y\n" + "".join(rows)).encode("utf-8"))
+    table = read_csv(str(path), "[data] path")
+    assert table.lines == reference_cells(path, ",")[2] and len(table) == 40
+    path.write_bytes(("a,b,y\n" + "".join(rows) + "40,x\n").encode("utf-8"))
+    with pytest.raises(BadInput, match=rf"line {table.lines[-1] + 1} has 2 fields"):
+        read_csv(str(path), "[data] path")
+
+
 def test_the_bundled_datasets_are_scikit_learns_bit_for_bit():
     datasets = pytest.importorskip("sklearn.datasets")
     from core.data.bundled import load_digits, load_table

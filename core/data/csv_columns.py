@@ -21,10 +21,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from itertools import compress, islice
+from operator import itemgetter, not_
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from core.data.encodings import DESCRIBED, escape_controls, read_text_file
 from core.errors import BadInput
@@ -125,7 +126,7 @@ def read_csv(path_text: str, setting: str, encoding: str = "auto", keep: str = "
     path = Path(path_text).expanduser()
     stamp = _stamp(path)
     text, used = read_text_file(path, setting, encoding)
-    if not text.strip():
+    if not text or text.isspace():  # (strip would copy the whole text)
         raise BadInput(EMPTY_FILE.format(path=path))
     notes = [(DETECTED if encoding == "auto" else READ_AS).format(
         name=path.name, encoding=DESCRIBED.get(used, used))]
@@ -197,15 +198,15 @@ def _read(encoded: bytes, size: int, source: str, delimiter: str, notes: list[st
     header = _names(records.header, source)
     kept = header.index(keep or header[-1]) if (keep or header[-1]) in header else -1
     builders = [_ColumnBuilder(decimal_comma, keep_all=c == kept) for c in range(len(header))]
-    cells_of = [itemgetter(c) for c in range(len(header))]  # a column of a chunk, in C
     head, lines = [], _Pieces()
     for rows, chunk_lines in records.chunks():
         if len(head) < PREVIEW_ROWS:
             head += [[_clean(cell, decimal_comma)[0] for cell in row]
                      for row in rows[:PREVIEW_ROWS - len(head)]]
-        for builder, cell_of in zip(builders, cells_of):
-            builder.add(rows, cell_of)
-        lines.append(np.asarray(chunk_lines, dtype=np.int64))
+        # zip(*rows) turns the chunk's rows into its columns in C.
+        for builder, cells in zip(builders, zip(*rows)):
+            builder.add(cells)
+        lines.append(chunk_lines)
     if not lines.arrays():
         raise BadInput(f"{source} has a header but no data rows")
     commas = sum(builder.commas for builder in builders)
@@ -239,27 +240,51 @@ class _Records:
         except csv.Error as exc:
             raise self._unreadable(exc) from None
 
-    def chunks(self) -> Iterator[tuple[list[list[str]], list[int]]]:
+    def chunks(self) -> Iterator[tuple[list[list[str]], np.ndarray]]:
+        """Up to CHUNK_ROWS records at a time with each one's line (int64), read in C: only a
+        chunk with a blank or ragged record, or a record over several lines, is looked at
+        record by record."""
+        import numpy as np
+
         reader, width = self.reader, len(self.header)
-        rows, lines = [], []
+        line = reader.line_num
         try:
-            for fields in reader:
-                # The first test is all most records need; blank ones are rare.
-                if len(fields) != width or not fields[0] or fields[0].isspace():
-                    if _blank(fields):
-                        continue
-                    if len(fields) != width:
-                        raise BadInput(RAGGED_LINE.format(path=self.source, line=reader.line_num,
-                                                          fields=len(fields), header=width))
-                rows.append(fields)
-                lines.append(reader.line_num)
-                if len(rows) == CHUNK_ROWS:
-                    yield rows, lines
-                    rows, lines = [], []
+            while records := list(islice(reader, CHUNK_ROWS)):
+                if self._plain(records, reader.line_num - line):
+                    yield records, np.arange(line + 1, reader.line_num + 1, dtype=np.int64)
+                else:
+                    rows, lines = self._one_by_one(records, line)
+                    if rows:
+                        yield rows, lines
+                line = reader.line_num
         except csv.Error as exc:
             raise self._unreadable(exc) from None
-        if rows:
-            yield rows, lines
+
+    def _plain(self, records: list[list[str]], lines_read: int) -> bool:
+        """Whether the records are one line each, as many fields as the header, and not
+        blank, checked in C loops: only a record whose first cell is blank is looked at."""
+        if lines_read != len(records) or set(map(len, records)) != {len(self.header)}:
+            return False
+        blank_first = map(not_, map(str.strip, map(itemgetter(0), records)))
+        return not any(map(_blank, compress(records, blank_first)))
+
+    def _one_by_one(self, records: list[list[str]], line: int):
+        """The chunk's records that are not blank, and their lines (each record's last
+        physical line: the lines before it, and as many more as it holds line breaks)."""
+        import numpy as np
+
+        rows, lines, width = [], [], len(self.header)
+        for fields in records:
+            text = "".join(fields)
+            line += 1 + text.count("\n") + text.count("\r") - text.count("\r\n")
+            if _blank(fields):
+                continue
+            if len(fields) != width:
+                raise BadInput(RAGGED_LINE.format(path=self.source, line=line,
+                                                  fields=len(fields), header=width))
+            rows.append(fields)
+            lines.append(line)
+        return rows, np.asarray(lines, dtype=np.int64)
 
     def _unreadable(self, exc: csv.Error) -> BadInput:
         return BadInput(f"{self.source} line {self.reader.line_num} cannot be read as CSV "
@@ -312,26 +337,23 @@ def _clean(cell: str, decimal_comma: bool) -> tuple[str, bool]:
     return cell, False
 
 
-def _parse_numbers(rows: list, cell_of: Callable | None = None, gaps: bool = False):
-    """The numbers of a chunk's cells (`cell_of` each of `rows`; the rows themselves when
-    None) when they are all numbers or missing, NaN where missing, and the positions of the
-    cells that are not finite numbers (missing, or nan or inf spelled out: text), each with
-    whether it is missing. Fast: `float` in C loops, only the odd cells looked at one by one.
-    None when some cell is neither, or needs stripping or a decimal comma first. `gaps`: the
-    column has had missing cells, so the first, plain attempt is skipped."""
+def _parse_numbers(cells: Sequence[str], gaps: bool = False):
+    """The numbers of a chunk's cells when they are all numbers or missing, NaN where
+    missing, and the positions of the cells that are not finite numbers (missing, or nan or
+    inf spelled out: text), each with whether it is missing. Fast: `float` in C loops, only
+    the odd cells looked at one by one. None when some cell is neither, or needs stripping
+    or a decimal comma first. `gaps`: the column has had missing cells, so the first, plain
+    attempt is skipped."""
     import numpy as np
 
-    def cells():
-        return iter(rows) if cell_of is None else map(cell_of, rows)
-
-    n = len(rows)
+    n = len(cells)
     try:
         if gaps:
             raise ValueError
-        numbers = np.fromiter(map(float, cells()), np.float64, n)
+        numbers = np.fromiter(map(float, cells), np.float64, n)
     except ValueError:
         try:  # with missing cells: NaN, and found below
-            numbers = np.fromiter(map(float, map(_MISSING_SPELLINGS.get, cells(), cells())),
+            numbers = np.fromiter(map(float, map(_MISSING_SPELLINGS.get, cells, cells)),
                                   np.float64, n)
         except ValueError:
             return None
@@ -339,7 +361,7 @@ def _parse_numbers(rows: list, cell_of: Callable | None = None, gaps: bool = Fal
     if not np.isfinite(numbers).all():
         for i in np.flatnonzero(~np.isfinite(numbers)).tolist():
             numbers[i] = np.nan
-            odd.append((i, _is_missing(rows[i] if cell_of is None else cell_of(rows[i]))))
+            odd.append((i, _is_missing(cells[i])))
     return numbers, odd
 
 
@@ -391,28 +413,27 @@ class _ColumnBuilder:
         self.text_at: list[int] = []  # and of text cells
         self.commas = 0
 
-    def add(self, rows: list, cell_of: Callable | None = None) -> None:
-        """The cells `cell_of` takes from each of `rows` (the rows themselves when None)."""
+    def add(self, cells: Sequence[str]) -> None:
+        """The column's cells of the next chunk of rows."""
         import numpy as np
 
-        if self.index is None and cell_of is not None and not self.missing_at:
+        if self.index is None and not self.missing_at:
             try:  # the usual chunk of a column of numbers, with as little around it as can be
-                numbers = np.fromiter(map(float, map(cell_of, rows)), np.float64, len(rows))
+                numbers = np.fromiter(map(float, cells), np.float64, len(cells))
                 if np.isfinite(numbers).all():
                     self.chunks.append(numbers)
-                    self.rows += len(rows)
+                    self.rows += len(cells)
                     return
             except ValueError:
                 pass
         if self.index is None or not (self.keep_all or self.has_text):
-            parsed = _parse_numbers(rows, cell_of, bool(self.missing_at))
+            parsed = _parse_numbers(cells, bool(self.missing_at))
             if parsed is not None and (self.index is None
                                        or all(missing for _, missing in parsed[1])):
                 if self.index is not None:
                     self._numbers_only()
                 self._add_numbers(*parsed)
                 return
-        cells = list(rows) if cell_of is None else list(map(cell_of, rows))
         if self.index is None:  # text, or cells to clean, in a column of numbers
             self._add_numbers(*self._parse_slowly(cells))
             return

@@ -212,13 +212,15 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
     if not blocks:
         raise BadInput(f"{source}: no column besides {target!r} varies, so there is nothing to "
                        "learn from; add columns")
-    train_x = np.zeros((len(train_idx), len(names)), np.float32)
-    val_x = np.zeros((len(val_idx), len(names)), np.float32)
+    # Column-major while the columns are written (each one contiguous), row-major after.
+    train_x = np.zeros((len(train_idx), len(names)), np.float32, order="F")
+    val_x = np.zeros((len(val_idx), len(names)), np.float32, order="F")
     start = 0
     for block in blocks:  # each column's values are made here, one column at a time
         end = start + len(block.names)
         block.fill(train_x[:, start:end], val_x[:, start:end], train_idx, val_idx)
         start = end
+    train_x, val_x = np.ascontiguousarray(train_x), np.ascontiguousarray(val_x)
     return InMemoryData(torch.from_numpy(train_x), y[train_idx], torch.from_numpy(val_x),
                         y[val_idx], class_names, task=task, kind="table",
                         target_scale=target_scale, target_offset=target_offset,
@@ -270,10 +272,13 @@ def _number_block(table: Table, c: int, rows, train_idx, source: str) -> _Block 
     mean, std = train_values.mean(), train_values.std()
 
     def fill(train_out, val_out, train_idx, val_idx):
-        values = numbers if len(rows) == len(numbers) else numbers[rows]  # every row: as is
-        standardised = (np.where(np.isnan(values), mean, values) - mean) / std
-        train_out[:, 0] = standardised[train_idx]
-        val_out[:, 0] = standardised[val_idx]
+        every_row = len(rows) == len(numbers)
+        for out, idx in ((train_out, train_idx), (val_out, val_idx)):
+            values = numbers[idx if every_row else rows[idx]]  # a copy, changed in place
+            values -= mean
+            values /= std
+            values[np.isnan(values)] = 0.0  # missing: the training mean, 0 standardised
+            out[:, 0] = values
 
     return _Block([name], {"name": name, "kind": "number", "mean": float(mean),
                            "std": float(std)}, fill)
