@@ -249,6 +249,23 @@ def test_chinese_files_read_the_same_in_every_encoding(tmp_path, encoding, descr
     assert table.notes[0] == f"评论.csv read as {described} (detected; set encoding to choose)"
 
 
+@pytest.mark.parametrize("setting, written, described", [
+    ("auto", "ascii", "UTF-8"), ("utf-8", "ascii", "UTF-8 with a BOM"),
+    ("cp1252", "ascii", "cp1252 (Western European)"), ("gb18030", "ascii", "GB18030 (GBK)"),
+    ("latin-1", "ascii", "Latin-1"), ("utf-16", "utf-16", "UTF-16"),
+    ("utf-16", "utf-16-le", "UTF-16")])
+def test_an_ascii_file_reads_alike_in_every_encoding_setting(tmp_path, setting, written,
+                                                              described):
+    """ASCII bytes are handed on undecoded where the encoding reads them as themselves; a
+    UTF-16 file of ASCII text is still decoded (without a BOM its bytes are ASCII too)."""
+    path = tmp_path / "plain.csv"
+    path.write_bytes("x,city,y\r\n1.5,Oslo,0\r\n-2e3,\"Rome, IT\",1\r\n".encode(written))
+    table = read(path, encoding=setting)
+    assert table.header == ["x", "city", "y"]
+    assert table.rows == [["1.5", "Oslo", "0"], ["-2e3", "Rome, IT", "1"]]
+    assert table.notes[0].startswith(f"plain.csv read as {described}")
+
+
 def test_a_gbk_file_is_not_read_as_mojibake():
     table = read(FIXTURES / "reviews_zh_gbk.csv")
     assert {row[0] for row in table.rows} == {"好评", "差评"}

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-from core.data.encodings import DESCRIBED, escape_controls, read_text_file
+from core.data.encodings import DESCRIBED, escape_controls, read_text_file, read_utf8_file
 from core.errors import BadInput
 from core.i18n import translatable
 
@@ -125,22 +125,21 @@ def read_csv(path_text: str, setting: str, encoding: str = "auto", keep: str = "
         raise BadInput(f"{setting} is empty: choose a CSV file")
     path = Path(path_text).expanduser()
     stamp = _stamp(path)
-    text, used = read_text_file(path, setting, encoding)
-    if not text or text.isspace():  # (strip would copy the whole text)
+    # The file is held once, as UTF-8, while it is read; only its start is decoded here.
+    encoded, used = read_utf8_file(path, setting, encoding)
+    start = encoded[:4 * SNIFF_CHARS + 4].decode("utf-8", "ignore")  # SNIFF_CHARS and more
+    if not start.strip() and not encoded.decode("utf-8").strip():
         raise BadInput(EMPTY_FILE.format(path=path))
     notes = [(DETECTED if encoding == "auto" else READ_AS).format(
         name=path.name, encoding=DESCRIBED.get(used, used))]
-    delimiter, size = _delimiter(text), len(text)
-    encoded = text.encode("utf-8")
-    del text  # the file is held once, as UTF-8, while it is read
 
     def again() -> bytes:
         """The file's text again, for cells not kept (Table.cells)."""
         if _stamp(path) != stamp:
             raise BadInput(f"{path} changed while it was being read; start again")
-        return read_text_file(path, setting, used)[0].encode("utf-8")
+        return read_utf8_file(path, setting, used)[0]
 
-    return _read(encoded, size, str(path), delimiter, notes, keep, again)
+    return _read(encoded, len(encoded), str(path), _delimiter(start), notes, keep, again)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -185,8 +184,8 @@ def parse_csv(text: str, source: str, delimiter: str, notes: list[str],
 
 def _read(encoded: bytes, size: int, source: str, delimiter: str, notes: list[str],
            keep: str, again: Callable[[], bytes]) -> Table:
-    """The table in `encoded` (UTF-8 of `size` characters); `again` gives the same bytes
-    once more, when cells that were not kept are asked for."""
+    """The table in `encoded` (UTF-8 of at most `size` characters); `again` gives the same
+    bytes once more, when cells that were not kept are asked for."""
     import numpy as np
 
     # The largest field cannot be longer than the file; csv's default limit is 128 KiB.

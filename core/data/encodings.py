@@ -29,6 +29,8 @@ UNDECIDED = translatable("Messages", "cannot tell how {path} is encoded (not UTF
 
 # The `encoding` setting's choices: auto, or a codec Python knows under that name.
 ENCODINGS = ("auto", "utf-8", "utf-16", "gb18030", "cp1252", "latin-1")
+# Those that read ASCII bytes as the same characters (so their UTF-8 is the bytes as read).
+ASCII_AS_ITSELF = ("auto", "utf-8", "gb18030", "cp1252", "latin-1")
 # Names said in data notes and messages.
 DESCRIBED = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with a BOM", "utf-16": "UTF-16",
              "gb18030": "GB18030 (GBK)", "cp1252": "cp1252 (Western European)",
@@ -47,6 +49,26 @@ def read_text_file(path: Path, setting: str, encoding: str = "auto",
     """The text of a regular file and the encoding it was read with (a key of DESCRIBED).
     BadInput for a missing, special, oversized or undecodable file. With `first_bytes`, only
     the whole lines within the file's first that many bytes (a CSV header, cheaply)."""
+    raw = _read_bytes(path, setting, first_bytes)
+    if first_bytes is not None:
+        return decode(_whole_lines(raw, first_bytes), str(path), encoding)
+    return decode(raw, str(path), encoding)
+
+
+def read_utf8_file(path: Path, setting: str, encoding: str = "auto") -> tuple[bytes, str]:
+    """The text of a regular file as UTF-8 bytes, and the encoding it was read with, as
+    read_text_file reads it. A file of ASCII bytes (a CSV of numbers, say) is its own UTF-8
+    in every encoding offered but UTF-16, so it is handed on as read, not decoded and
+    encoded again."""
+    raw = _read_bytes(path, setting, None)
+    if raw.isascii() and encoding in ASCII_AS_ITSELF:
+        return raw, {"auto": "utf-8", "utf-8": "utf-8-sig"}.get(encoding, encoding)
+    text, used = decode(raw, str(path), encoding)
+    return text.encode("utf-8"), used
+
+
+def _read_bytes(path: Path, setting: str, first_bytes: int | None) -> bytes:
+    """The bytes of a regular file (its first `first_bytes` and one more when given)."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -66,11 +88,9 @@ def read_text_file(path: Path, setting: str, encoding: str = "auto",
             raw = file.read((first_bytes or MAX_TEXT_FILE_BYTES) + 1)
     except OSError as exc:
         raise BadInput(f"cannot read {path} ({exc.strerror or exc})") from None
-    if first_bytes is not None:
-        return decode(_whole_lines(raw, first_bytes), str(path), encoding)
-    if len(raw) > MAX_TEXT_FILE_BYTES:
+    if first_bytes is None and len(raw) > MAX_TEXT_FILE_BYTES:
         raise BadInput(f"{path} grew past {MAX_TEXT_FILE_BYTES >> 30} GiB while being read")
-    return decode(raw, str(path), encoding)
+    return raw
 
 
 def _whole_lines(raw: bytes, limit: int) -> bytes:
