@@ -11,7 +11,7 @@ time with numpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from core.entries import Catalogue, Param
 # PREVIEW_ROWS, _is_missing, read_csv and csv_header are read from here by text_csv,
@@ -21,6 +21,9 @@ from core.data.csv_columns import (PREVIEW_ROWS, Table, _is_missing,  # noqa: F4
 from core.data.encodings import ENCODINGS
 from core.data.memory import VAL_SPLIT, InMemoryData, random_split, stratified_split
 from core.errors import BadInput
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DATASETS = Catalogue("dataset")
 
@@ -136,7 +139,8 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
 
     columns = [c for c in range(len(header)) if c != t]
     numeric = {c: _column_is_numeric(table, c, rows) for c in columns}
-    empty = [c for c in columns if table.columns[c].missing[rows].all()]
+    empty = [c for c in columns
+             if table.columns[c].missing.any() and table.columns[c].missing[rows].all()]
     if empty:
         notes.append(f"column(s) {', '.join(repr(header[c]) for c in empty)} have no values "
                      "and were left out")
@@ -196,10 +200,10 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
     # Features, with statistics from the training rows only; `encoding` records them so a
     # new row can be encoded alike (core.inference.predict.prepare_row). Each column is
     # written straight into the float32 matrices, a column at a time.
+    split = _Split(train_idx, val_idx, rows[train_idx], rows[val_idx])
     blocks, names, constant, encoding = [], [], [], []
     for c in columns:
-        block = (_number_block if numeric[c] else _category_block)(
-            table, c, rows, train_idx, source)
+        block = (_number_block if numeric[c] else _category_block)(table, c, rows, split, source)
         if block is None:
             constant.append(header[c])
             continue
@@ -218,7 +222,7 @@ def encode_table(table: Table, target: str, task: str, missing: str, val_split: 
     start = 0
     for block in blocks:  # each column's values are made here, one column at a time
         end = start + len(block.names)
-        block.fill(train_x[:, start:end], val_x[:, start:end], train_idx, val_idx)
+        block.fill(train_x[:, start:end], val_x[:, start:end])
         start = end
     train_x, val_x = np.ascontiguousarray(train_x), np.ascontiguousarray(val_x)
     return InMemoryData(torch.from_numpy(train_x), y[train_idx], torch.from_numpy(val_x),
@@ -249,48 +253,59 @@ def _distinct_cells(table: Table, c: int, rows):
     return [column.values[k] for k in used[order].tolist()], rank[codes.reshape(-1)]
 
 
+class _Split(NamedTuple):
+    """The training and validation samples: as positions among the rows used, and as rows
+    of the file (the columns' index), worked out once for every column."""
+
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+
+
 @dataclass
 class _Block:
     """A column's features: their names, how a new row is encoded, and the values."""
 
     names: list[str]
     encoding: dict
-    # fill(train_out, val_out, train_idx, val_idx): write the training and validation rows
+    # fill(train_out, val_out): write the training and validation rows
     # (out: float32, a row per sample, a column per feature)
     fill: Callable
 
 
-def _number_block(table: Table, c: int, rows, train_idx, source: str) -> _Block | None:
+def _number_block(table: Table, c: int, rows, split: _Split, source: str) -> _Block | None:
     import numpy as np
 
     name = table.header[c]
-    numbers = table.columns[c].numbers
-    train_values = numbers[rows[train_idx]]
-    train_values = train_values[~np.isnan(train_values)]  # NaN where missing
+    numbers, gaps = table.columns[c].numbers, table.columns[c].missing.any()
+    train_values = numbers[split.train_rows]
+    if gaps:
+        train_values = train_values[~np.isnan(train_values)]  # NaN where missing
     if len(train_values) == 0 or np.ptp(train_values) == 0:
         return None
     mean, std = train_values.mean(), train_values.std()
 
-    def fill(train_out, val_out, train_idx, val_idx):
-        every_row = len(rows) == len(numbers)
-        for out, idx in ((train_out, train_idx), (val_out, val_idx)):
-            values = numbers[idx if every_row else rows[idx]]  # a copy, changed in place
+    def fill(train_out, val_out):
+        for out, file_rows in ((train_out, split.train_rows), (val_out, split.val_rows)):
+            values = numbers[file_rows]  # a copy, changed in place
             values -= mean
             values /= std
-            values[np.isnan(values)] = 0.0  # missing: the training mean, 0 standardised
+            if gaps:
+                values[np.isnan(values)] = 0.0  # missing: the training mean, 0 standardised
             out[:, 0] = values
 
     return _Block([name], {"name": name, "kind": "number", "mean": float(mean),
                            "std": float(std)}, fill)
 
 
-def _category_block(table: Table, c: int, rows, train_idx, source: str) -> _Block | None:
+def _category_block(table: Table, c: int, rows, split: _Split, source: str) -> _Block | None:
     import numpy as np
 
     name = table.header[c]
     cells, codes = _distinct_cells(table, c, rows)
     missing = table.columns[c].missing[rows]
-    present = codes[train_idx][~missing[train_idx]]
+    present = codes[split.train_idx][~missing[split.train_idx]]
     counts = np.bincount(present, minlength=len(cells))
     categories = sorted(cells[k] for k in np.flatnonzero(counts).tolist())
     if len(categories) <= 1:
@@ -306,8 +321,8 @@ def _category_block(table: Table, c: int, rows, train_idx, source: str) -> _Bloc
     column_of = np.asarray([position.get(cell, -1) for cell in cells], dtype=np.int64)
     hot = np.where(missing, position[common], column_of[codes]).astype(np.int16)
 
-    def fill(train_out, val_out, train_idx, val_idx):
-        for out, idx in ((train_out, train_idx), (val_out, val_idx)):
+    def fill(train_out, val_out):
+        for out, idx in ((train_out, split.train_idx), (val_out, split.val_idx)):
             chosen = hot[idx]
             seen = np.flatnonzero(chosen >= 0)
             out[seen, chosen[seen]] = 1.0
@@ -323,6 +338,8 @@ def _column_is_numeric(table: Table, c: int, rows) -> bool:
     import numpy as np
 
     column = table.columns[c]
+    if not column.text.any():  # (the usual column, told without a copy of its rows)
+        return True
     present = int((~column.missing[rows]).sum())
     texts = column.text[rows]
     bad = int(texts.sum())
