@@ -95,6 +95,73 @@ def test_every_cell_means_what_it_meant_read_cell_by_cell(tmp_path, delimiter):
             in table.notes) == (delimiter != "," and commas > 0)
 
 
+def plain_file(tmp_path, delimiter: str, line_end: str, rows: int = 1200, late=None):
+    """A file numpy's reader may read (no quotes): columns of numbers, one that turns odd
+    (every ODD cell that needs no quotes) only after row 600, one with numbers numpy reads
+    but that are not all finite after row 700, whole numbers, categories, a
+    column of numbers that turns to text, the target; `late` is written after row 900."""
+    rng = random.Random(1)
+    odd = [c for c in ODD if not any(ch in c for ch in f'{delimiter}"\n\r\0')]
+    lines = [delimiter.join(["a", "late_odd", "late_inf", "n", "cat", "text_later", "y"])]
+    for i in range(rows):
+        lines.append(delimiter.join([
+            f"{rng.gauss(0, 10):.6g}",
+            rng.choice(odd) if i > 600 and rng.random() < 0.05 else f"{rng.gauss(0, 1):.4g}",
+            # numbers numpy reads too, but not all finite: only the builders tell them apart
+            rng.choice(["inf", "-nan", "1e400", " 3.5 ", "\x1c2 "]) if i > 700 and rng.random() < 0.03
+            else str(i),
+            str(rng.randint(0, 9)), rng.choice(["a", " b", "c ", "NA", "1,5"][:4 + (delimiter != ",")]),
+            str(i % 50) if i < 1000 else rng.choice(["w1", "7"]), str(i % 3)]))
+        if i == 900 and late is not None:
+            lines.append(late)
+    path = tmp_path / "plain.csv"
+    path.write_bytes((line_end.join(lines) + line_end).encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("delimiter, line_end", [(",", "\n"), (";", "\r\n"), ("\t", "\n")])
+def test_a_plain_file_read_in_blocks_by_numpy_means_what_it_meant(tmp_path, monkeypatch,
+                                                                   delimiter, line_end):
+    """Past the preview, a file without quotes is read by np.loadtxt in blocks; each cell
+    still means what it meant read cell by cell, with its line, odd cells and all."""
+    monkeypatch.setattr(csv_columns, "CHUNK_ROWS", 64)
+    monkeypatch.setattr(csv_columns, "BLOCK_ROWS", 100)
+    loads = []
+    real_load = csv_columns._PlainBlocks._load
+    monkeypatch.setattr(csv_columns._PlainBlocks, "_load",
+                        lambda self, lines, dtype: loads.append(dtype) or real_load(self, lines, dtype))
+    path = plain_file(tmp_path, delimiter, line_end)
+    header, rows, lines = reference_cells(path, delimiter)
+    table = read_csv(str(path), "[data] path")
+    assert table.header == header and table.lines == lines and table.rows == rows
+    assert table.head == rows[:csv_columns.PREVIEW_ROWS]
+    for c in range(len(header)):
+        expected = [reference_meaning(row[c]) for row in rows]
+        numbers, missing, text = (np.asarray(v) for v in zip(*expected))
+        column = table.columns[c]
+        assert np.array_equal(column.numbers, numbers, equal_nan=True), header[c]
+        assert np.array_equal(column.missing, missing.astype(bool)), header[c]
+        assert np.array_equal(column.text, text.astype(bool)), header[c]
+    assert any(dtype.names for dtype in loads)  # numpy read blocks of numbers
+    assert any(not dtype.names for dtype in loads)  # and blocks with odd cells as cells
+
+
+@pytest.mark.parametrize("late, problem", [("", None), ("   ", None), (",,,,,", None),
+                                           ("1,2", "line 903 has 2 fields but the header has 7")])
+def test_a_plain_file_with_a_late_blank_or_ragged_line_reads_as_csv_does(tmp_path, monkeypatch,
+                                                                        late, problem):
+    monkeypatch.setattr(csv_columns, "CHUNK_ROWS", 64)
+    monkeypatch.setattr(csv_columns, "BLOCK_ROWS", 100)
+    path = plain_file(tmp_path, ",", "\n", late=late)
+    if problem:
+        with pytest.raises(BadInput, match=problem):
+            read_csv(str(path), "[data] path")
+        return
+    header, rows, lines = reference_cells(path, ",")
+    table = read_csv(str(path), "[data] path")
+    assert table.lines == lines and table.rows == rows and 903 not in table.lines
+
+
 def test_the_chunk_size_changes_nothing(tmp_path, monkeypatch):
     """A column that begins with numbers and turns to text further down (kept as numbers
     first, its cells read again), missing cells, a target in every choice: the same tensors

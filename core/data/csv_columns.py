@@ -183,11 +183,10 @@ def parse_csv(text: str, source: str, delimiter: str, notes: list[str],
 
 
 def _read(encoded: bytes, size: int, source: str, delimiter: str, notes: list[str],
-           keep: str, again: Callable[[], bytes]) -> Table:
+           keep: str, again: Callable[[], bytes], plain: bool = True) -> Table:
     """The table in `encoded` (UTF-8 of at most `size` characters); `again` gives the same
-    bytes once more, when cells that were not kept are asked for."""
-    import numpy as np
-
+    bytes once more, when cells that were not kept are asked for. `plain`: the file may be
+    read by _PlainBlocks once the preview has its rows, where it can."""
     # The largest field cannot be longer than the file; csv's default limit is 128 KiB.
     csv.field_size_limit(max(csv.field_size_limit(), size))
     decimal_comma = delimiter != ","
@@ -206,6 +205,15 @@ def _read(encoded: bytes, size: int, source: str, delimiter: str, notes: list[st
         for builder, cells in zip(builders, zip(*rows)):
             builder.add(cells)
         lines.append(chunk_lines)
+        if plain and len(head) == PREVIEW_ROWS:  # once, when the preview has its rows
+            plain = False
+            blocks = _PlainBlocks.after(encoded, delimiter, records, builders)
+            if blocks is not None:
+                try:
+                    blocks.read(builders, lines)
+                except _NotPlain:  # (rare: a blank, ragged or unreadable line) start again
+                    return _read(encoded, size, source, delimiter, notes, keep, again, False)
+                break
     if not lines.arrays():
         raise BadInput(f"{source} has a header but no data rows")
     commas = sum(builder.commas for builder in builders)
@@ -221,6 +229,103 @@ def _read(encoded: bytes, size: int, source: str, delimiter: str, notes: list[st
 
     return Table(source, header, [builder.finish() for builder in builders],
                  lines.joined(), head, notes, reread)
+
+
+class _NotPlain(Exception):
+    """The file is not plain after all: _read reads it with csv from the start."""
+
+
+class _PlainBlocks:
+    """The rest of a plain file after its first chunks, read BLOCK_ROWS lines at a time by
+    numpy's reader in C (np.loadtxt): the columns that held finite numbers only so far
+    (candidates) straight into numbers, the others as cells handed to their builders.
+
+    Plain: no quote character or NUL anywhere and every carriage return in a CRLF, so each
+    line is one record and loadtxt's cells are csv's. loadtxt reads a number as `float` does, save
+    that it refuses underscores and non-ASCII digits and takes surrounding whitespace as
+    str.strip does, so a finite number it reads is the one the builder would make. Whatever
+    else (a missing or text cell in a candidate, inf, nan) makes a block fall back to its
+    cells; a blank, ragged or unreadable line makes the whole file fall back (_NotPlain)."""
+
+    def __init__(self, text: bytes, start: int, line: int, delimiter: str, width: int,
+                 candidates: list[int]):
+        self.text, self.start, self.line = text, start, line
+        self.delimiter, self.width, self.candidates = delimiter, width, candidates
+
+    @classmethod
+    def after(cls, encoded: bytes, delimiter: str, records: _Records,
+              builders: list[_ColumnBuilder]) -> _PlainBlocks | None:
+        """The blocks after the chunks read so far, or None when csv must read on: the file
+        is not plain, has no column of numbers to gain on, or has no lines left."""
+        line = records.reader.line_num
+        candidates = [c for c, builder in enumerate(builders) if builder.plain_numbers()]
+        if not candidates or b'"' in encoded or b"\0" in encoded or (
+                b"\r" in encoded and encoded.count(b"\r") != encoded.count(b"\r\n")):
+            return None
+        start = 0
+        for _ in range(line):  # the chunks so far were read to the end of this line
+            start = encoded.find(b"\n", start) + 1
+            if start == 0:
+                return None  # no line after it: nothing more to read
+        return cls(encoded, start, line, delimiter, len(builders), candidates)
+
+    def read(self, builders: list[_ColumnBuilder], lines: _Pieces) -> None:
+        import numpy as np
+
+        start, text = self.start, self.text
+        # About BLOCK_ROWS lines a block, at the bytes a line so far.
+        block_bytes = max(1, BLOCK_ROWS * start // self.line)
+        while start < len(text):
+            end = text.find(b"\n", start + block_bytes) + 1 or len(text)
+            rows = self._block(text[start:end].decode("utf-8"), builders)
+            lines.append(np.arange(self.line + 1, self.line + rows + 1, dtype=np.int64))
+            self.line += rows
+            start = end
+
+    def _block(self, text: str, builders: list[_ColumnBuilder]) -> int:
+        """Read one block of whole lines into the builders; the number of rows."""
+        import numpy as np
+
+        lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
+        if lines[-1] == "":
+            lines.pop()  # (after the last line break)
+        # One pass: the candidates as numbers, the other columns as cells.
+        fields = [(f"c{c}", np.float64 if c in self.candidates else object)
+                  for c in range(self.width)]
+        try:
+            table = self._load(lines, np.dtype(fields))
+            numbers = [table[f"c{c}"] for c in self.candidates]
+            finite = all(np.isfinite(column).all() for column in numbers)
+        except ValueError:
+            finite = False
+        if finite:
+            for c, column in zip(self.candidates, numbers):
+                builders[c].add_finite(np.ascontiguousarray(column))
+            others = [c for c in range(self.width) if c not in self.candidates]
+            cells = {c: table[f"c{c}"].tolist() for c in others}
+        else:  # a block with cells the builders must see: read again, as cells
+            try:
+                table = self._load(lines, np.dtype(object))
+            except ValueError:
+                raise _NotPlain from None
+            if any(map(_blank, table.tolist())):
+                raise _NotPlain
+            cells = {c: table[:, c].tolist() for c in range(self.width)}
+        for c, column in cells.items():
+            for i in range(0, len(lines), CHUNK_ROWS):
+                builders[c].add(column[i:i + CHUNK_ROWS])
+        if not finite:
+            self.candidates = [c for c in self.candidates if builders[c].plain_numbers()]
+        return len(lines)
+
+    def _load(self, lines: list[str], dtype):
+        import numpy as np
+
+        loaded = np.loadtxt(lines, dtype=dtype, comments=None, delimiter=self.delimiter,
+                            quotechar=None, ndmin=1 if dtype.names else 2)
+        if len(loaded) != len(lines):  # a blank line skipped
+            raise _NotPlain
+        return loaded
 
 
 class _Records:
@@ -412,6 +517,15 @@ class _ColumnBuilder:
         self.text_at: list[int] = []  # and of text cells
         self.commas = 0
 
+    def plain_numbers(self) -> bool:
+        """Whether the column has held finite numbers only (its cells not kept)."""
+        return self.index is None and not self.missing_at and not self.text_at
+
+    def add_finite(self, numbers: np.ndarray) -> None:
+        """The next rows of a column of plain numbers: finite numbers, as its cells read."""
+        self.chunks.append(numbers)
+        self.rows += len(numbers)
+
     def add(self, cells: Sequence[str]) -> None:
         """The column's cells of the next chunk of rows."""
         import numpy as np
@@ -420,8 +534,7 @@ class _ColumnBuilder:
             try:  # the usual chunk of a column of numbers, with as little around it as can be
                 numbers = np.fromiter(map(float, cells), np.float64, len(cells))
                 if np.isfinite(numbers).all():
-                    self.chunks.append(numbers)
-                    self.rows += len(cells)
+                    self.add_finite(numbers)
                     return
             except ValueError:
                 pass
