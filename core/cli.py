@@ -20,6 +20,7 @@ from pathlib import Path
 from core.control import RunControl
 from core.errors import BadInput, ExportFailed, TrainingFailed
 from core.launch import EVENTS_ENV, EventStream, Launch, Nodes
+from core.metrics import RUN_SCORES
 
 EXIT_INTERRUPTED = 130
 
@@ -121,8 +122,10 @@ def build_parser(prog: str = "traindesk") -> argparse.ArgumentParser:
     sweep.add_argument("--runs-dir", type=Path, help="where run folders go")
     sweep.add_argument("--parallel", type=int, default=1, metavar="N",
                        help="train N runs at a time, each its own process (default: 1)")
-    sweep.add_argument("--metric", default="val_metric", choices=("val_metric", "val_loss"),
-                       help="what sorts the table (default: val_metric)")
+    sweep.add_argument("--metric", choices=RUN_SCORES,
+                       help="the score that sorts the table, each run's best (loss and "
+                       "perplexity: lowest first; default: val_metric, or with --resume the "
+                       "sweep's own)")
     sweep.add_argument("--resume", metavar="SWEEP", help="continue a stopped or killed "
                        "sweep, by its id or its .json file")
     sweep.add_argument("--point", type=int, help=argparse.SUPPRESS)  # one point (a child)
@@ -309,7 +312,7 @@ def _sweep(args) -> int:
 
     if args.resume and (args.run_file or args.grid or args.overrides or args.random):
         raise BadInput("--resume continues a sweep with its own settings; give only its id "
-                       "or file (and --runs-dir, --parallel)")
+                       "or file (and --runs-dir, --parallel, --metric)")
     if args.parallel < 1:
         raise BadInput(f"--parallel {args.parallel}: give 1 or more")
     if args.resume:
@@ -317,7 +320,7 @@ def _sweep(args) -> int:
     elif args.run_file:
         config = load_config(args.run_file, args.overrides, read_data=True)
         sweep = Sweep.create(config, args.grid, args.runs_dir, args.random, args.seed,
-                             args.metric)
+                             args.metric or "val_metric")
     else:
         raise BadInput("give a run file and --grid, e.g. traindesk sweep "
                        "examples/digits_cnn.toml --grid optimizer.lr=1e-3,1e-2, or --resume "
@@ -339,7 +342,7 @@ def _sweep(args) -> int:
     with ctrl_c_interrupts(control):
         results = run_sweep(sweep, control, args.parallel, finished,
                             lambda point: [ConsolePrinter()] if args.parallel == 1 else [])
-    print("\n".join(table(results, sweep.metric)))
+    print("\n".join(table(results, args.metric or sweep.metric)))
     if any(r.status not in ("completed", "failed") for r in results):
         print(f"sweep not finished; continue it with traindesk sweep --resume {sweep.id}"
               + (f" --runs-dir {sweep.runs_dir}" if args.runs_dir else ""), file=sys.stderr)

@@ -20,6 +20,7 @@ from core.catalog import CATALOGUES
 from core.entries import Param, shown
 from core.errors import BadInput
 from core.files import printable, write_text_atomic
+from core.finetune.qlora import check_qlora_settings
 from core.train.losses import loss_for_task
 
 COMPONENT_SECTIONS = ("model", "data", "optimizer", "scheduler", "loss")
@@ -92,6 +93,9 @@ FINETUNE_PARAMS = (
           minimum=0.0, maximum=0.95),
     Param("lora_rslora", "bool", False, "rsLoRA: scale the update by alpha/sqrt(rank), so "
           "higher ranks keep learning (Kalajdzievski 2023)."),
+    Param("qlora", "bool", False, "QLoRA: load the Hugging Face model's Linear layers in 4 "
+          "bits (NF4) and train LoRA adapters over them: about a quarter of the weights' "
+          "memory. Needs lora_targets, a CUDA GPU and the bitsandbytes package."),
 )
 
 
@@ -154,6 +158,7 @@ class FinetuneSettings:
     lora_alpha: float = _default(FINETUNE_PARAMS, "lora_alpha")
     lora_dropout: float = _default(FINETUNE_PARAMS, "lora_dropout")
     lora_rslora: bool = _default(FINETUNE_PARAMS, "lora_rslora")
+    qlora: bool = _default(FINETUNE_PARAMS, "qlora")
 
 
 @dataclass
@@ -198,6 +203,7 @@ class RunConfig:
         resolved["finetune"] = FinetuneSettings(
             **_check_plain(_section(raw, "finetune"), FINETUNE_PARAMS, "finetune")
         )
+        check_qlora_settings(resolved["model"].name, resolved["finetune"])
         return cls(**resolved)
 
     def to_dict(self) -> dict[str, Any]:

@@ -55,6 +55,20 @@ SCORE_LABELS = {"macro_f1": "macro F1", "balanced_accuracy": "balanced accuracy"
                 "top_k_accuracy": "top-{k} accuracy"}
 
 
+# The scores runs can be sorted by (traindesk sweep --metric), each a run's best: the task's
+# metric, the validation loss, a classification's class scores (metrics.csv) and a language
+# model's perplexity (its metric).
+RUN_SCORES = ("val_metric", "val_loss", *(f"val_{name}" for name in CLASS_SCORES), "perplexity")
+
+
+def score_rises(score: str, metric: str) -> bool:
+    """Whether a larger value of a RUN_SCORES `score` is better in a run whose task metric
+    is `metric`: not for the loss or perplexity, for val_metric as for its metric."""
+    if score in ("val_loss", "perplexity"):
+        return False
+    return higher_is_better(metric) if score == "val_metric" else True
+
+
 def score_of(best_metric: str) -> str | None:
     """The class score a [training] best_metric ranks by ("val_macro_f1" -> "macro_f1"),
     None for "val_loss" and "val_metric"."""

@@ -11,6 +11,7 @@ failed) is kept, an interrupted one is resumed from its last checkpoint, the oth
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import math
@@ -19,7 +20,7 @@ import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -27,9 +28,10 @@ from core.config import RunConfig, apply_overrides
 from core.control import RunControl, StopRequested
 from core.errors import BadInput, TrainingFailed
 from core.files import printable, write_json_atomic
-from core.runs.folder import default_runs_dir, effective_status
+from core.metrics import CLASS_SCORES, RUN_SCORES
+from core.runs.folder import VAL, default_runs_dir, effective_status
 
-METRICS = ("val_metric", "val_loss")  # best_val_metric (higher is better), best_val_loss
+METRICS = RUN_SCORES  # what sorts the table (--metric)
 DONE = ("completed", "failed")  # a point with such a run is not trained again
 
 
@@ -43,10 +45,19 @@ class PointResult:
     run_dir: str | None = None
     best_val_metric: float | None = None
     best_val_loss: float | None = None
-    metric: str = "accuracy"  # the task's metric: accuracy, or r2
+    metric: str = "accuracy"  # the task's metric: accuracy, r2 or perplexity
+    # a classification's best class scores over its epochs ("macro_f1": 0.91, ...)
+    class_scores: dict[str, float] = field(default_factory=dict)
 
     def score(self, by: str) -> float | None:
-        return self.best_val_metric if by == "val_metric" else self.best_val_loss
+        """The run's best `by` (one of METRICS); None where the run recorded none."""
+        if by == "val_metric":
+            return self.best_val_metric
+        if by == "val_loss":
+            return self.best_val_loss
+        if by == "perplexity":
+            return self.best_val_metric if self.metric == "perplexity" else None
+        return self.class_scores.get(by.removeprefix("val_"))
 
 
 @dataclass
@@ -69,7 +80,7 @@ class Sweep:
         """A new sweep over `specs` ("section.key=v1,v2" lists, or with `random_count`
         also ranges "a..b" and "log:a..b"), every point checked before its file is written."""
         if metric not in METRICS:
-            raise BadInput(f"--metric {metric!r}: choose val_metric or val_loss")
+            raise BadInput(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
         axes = [parse_spec(spec, random_count > 0) for spec in specs]
         if not axes:
             raise BadInput("give the settings to vary, e.g. --grid optimizer.lr=1e-3,1e-2")
@@ -138,8 +149,40 @@ class Sweep:
             results.append(PointResult(
                 i, settings, effective_status(summary, Path(folder)), folder,
                 _number(summary.get("best_val_metric")), _number(summary.get("best_val_loss")),
-                summary.get("metric", "accuracy")))
+                summary.get("metric", "accuracy"), best_class_scores(Path(folder), summary)))
         return results
+
+
+def best_class_scores(folder: Path, summary: dict) -> dict[str, float]:
+    """The best value over a run's validated epochs of each class score it recorded
+    (metrics.csv's columns, core.metrics.CLASS_SCORES; all higher is better), as the best
+    validation metric is the best over its epochs. summary.json's best_val_<score> (kept
+    for the score [training] best_metric ranks by) stands in where metrics.csv has none."""
+    best: dict[str, float] = {}
+    try:
+        with open(folder / "metrics.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if row.get("split") != VAL:
+                    continue
+                for name in CLASS_SCORES:
+                    value = _cell(row.get(name))
+                    if value is not None and value > best.get(name, -math.inf):
+                        best[name] = value
+    except OSError:
+        pass  # a run without its metrics.csv (yet): its summary's scores only
+    for name in CLASS_SCORES:
+        value = _number(summary.get(f"best_val_{name}"))
+        if name not in best and value is not None:
+            best[name] = value
+    return best
+
+
+def _cell(text: str | None) -> float | None:
+    """A metrics.csv cell as a finite number; None when empty, absent or unreadable."""
+    try:
+        return _number(float(text))
+    except (TypeError, ValueError):
+        return None
 
 
 def run_sweep(sweep: Sweep, control: RunControl | None = None, parallel: int = 1,
@@ -267,31 +310,38 @@ def random_points(axes: list, count: int, seed: int) -> list[dict[str, str]]:
 
 
 def table(results: list[PointResult], by: str) -> list[str]:
-    """The sweep's runs as text lines, best first by `by` (val_metric: highest, or lowest
-    for a metric better lower such as perplexity; val_loss: lowest), runs without a score
-    last."""
-    from core.metrics import format_metric, higher_is_better
+    """The sweep's runs as text lines, best first by `by` (one of METRICS: val_metric
+    highest, or lowest for a metric better lower such as perplexity; val_loss and
+    perplexity lowest; a class score highest, shown in a column of its own), runs without
+    that score last."""
+    from core.metrics import format_metric, score_rises
 
     def order(result: PointResult):
         score = result.score(by)
         if score is None:
             return (1, 0.0)
-        rising = by == "val_metric" and higher_is_better(result.metric)
-        return (0, -score if rising else score)
+        return (0, -score if score_rises(by, result.metric) else score)
+
+    # a class score sorting the table is shown next to the metric and the loss
+    extra = by if by.removeprefix("val_") in CLASS_SCORES else None
 
     keys = list(results[0].settings) if results else []
     widths = [max(len(key), *(len(str(r.settings.get(key, ""))) for r in results))
               for key in keys]
     header = "  ".join(key.ljust(width) for key, width in zip(keys, widths))
-    lines = [f"{'#':>3}  {header}  {'status':<11}  {'val metric':>10}  {'val loss':>8}  run"]
+    lines = [f"{'#':>3}  {header}  {'status':<11}  {'val metric':>10}  {'val loss':>8}  "
+             + (f"{extra:>{len(extra)}}  " if extra else "") + "run"]
     for r in sorted(results, key=order):
         values = "  ".join(str(r.settings.get(key, "")).ljust(width)
                            for key, width in zip(keys, widths))
         metric = format_metric(r.metric, r.best_val_metric) if r.best_val_metric is not None \
             else "-"
         loss = f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-"
+        score = r.score(extra) if extra else None
+        shown = (f"{score:.4f}" if score is not None else "-") if extra else ""
         lines.append(f"{r.point:>3}  {values}  {r.status:<11}  {metric:>10}  {loss:>8}  "
-                     f"{Path(r.run_dir).name if r.run_dir else ''}")
+                     + (f"{shown:>{len(extra)}}  " if extra else "")
+                     + f"{Path(r.run_dir).name if r.run_dir else ''}")
     return lines
 
 

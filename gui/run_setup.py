@@ -25,9 +25,9 @@ from core.runs.folder import default_runs_dir
 from core.train.losses import loss_for_task
 from gui.dataset_preview import DataPreviewDialog
 from gui.epochs_check import EpochsCheck
-from gui.param_form import ChoiceField, ParamForm, section_title
+from gui.param_form import ChoiceField, ParamForm, section_title, speak_form_labels, tooltip_text
 from gui.processes import ProcessesField
-from gui.i18n import translate_help
+from gui.i18n import translate_help, translate_message
 from gui.memory_line import MemoryLine
 from gui.start_weights import StartWeightsField
 
@@ -44,7 +44,7 @@ ADVANCED = {
     "training": ("threads", "top_k", "accumulate_steps", "grad_clip", "early_stopping_min_delta",
                  "checkpoint_every_s", "precision", "fast", "tensorboard"),
     "finetune": ("load_matching_only", "lr_multipliers", "unfreeze_every", "lora_targets",
-                 "lora_rank", "lora_alpha", "lora_dropout", "lora_rslora"),
+                 "lora_rank", "lora_alpha", "lora_dropout", "lora_rslora", "qlora"),
     "optimizer": ("beta1", "beta2", "alpha", "nesterov", "eps"),
     "data": ("mixup_alpha", "cutmix_alpha", "mix_prob", "crop_scale_min", "crop_scale_max",
              "brightness", "contrast", "saturation", "hue", "trivial_augment", "erasing"),
@@ -112,6 +112,7 @@ class RunSetupPanel(QWidget):
         self.processes_field = ProcessesField(self.config, runs_dir or default_runs_dir())
         self.training_form = ParamForm(TRAINING_PARAMS, "training",
                                        {"device": self.device_field})
+        self._cuda_found: bool | None = None  # None until the device probe has run
         self.init_from_field = StartWeightsField(runs_dir or default_runs_dir())
         self.finetune_form = ParamForm(FINETUNE_PARAMS, "finetune",
                                        {"init_from": self.init_from_field})
@@ -184,6 +185,9 @@ class RunSetupPanel(QWidget):
         self._watch_memory_settings()
         self.set_config(RunConfig())  # every default filled in
         self._mark_models_for_data()
+        self.device_field.currentTextChanged.connect(self._offer_qlora)
+        self.finetune_form.fields["qlora"].toggled.connect(self._offer_qlora)
+        self._offer_qlora()
         self.epochs_check = EpochsCheck(self, runs_dir or default_runs_dir())
 
     def _forms(self) -> list[tuple[str, ParamForm]]:
@@ -349,6 +353,32 @@ class RunSetupPanel(QWidget):
         self.device_field.addItems(names)
         self.device_field.show_value(current)
         self.processes_field.set_gpus(sum(name.startswith("cuda:") for name in names))
+        self._cuda_found = any(name.startswith("cuda") for name in names)
+        self._offer_qlora()
+
+    def qlora_problem(self) -> str:
+        """Why the QLoRA box is greyed, in the window's words, or "" when it is offered:
+        bitsandbytes missing (told without importing it) or no CUDA GPU for the chosen
+        device, by the trainer's own rule (core.finetune.qlora.qlora_problem)."""
+        from core.finetune.qlora import bitsandbytes_installed, qlora_problem
+
+        device = self.device_field.config_value()
+        if self._cuda_found is None and bitsandbytes_installed() and device not in ("cpu", "mps"):
+            return QCoreApplication.translate("RunSetupPanel", "Looking for a CUDA GPU…")
+        return speak_form_labels(translate_message(qlora_problem(device, bool(self._cuda_found))))
+
+    def _offer_qlora(self) -> None:
+        """Grey the QLoRA box where it cannot train, its tooltip saying what is missing. A
+        run file's qlora = true stays ticked and can be unticked (a greyed tick could not
+        be): its tooltip says why it cannot run, and so does Start."""
+        problem = self.qlora_problem()
+        field = self.finetune_form.fields["qlora"]
+        field.setEnabled(not problem or field.isChecked())
+        tip = problem or tooltip_text(self.finetune_form.params["qlora"])
+        field.setToolTip(tip)
+        label = self.finetune_form.layout().labelForField(field)
+        label.setEnabled(field.isEnabled())
+        label.setToolTip(tip)
 
 
 # What a dataset gives and a model reads, in the model list's tooltips

@@ -6,9 +6,10 @@
    resources/i18n/traindesk_zh_CN.ts into the .qm the app ships,
 2. runs PyInstaller on packaging/traindesk.spec: dist/TrainDesk/ (and dist/TrainDesk.app
    on macOS),
-3. checks that no test or build files went in, then runs the frozen `TrainDesk self-test`
-   (bundle checks, then a short training run through the window, off screen): a failed
-   self-test fails the build,
+3. checks that no test or build files went in and that every transformers model module
+   did, then runs the frozen `TrainDesk self-test` (bundle checks, a short training run
+   through the window, off screen, then two tiny language models fine-tuned through the
+   engine): a failed self-test fails the build,
 4. on Linux with Xvfb and xdotool, opens the real window on the xcb platform and times it,
 5. packages: Linux `.tar.gz` and `.deb` (dpkg-deb), Windows a setup `.exe` (Inno Setup),
    macOS a `.dmg` (hdiutil),
@@ -188,6 +189,31 @@ def check_contents(app_dir: Path) -> None:
         raise BuildFailed(f"test or build files in the bundle: {present} under {internal}")
     if not list((internal / "torchvision").glob("_C*")):
         raise BuildFailed("torchvision's native operator library (_C_stable) is not bundled")
+    check_transformers_sources(internal)
+
+
+def check_transformers_sources(internal: Path) -> None:
+    """Every module of transformers' model families is in the bundle as a .py file.
+    transformers finds a family's classes by listing the .py files of its folder
+    (define_import_structure) and imports them by name when a model is loaded, so a file
+    left out fails only when a user loads that kind of model. Conversion scripts and
+    `modular_` sources are not listed by transformers and not needed, nor is a package
+    holding nothing but its __init__.py (models/deprecated, a placeholder)."""
+    try:
+        import transformers
+    except ImportError:
+        raise BuildFailed("transformers is not installed here, so the app could not fine-tune "
+                          "language models: pip install -e '.[packaging]'") from None
+    source = Path(transformers.__file__).parent
+    modules = [path.relative_to(source) for path in (source / "models").rglob("*.py")
+               if not path.name.startswith(("convert_", "modular_", "__init__"))]
+    wanted = {*modules, *(parent / "__init__.py" for module in modules
+                          for parent in module.parents if parent.parts)}
+    missing = sorted(str(path) for path in wanted
+                     if not (internal / "transformers" / path).is_file())
+    if missing:
+        raise BuildFailed(f"{len(missing)} of transformers' {len(wanted)} model modules are "
+                          f"not in the bundle as .py files, e.g. {missing[:3]}")
 
 
 def app_executable() -> Path:

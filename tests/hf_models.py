@@ -54,9 +54,16 @@ ANIMALS = {"cat": "meow", "dog": "woof", "cow": "moo", "duck": "quack", "sheep":
            "owl": "hoot", "lion": "roar", "mouse": "squeak", "snake": "hiss", "horse": "neigh",
            "frog": "croak", "bee": "buzz", "crow": "caw", "pig": "oink", "goat": "bleat",
            "wolf": "howl"}
-CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}"
-                 "{% if m['role'] == 'assistant' %} </s>{% endif %}\n{% endfor %}"
-                 "{% if add_generation_prompt %}<|assistant|> {% endif %}")
+
+
+def template_ending_turns_with(turn_end: str = "</s>") -> str:
+    """A chat template writing `turn_end` after each response."""
+    return ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}"
+            "{% if m['role'] == 'assistant' %} " + turn_end + "{% endif %}\n{% endfor %}"
+            "{% if add_generation_prompt %}<|assistant|> {% endif %}")
+
+
+CHAT_TEMPLATE = template_ending_turns_with()
 
 
 def animal_prompt(animal: str) -> str:
@@ -75,15 +82,18 @@ def write_animals(path: Path) -> Path:
     return path
 
 
-def save_tiny_llama(folder: Path, chat_template: bool = True) -> Path:
+def save_tiny_llama(folder: Path, chat_template: bool = True, turn_end: str = "</s>",
+                    special_turn_end: bool = True) -> Path:
     """A 2-layer Llama with random weights and a word-level tokenizer of the animals'
-    words (with a chat template unless told not), saved in `folder` as a Hugging Face
-    folder (safetensors), as a user's own model folder would be."""
+    words (with a chat template ending each response with `turn_end`, a special token or
+    else an added token that decoding does not skip, unless told not), saved in `folder`
+    as a Hugging Face folder (safetensors), as a user's own model folder would be."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     specials = ["<pad>", "<unk>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
+    specials += [turn_end] if turn_end not in specials else []
     words = sorted({w for animal, sound in ANIMALS.items()
                     for w in (*animal_prompt(animal).split(), sound)})
     vocabulary = {token: i for i, token in enumerate(specials + words)}
@@ -92,8 +102,11 @@ def save_tiny_llama(folder: Path, chat_template: bool = True) -> Path:
     backend.decoder = decoders.WordPiece(prefix="##")  # joins the words with spaces
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-        unk_token="<unk>", additional_special_tokens=specials[4:],
-        chat_template=CHAT_TEMPLATE if chat_template else None)
+        unk_token="<unk>",
+        additional_special_tokens=[t for t in specials[4:] if special_turn_end or t != turn_end],
+        chat_template=template_ending_turns_with(turn_end) if chat_template else None)
+    if not special_turn_end:
+        tokenizer.add_tokens([AddedToken(turn_end, special=False, normalized=False)])
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(vocabulary), hidden_size=32, intermediate_size=64,
                          num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
@@ -112,3 +125,28 @@ def lm_config(source, data_path, *overrides: str) -> RunConfig:
         f"data.path={str(data_path)!r}", "data.val_split=0.25", "data.max_length=32",
         "optimizer.name=adamw", "optimizer.lr=0.01", "training.epochs=12",
         "training.batch_size=4", "training.device=cpu", *overrides])
+
+
+def make_bigram(folder: Path, follows: dict[str, str]) -> Path:
+    """Rewrite the tiny Llama in `folder` so that its next token depends on the last token
+    only, and after each token of `follows` is the one it names: the layers add nothing
+    (attention and MLP outputs zeroed) and the output layer scores each follower by the
+    normalized input it follows. A model made to write a known sequence, such as a
+    response, an end of turn and a made-up next turn."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    ids = tokenizer.convert_tokens_to_ids
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        model.lm_head.weight.zero_()
+        inputs = model.model.norm(model.model.embed_tokens.weight)  # what the head sees
+        for token, follower in follows.items():
+            row = inputs[ids(token)]
+            model.lm_head.weight[ids(follower)] += 4.0 * row / row.norm()
+    model.save_pretrained(folder, safe_serialization=True)
+    return folder

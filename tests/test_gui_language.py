@@ -36,7 +36,7 @@ NAMES = {
     "precision", "cosine", "exponential", "adam", "sgd", "NLL", "Nesterov", "mfcc",
     "log_mel", "Hz", "dB", "kHz", "encoding", "tokenizer", "logits", "momentum", "Conv",
     "Hugging", "Face", "Hub", "Top", "rsLoRA", "Kalajdzievski", "memory", "stream", "storage",
-    "assistant",
+    "assistant", "QLoRA", "disk",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 

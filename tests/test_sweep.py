@@ -1,6 +1,7 @@
 """Sweeps (core/sweep.py, `traindesk sweep`): the points of a grid and of random draws, a
 sweep of 4 digits runs tagged and tabled, a sweep killed mid-run that resumes with only the
-remaining runs, children in parallel, and bad input."""
+remaining runs, children in parallel, the table sorted by any score the runs recorded in
+its direction, and bad input."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from core.cli import main
+from core.cli import build_parser, main
 from core.config import save_config
 from core.errors import BadInput
-from core.sweep import Sweep, parse_spec, random_points, run_sweep
+from core.metrics import RUN_SCORES
+from core.runs.curves import read_curves
+from core.sweep import PointResult, Sweep, parse_spec, random_points, run_sweep, table
 from limits import HANG_S
 from run_control import mlp_config
 
@@ -88,6 +92,19 @@ def test_a_sweep_of_four_runs_from_the_command_line(tmp_path, capsys):
     assert losses == sorted(losses)
     assert main(["sweep", "--resume", sweep.id, "--runs-dir", str(runs)]) == 0
     assert len([p for p in runs.iterdir() if p.name != "sweeps"]) == 4  # nothing ran again
+    capsys.readouterr()
+    # Sorted again by a class score the runs recorded in metrics.csv: highest first, in a
+    # column of its own, each run's best over its epochs.
+    assert main(["sweep", "--resume", sweep.id, "--runs-dir", str(runs),
+                 "--metric", "val_macro_f1"]) == 0
+    out = capsys.readouterr().out
+    header, *rows = out[out.index("  #  "):].splitlines()
+    assert header.split()[-2:] == ["val_macro_f1", "run"]
+    shown = {row.split()[-1]: float(row.split()[-2]) for row in rows}
+    best = {Path(r.run_dir).name: float(np.nanmax(read_curves(r.run_dir).val_macro_f1))
+            for r in results}
+    assert shown == pytest.approx(best, abs=1e-4)
+    assert list(shown.values()) == sorted(shown.values(), reverse=True)
 
 
 def test_a_killed_sweep_resumes_with_the_remaining_runs_only(tmp_path):
@@ -141,3 +158,46 @@ def test_command_line_bad_input_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: --grid optimizer.lr: write")
     assert main(["sweep", "--resume", "nope", "--runs-dir", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: no sweep nope")
+
+
+def _ranked(results: list[PointResult], by: str) -> list[int]:
+    """The points in the order the table lists them."""
+    return [int(line.split()[0]) for line in table(results, by)[1:]]
+
+
+def test_the_table_sorts_by_any_recorded_score_in_its_direction():
+    def run(point, metric, value, loss, **class_scores):
+        return PointResult(point, {"optimizer.lr": str(point)}, "completed", f"/runs/{point}",
+                           value, loss, metric, class_scores)
+
+    classifiers = [run(0, "accuracy", 0.80, 0.50, macro_f1=0.70, top_k_accuracy=0.99),
+                   run(1, "accuracy", 0.90, 0.40, macro_f1=0.60),
+                   run(2, "accuracy", 0.85, 0.30, macro_f1=0.75)]
+    assert _ranked(classifiers, "val_metric") == [1, 2, 0]
+    assert _ranked(classifiers, "val_loss") == [2, 1, 0]
+    assert _ranked(classifiers, "val_macro_f1") == [2, 0, 1]
+    assert _ranked(classifiers, "val_top_k_accuracy") == [0, 1, 2]  # unrecorded ones last
+    assert _ranked(classifiers, "perplexity") == [0, 1, 2]  # no run has one: as they were
+    language_models = [run(0, "perplexity", 12.0, 2.48), run(1, "perplexity", 3.5, 1.25),
+                       run(2, "perplexity", 7.0, 1.95)]
+    for by in ("perplexity", "val_metric", "val_loss"):  # lower is better for each
+        assert _ranked(language_models, by) == [1, 2, 0]
+    regressions = [run(0, "r2", 0.2, 1.0), run(1, "r2", 0.9, 0.3), run(2, "r2", -0.5, 3.0)]
+    assert _ranked(regressions, "val_metric") == [1, 0, 2]
+
+
+def test_every_recorded_score_is_a_choice_and_others_are_refused(tmp_path, capsys):
+    assert set(RUN_SCORES) >= {"val_metric", "val_loss", "val_macro_f1",
+                               "val_balanced_accuracy", "val_top_k_accuracy", "perplexity"}
+    for by in RUN_SCORES:
+        assert build_parser().parse_args(["sweep", "run.toml", "--metric", by]).metric == by
+        assert Sweep.create(mlp_config(), ["optimizer.lr=1e-3,1e-2"], tmp_path,
+                            metric=by).metric == by
+    with pytest.raises(BadInput, match="choose one of val_metric, val_loss, val_macro_f1"):
+        Sweep.create(mlp_config(), ["optimizer.lr=1e-3"], tmp_path, metric="accuracy")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(run_file(tmp_path)), "--grid", "optimizer.lr=1e-3",
+              "--metric", "f1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "val_balanced_accuracy" in err

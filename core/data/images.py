@@ -326,6 +326,11 @@ _register_torchvision_set(
         Param("workers", "int", 2, "Processes that decode images while the model trains, "
               "when the folder is read from disk (0: the training process decodes them "
               "itself, between steps).", minimum=0, maximum=64),
+        Param("cache", "choice", "none", "disk: when the folder is read from disk batch by "
+              "batch, keep each image decoded at image_size in a file in TrainDesk's cache "
+              "folder, so later epochs and runs read it instead of decoding it again (the "
+              "same results; the file takes image_size x image_size x 3 bytes an image). "
+              "none: decode every epoch.", choices=("none", "disk")),
     ),
     task="classification", gives="image",
 )
@@ -395,7 +400,7 @@ def _streamed_folder(listed: list[Listed], classes: list[str], params: dict, see
     import torch
 
     from core.data.image_batches import ChannelSums
-    from core.data.streaming import decode_images, folder_splits
+    from core.data.streaming import folder_splits, read_images
 
     size, mode = params["image_size"], "RGB" if params["color"] == "rgb" else "L"
     root = listed[0].root
@@ -409,10 +414,18 @@ def _streamed_folder(listed: list[Listed], classes: list[str], params: dict, see
         train_idx, val_idx = stratified_split(labels, params["val_split"], seed, classes)
         train_paths, train_labels = paths[train_idx], labels[train_idx]
         val_root, val_paths, val_labels = root, list(paths[val_idx]), labels[val_idx]
+    all_paths, cache = [*train_paths, *val_paths], None
+    if params["cache"] == "disk":
+        from core.data.image_cache import prepare
+
+        cache, no_cache_note = prepare(all_paths, size, mode, (root, val_root))
+        notes = [*notes, no_cache_note]
+    cached = cache.open() if cache is not None else None
     step = max(1, len(train_paths) // STATS_IMAGES)  # the images channel_stats takes
-    sample, sums = list(train_paths[::step]), ChannelSums()
+    sample, sums = list(range(0, len(train_paths), step)), ChannelSums()
     for start in range(0, len(sample), ChannelSums.CHUNK):  # decoded a chunk at a time
-        decoded = decode_images(sample[start:start + ChannelSums.CHUNK], size, mode)
+        decoded = read_images(all_paths, sample[start:start + ChannelSums.CHUNK], size, mode,
+                              cached)
         readable = [image for image in decoded if image is not None]
         if readable:
             sums.add(np.stack(readable))
@@ -420,8 +433,10 @@ def _streamed_folder(listed: list[Listed], classes: list[str], params: dict, see
         raise BadInput(f"none of the {len(sample)} images of {root} read to measure their "
                        "colours could be opened; check the folder's images")
     mean, std = sums.stats()
+    if cache is not None:
+        notes = [*notes, cache.note()]  # how full, the statistics' images included
     train_files, val_files = folder_splits(list(train_paths), val_paths, size, mode,
-                                           params["workers"], (root, val_root))
+                                           params["workers"], (root, val_root), cache)
     notes = [note for note in notes if note]
     return InMemoryData(train_files, torch.from_numpy(train_labels),
                         val_files, torch.from_numpy(val_labels), classes, kind="image",

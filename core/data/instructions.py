@@ -40,6 +40,9 @@ NO_RESPONSE_LEFT = translatable("Messages", "{count} example(s) left out: the pr
                                             "max_length = {length}, leaving no response token")
 NO_END_TOKEN = translatable("Messages", "{model}'s tokenizer has no end token: generated "
                                         "responses run to the most new tokens")
+NO_TURN_END = translatable("Messages", "{model}'s chat template writes no end-of-turn token "
+                                       "after a response: generated responses run until the "
+                                       "model's end token or the most new tokens")
 EMPTY_LEFT_OUT = translatable("Messages", "{count} example(s) with an empty prompt or response "
                                           "left out (first: line {line})")
 
@@ -216,6 +219,8 @@ def encode_instructions(data: InMemoryData, tokenizer, source: str) -> None:
     notes = list(data.texts.notes)
     if not template and tokenizer.eos_token_id is None:
         notes.append(NO_END_TOKEN.format(model=source))
+    if template and turn_end_token(tokenizer) is None:
+        notes.append(NO_TURN_END.format(model=source))
     splits, cut, dropped = [], 0, 0
     for chats in (data.texts.train, data.texts.val):
         rows = []
@@ -277,6 +282,35 @@ def _template_ids(tokenizer, chat: list[tuple[str, str]], prompt: bool) -> list[
     text = tokenizer.apply_chat_template([{"role": r, "content": c} for r, c in chat],
                                          tokenize=False, add_generation_prompt=prompt)
     return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+# Stands for a response when the template is rendered to find what it writes after one.
+RESPONSE_MARKER = "TRAINDESKRESPONSEMARKER"
+
+
+def turn_end_token(tokenizer) -> int | None:
+    """The token the chat template writes right after an assistant's response (Llama-3's
+    <|eot_id|>, ChatML's <|im_end|>, or the end token itself): trained on as part of every
+    response (`_in_template`), so generation stops at it. Only a token of the tokenizer's
+    added vocabulary counts (a marker, never split from text); an ordinary text token (a
+    new line, say) is not taken, since stopping there would cut responses that contain
+    it. None without a template or when the template writes no such token."""
+    if not getattr(tokenizer, "chat_template", None):
+        return None
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hello"}, {"role": "assistant", "content": RESPONSE_MARKER}],
+        tokenize=False, add_generation_prompt=False)
+    at = text.rfind(RESPONSE_MARKER)
+    # Added tokens are split from the text before anything else, so the text after the
+    # response tokenizes to the same first marker as in the whole chat; spaces before it
+    # are left out, as tokenizers such as Llama-2's write them as a token of their own.
+    after = text[at + len(RESPONSE_MARKER):].lstrip() if at >= 0 else ""
+    if not after:
+        return None
+    first = tokenizer(after, add_special_tokens=False)["input_ids"][:1]
+    added = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    markers = set(added) | set(tokenizer.all_special_ids)
+    return int(first[0]) if first and first[0] in markers else None
 
 
 def plain_prompt_ids(tokenizer, prompt: str) -> list[int]:

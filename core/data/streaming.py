@@ -17,6 +17,9 @@ torch's random state that augmentation and dropout use.
 A file that cannot be decoded is left out of its batch and remembered (`unreadable`), so
 the run can report it; it never stops a run.
 
+With `[data] cache = "disk"` the workers keep each image they decode in a memory-mapped file
+(core.data.image_cache), and later epochs and runs copy it from there instead of decoding.
+
 Everything a worker runs is defined at the top of this module, importable by a spawned
 process (packaging/launch.py calls multiprocessing.freeze_support for the frozen app).
 """
@@ -79,6 +82,21 @@ def decode_images(paths: list, size: int, mode: str) -> list[np.ndarray | None]:
         return [decode_image(p, size, mode) for p in paths]
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(lambda p: decode_image(p, size, mode), paths))
+
+
+def read_images(paths: list, positions: list[int], size: int, mode: str,
+                cached=None) -> list[np.ndarray | None]:
+    """decode_images of the files at `positions`; with `cached` (a
+    core.data.image_cache.CacheFile of these paths) those already there are copied from it
+    and those decoded here are written to it."""
+    images = [cached.get(p) if cached is not None else None for p in positions]
+    missing = [i for i, image in enumerate(images) if image is None]
+    decoded = decode_images([paths[positions[i]] for i in missing], size, mode)
+    for i, image in zip(missing, decoded):
+        images[i] = image
+        if image is not None and cached is not None:
+            cached.put(positions[i], image)
+    return images
 
 
 def decoded_mb(images: int, channels: int, size: int) -> float:
@@ -152,16 +170,36 @@ def _relative(path: Path, root) -> Path:
 class FolderImages(Dataset):
     """What a worker process does: decode the files at the positions of one batch into a
     uint8 tensor (k, C, size, size), and say which positions of the batch those k are
-    (the others could not be read)."""
+    (the others could not be read). With a cache (core.data.image_cache), an image already
+    there is copied out of it, and one decoded here is written to it."""
 
-    def __init__(self, paths: list[str], size: int, mode: str) -> None:
+    def __init__(self, paths: list[str], size: int, mode: str, cache=None) -> None:
         self.paths, self.size, self.mode = paths, size, mode
+        self.cache = cache  # an ImageCache (plain values); mapped in the worker that reads
+        self._mapped = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_mapped": None}  # a mapping does not cross to a worker
 
     def __len__(self) -> int:
         return len(self.paths)
 
+    def _image(self, position: int) -> np.ndarray | None:
+        if self.cache is not None and self._mapped is None:
+            self._mapped = self.cache.open()
+            if self._mapped is None:  # the file is gone: decode from now on
+                self.cache = None
+        if self.cache is None:
+            return decode_image(self.paths[position], self.size, self.mode)
+        image = self._mapped.get(position)
+        if image is None:
+            image = decode_image(self.paths[position], self.size, self.mode)
+            if image is not None:
+                self._mapped.put(position, image)
+        return image
+
     def __getitem__(self, positions: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        decoded = [decode_image(self.paths[p], self.size, self.mode) for p in positions]
+        decoded = [self._image(p) for p in positions]
         kept = [i for i, image in enumerate(decoded) if image is not None]
         channels = 1 if self.mode == "L" else 3
         images = (np.stack([decoded[i] for i in kept]) if kept
@@ -204,9 +242,10 @@ class FolderReader:
     batches go to (pinned first when it is a GPU)."""
 
     def __init__(self, paths: list, size: int, mode: str, workers: int,
-                 device="cpu") -> None:
+                 device="cpu", cache=None) -> None:
         self.paths = [str(p) for p in paths]
         self.size, self.mode, self.workers = size, mode, workers
+        self.cache = cache  # core.data.image_cache.ImageCache, or None
         self.device = torch.device(device)
         self._loader: DataLoader | None = None
         self._planned = PlannedBatches()
@@ -219,7 +258,7 @@ class FolderReader:
             return self
         if str(device) not in self._moved:
             self._moved[str(device)] = FolderReader(self.paths, self.size, self.mode,
-                                                    self.workers, device)
+                                                    self.workers, device, self.cache)
         return self._moved[str(device)]
 
     def read(self, batches: list[list[int]]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -259,7 +298,8 @@ class FolderReader:
         if self._loader is None:
             workers = self.workers
             self._loader = DataLoader(
-                FolderImages(self.paths, self.size, self.mode), sampler=self._planned,
+                FolderImages(self.paths, self.size, self.mode, self.cache),
+                sampler=self._planned,
                 batch_size=None, num_workers=workers, pin_memory=self.device.type == "cuda",
                 persistent_workers=workers > 0, prefetch_factor=PREFETCH if workers else None,
                 multiprocessing_context="spawn" if workers else None,
@@ -316,7 +356,9 @@ class ImageFiles:
         else:
             positions = [int(p) for p in (key.tolist() if torch.is_tensor(key) else key)]
         reader = self.reader
-        decoded = decode_images([self.path(p) for p in positions], reader.size, reader.mode)
+        cached = reader.cache.open() if reader.cache is not None else None
+        decoded = read_images(reader.paths, [self.start + p for p in positions], reader.size,
+                              reader.mode, cached)
         blank = np.zeros(self.shape[1:], np.uint8)
         for position, image in zip(positions, decoded):
             if image is None:
@@ -367,9 +409,10 @@ class ImageFiles:
 
 
 def folder_splits(train_paths: list, val_paths: list, size: int, mode: str, workers: int,
-                  roots: tuple) -> tuple[ImageFiles, ImageFiles]:
+                  roots: tuple, cache=None) -> tuple[ImageFiles, ImageFiles]:
     """(training, validation) ImageFiles of a folder's two splits, read by one FolderReader;
-    `roots` name the files of each in notes."""
-    reader = FolderReader([*train_paths, *val_paths], size, mode, workers)
+    `roots` name the files of each in notes. `cache`: the ImageCache of the training files
+    then the validation files (core.data.image_cache.prepare), or None."""
+    reader = FolderReader([*train_paths, *val_paths], size, mode, workers, cache=cache)
     return (ImageFiles(reader, 0, len(train_paths), roots[0]),
             ImageFiles(reader, len(train_paths), len(val_paths), roots[1]))

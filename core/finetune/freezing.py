@@ -73,6 +73,7 @@ class Finetuning:
     frozen_norms: dict[str, object]  # normalisation layers kept in eval mode while frozen
     lora_targets: list[str]
     unfrozen: list[str] = field(default_factory=list)
+    qlora: bool = False  # the adapted layers are 4-bit (core/finetune/qlora.py)
 
     def unfrozen_count(self, epoch: int) -> int:
         """How many blocks are unfrozen while epoch `epoch` (1-based) trains."""
@@ -162,7 +163,8 @@ def prepare_finetune(model, settings, epochs: int) -> Finetuning:
         raise BadInput(f"[finetune] {setting} covers every layer, so nothing would train; "
                        "leave at least one layer unfrozen")
     return Finetuning(model, dict(settings.lr_multipliers), settings.unfreeze_every, order,
-                      epochs, frozen_norms, list(settings.lora_targets))
+                      epochs, frozen_norms, list(settings.lora_targets),
+                      qlora=_has_4bit_layers(model))
 
 
 def _norm_frozen(name: str, module, settings) -> bool:
@@ -173,7 +175,20 @@ def _norm_frozen(name: str, module, settings) -> bool:
     return _frozen_by(name, settings.freeze, settings.train_only)
 
 
-def _lora_bases(model) -> set[int]:
-    from core.finetune.lora import lora_base_parameters
+def _has_4bit_layers(model) -> bool:
+    """Whether the model was loaded for QLoRA (evaluation rebuilds a QLoRA run's model at
+    full precision: its checkpoints then load as a LoRA run's, all weights present)."""
+    from core.finetune.qlora import is_4bit_linear
 
-    return lora_base_parameters(model)
+    return any(is_4bit_linear(m) for m in model.modules())
+
+
+def _lora_bases(model) -> set[int]:
+    """ids of the parameters that never train, whatever is unfrozen: LoRA's base layers,
+    and a QLoRA model's 4-bit layers (their weights are bytes; see prepare_4bit for their
+    biases)."""
+    from core.finetune.lora import lora_base_parameters
+    from core.finetune.qlora import is_4bit_linear
+
+    four_bit = {id(p) for m in model.modules() if is_4bit_linear(m) for p in m.parameters()}
+    return lora_base_parameters(model) | four_bit

@@ -38,7 +38,9 @@ class LoRALinear(nn.Module):
         super().__init__()
         self.base = base.requires_grad_(False)
         self.rank, self.alpha, self.scaling = rank, alpha, lora_scaling(alpha, rank, rslora)
-        like = {"device": base.weight.device, "dtype": base.weight.dtype}
+        # a 4-bit base (QLoRA) stores its weight packed in bytes: its adapter trains in float32
+        dtype = base.weight.dtype if base.weight.is_floating_point() else torch.float32
+        like = {"device": base.weight.device, "dtype": dtype}
         self.lora_A = nn.Parameter(torch.empty(rank, base.in_features, **like))
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank, **like))
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))  # as nn.Linear draws its weight
@@ -105,10 +107,18 @@ ADAPTERS = {nn.Linear: LoRALinear, nn.Conv2d: LoRAConv2d}
 LORA_TYPES = tuple(ADAPTERS.values())
 
 
+def _adapter_for(module: nn.Module):
+    """The adapter class for `module`, or None: plain nn.Linear and nn.Conv2d, and
+    bitsandbytes' 4-bit Linear of a QLoRA run (its forward is nn.Linear's contract)."""
+    from core.finetune.qlora import is_4bit_linear
+
+    return LoRALinear if is_4bit_linear(module) else ADAPTERS.get(type(module))
+
+
 def lora_candidates(model: nn.Module) -> list[str]:
     """Names of the layers LoRA can adapt: plain nn.Linear and nn.Conv2d modules (grouped
     convolutions left out), what the Layers tab offers as LoRA tick boxes."""
-    return [name for name, module in model.named_modules() if type(module) in ADAPTERS
+    return [name for name, module in model.named_modules() if _adapter_for(module)
             and getattr(module, "groups", 1) == 1]
 
 
@@ -124,7 +134,7 @@ def apply_lora(model: nn.Module, targets: list[str], rank: int, alpha: float,
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name)
         base = getattr(parent, child)
-        setattr(parent, child, ADAPTERS[type(base)](base, rank, alpha, dropout, rslora))
+        setattr(parent, child, _adapter_for(base)(base, rank, alpha, dropout, rslora))
     return list(targets)
 
 
@@ -137,7 +147,7 @@ def check_lora_targets(model: nn.Module, targets: list[str]) -> None:
         if module is None:
             raise BadInput(f"[finetune] lora_targets: no layer named {name!r}; this model's "
                            f"Linear and Conv2d layers are {candidates}")
-        if type(module) not in ADAPTERS:
+        if _adapter_for(module) is None:
             # Subclasses are refused too: a parent may read their weight directly
             # (nn.MultiheadAttention does), which would bypass the adapter.
             raise BadInput(f"[finetune] lora_targets: {name!r} is a {type(module).__name__}, "

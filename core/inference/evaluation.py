@@ -136,7 +136,15 @@ def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> Lo
                                                               config.model.params))
     prepare_finetune(model, config.finetune, config.training.epochs)  # LoRA adapters, if any
     try:
-        model.load_state_dict(weights)
+        if config.finetune.qlora:
+            # A QLoRA run's checkpoint holds what trained; the base, built above at full
+            # precision from [model] source, takes the adapters when they are merged below.
+            # Its outputs differ slightly from training's, whose base was 4-bit.
+            from core.finetune.qlora import load_adapters
+
+            load_adapters(model, weights, str(path))
+        else:
+            model.load_state_dict(weights)
     except RuntimeError as exc:
         raise BadInput(f"checkpoint {path} does not fit the model in {run_dir / 'config.toml'} "
                        f"({str(exc).splitlines()[0][:160]})") from None

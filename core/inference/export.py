@@ -43,6 +43,15 @@ ABS_TOLERANCE = 1e-4
 REL_TOLERANCE = 1e-4
 
 
+# A QLoRA run trained its adapters over a 4-bit base; load_run rebuilds the base at full
+# precision from [model] source and merges the adapters into it, which is what every format
+# exports (peft: the adapters alone, for that full-precision base).
+QLORA_NOTE = ("QLoRA run: the base model was loaded at full precision from its source and "
+              "the trained LoRA adapters merged into it (or, for peft, saved for it); "
+              "training saw the base in 4 bits (NF4), so outputs differ slightly from "
+              "training's validation")
+
+
 class ExportCheckFailed(ExportFailed):
     """The exported model does not reproduce the trained model's outputs (exit code 1)."""
 
@@ -218,6 +227,7 @@ def _description(loaded, result: ExportResult, width: int, raw_samples: bool = F
                   "tolerance": result.tolerance, "matches": result.matches,
                   "runtime": result.runtime},
         "run": str(loaded.run_dir),
+        **({"notes": [QLORA_NOTE]} if loaded.config.finetune.qlora else {}),
     }
 
 
@@ -323,6 +333,9 @@ def _export_hf(loaded, model, x, path: Path):
     import transformers
 
     tokenizer = load_tokenizer(model_folder(loaded.preprocessing["hf_source"]))
+    # For a QLoRA run `model` is its base loaded at full precision (the folder's dtype, bf16
+    # or float32) with the adapters merged in by load_run: a 4-bit weight cannot take the
+    # update, and a merged folder is what users load without bitsandbytes (QLORA_NOTE).
     with _folder_replaced_atomically(path) as temporary:
         model.save_pretrained(str(temporary), safe_serialization=True)
         tokenizer.save_pretrained(str(temporary))

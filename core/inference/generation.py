@@ -79,14 +79,16 @@ def generate(loaded: LoadedRun, prompt: str, settings: GenerationSettings = Gene
     settings.checked()
     pre = loaded.preprocessing
     tokenizer = load_tokenizer(model_folder(pre["hf_source"]))
-    ids = prompt_ids(tokenizer, prompt, pre.get("prompt_format", "plain"))
+    prompt_format = pre.get("prompt_format", "plain")
+    ids = prompt_ids(tokenizer, prompt, prompt_format)
+    model = loaded.model
+    ends = end_tokens(model, tokenizer, prompt_format)
     notes = []
     if len(ids) > pre["max_length"]:
         notes.append(f"the prompt has {len(ids)} tokens, more than the {pre['max_length']} "
                      "of the training examples")
-    model = loaded.model
     device = next(model.parameters()).device
-    streamer = _streamer(tokenizer, on_text) if on_text is not None else None
+    streamer = _streamer(tokenizer, on_text, ends) if on_text is not None else None
     stops = transformers.StoppingCriteriaList([_stopper(should_stop)] if should_stop else [])
     sampling = settings.temperature > 0
     options = dict(do_sample=True, temperature=settings.temperature, top_p=settings.top_p,
@@ -96,15 +98,17 @@ def generate(loaded: LoadedRun, prompt: str, settings: GenerationSettings = Gene
     with transformers_calls(model), torch.no_grad():
         output = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
                                 max_new_tokens=settings.max_new_tokens,
-                                eos_token_id=end_tokens(model, tokenizer),
+                                eos_token_id=ends,
                                 pad_token_id=pad_id_of(tokenizer), streamer=streamer,
                                 stopping_criteria=stops, use_cache=True, **options)
     new = output[0, len(ids):].tolist()
-    ends = set(end_tokens(model, tokenizer))
     finish = ("end" if new and new[-1] in ends else
               "stopped" if should_stop is not None and should_stop() else "length")
-    return Generated(prompt, tokenizer.decode(new, skip_special_tokens=True), len(new), finish,
-                     notes)
+    # The end token is not part of the response (an end of turn that is an added but not
+    # a special token would otherwise show as text).
+    shown = new[:-1] if finish == "end" else new
+    return Generated(prompt, tokenizer.decode(shown, skip_special_tokens=True), len(new),
+                     finish, notes)
 
 
 def prompt_ids(tokenizer, prompt: str, prompt_format: str) -> list[int]:
@@ -119,21 +123,35 @@ def prompt_ids(tokenizer, prompt: str, prompt_format: str) -> list[int]:
     return plain_prompt_ids(tokenizer, prompt)
 
 
-def end_tokens(model, tokenizer) -> list[int]:
+def end_tokens(model, tokenizer, prompt_format: str) -> list[int]:
     """The tokens that end a response: the model's generation settings' and the
-    tokenizer's end token."""
+    tokenizer's end token, and in the chat template format the template's end of turn
+    (core.data.instructions.turn_end_token), which the run learned to write after each
+    response; the plain format's examples ended with the end token."""
+    from core.data.instructions import turn_end_token
+
     configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     ends = configured if isinstance(configured, list) else [configured]
-    ends = [int(t) for t in [*ends, tokenizer.eos_token_id] if t is not None]
+    turn_end = turn_end_token(tokenizer) if prompt_format == "chat_template" else None
+    ends = [int(t) for t in [*ends, tokenizer.eos_token_id, turn_end] if t is not None]
     return list(dict.fromkeys(ends))
 
 
-def _streamer(tokenizer, on_text: Callable[[str], None]):
+def _streamer(tokenizer, on_text: Callable[[str], None], ends: list[int]):
     """transformers' TextStreamer (it decodes whole words only, so no piece is cut inside a
-    character), handing each piece to `on_text` instead of printing it."""
+    character), handing each piece to `on_text` instead of printing it; the end tokens are
+    not shown."""
+    import torch
     import transformers
 
     class Streamer(transformers.TextStreamer):
+        def put(self, value):
+            if self.next_tokens_are_prompt:  # the prompt, skipped whole
+                return super().put(value)
+            kept = value[~torch.isin(value, torch.tensor(ends, device=value.device))]
+            if kept.numel():
+                super().put(kept)
+
         def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
             if text:
                 on_text(text)

@@ -9,26 +9,30 @@ from core.models.builders import (SAMPLE_KINDS, describe_samples, use_weights_pr
                                   weights_preprocessing)
 
 
-def build_model(name: str, params: dict, data, loss_name: str = "cross_entropy"):
+def build_model(name: str, params: dict, data, loss_name: str = "cross_entropy",
+                quantize_on=None):
     """The catalogue model `name` fitted to `data` (an InMemoryData) as the trainer builds it:
     its outputs sized for the task and the loss (one logit for bce_with_logits). Returns
     (model, notes), the notes saying how the model was fitted to the data.
 
     A model that reads texts with its own tokenizer (an entry with `reads_text`, e.g.
     hf_classifier) first has `data`'s texts encoded afresh with that tokenizer, in place,
-    so the trainer, evaluation, prediction and export all batch the ids the model reads."""
+    so the trainer, evaluation, prediction and export all batch the ids the model reads.
+    `quantize_on`: load a Hugging Face model's Linear layers in 4 bits onto this torch
+    device, for QLoRA (core/finetune/qlora.py); None loads it at full precision."""
     if MODELS.get(name, "model").extra.get("reads_text"):
         from core.data.text import use_model_tokenizer
         from core.models.hf import load_tokenizer, model_folder
 
         use_model_tokenizer(data, load_tokenizer(model_folder(params["source"])),
                             params["source"])
-    built = build_model_for(name, params, data.info(), loss_name)
+    built = build_model_for(name, params, data.info(), loss_name, quantize_on)
     use_weights_preprocessing(data, weights_preprocessing(name, params))  # torchvision's
     return built
 
 
-def build_model_for(name: str, params: dict, info, loss_name: str = "cross_entropy"):
+def build_model_for(name: str, params: dict, info, loss_name: str = "cross_entropy",
+                    quantize_on=None):
     """`build_model` from a DataInfo (what a dataset tells a model) instead of the data
     itself: for callers that know the samples' shape and kind but hold no tensors."""
     problem = input_problem(name, info.kind, describe_samples(info))
@@ -36,7 +40,9 @@ def build_model_for(name: str, params: dict, info, loss_name: str = "cross_entro
         raise BadInput(problem)
     if LOSSES.get(loss_name, "loss").extra.get("outputs") == 1:
         info.num_classes = 1
-    model = MODELS.get(name, "model").build(params, info)
+    # only the Hugging Face builders take quantize_on (config.py refuses qlora elsewhere)
+    extra = {"quantize_on": quantize_on} if quantize_on is not None else {}
+    model = MODELS.get(name, "model").build(params, info, **extra)
     return model, info.notes
 
 

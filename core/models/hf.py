@@ -13,7 +13,9 @@ refused, and weights load from safetensors only (a pickled .bin can run code).
 The model keeps transformers' own module names (`bert.embeddings`, `bert.encoder.layer.0`,
 `classifier`), so [finetune] freeze, train_only, lr_multipliers and the project's LoRA
 (core/finetune/lora.py, on the plain nn.Linear layers) name what the Layers tab shows, and
-`save_pretrained` writes the trained model back as a folder transformers loads. It takes
+`save_pretrained` writes the trained model back as a folder transformers loads. With
+`[finetune] qlora` the builders load the Linear layers in 4 bits instead (`quantize_on`,
+core/finetune/qlora.py), the heads at full precision. It takes
 one tensor of token ids (N, L) like every TrainDesk model: ids past each text's end are
 core.data.text.NO_TOKEN (-1, never a real id), from which a forward pre-hook makes the attention mask, and
 a forward hook returns the logits instead of transformers' output record.
@@ -237,7 +239,7 @@ def _load_pretrained(auto_class, folder: Path, name: str, **options):
     (SOURCE, GRADIENT_CHECKPOINTING),
     reads_text=True, auto_class="AutoModelForSequenceClassification", reads=("tokens",),
 )
-def hf_classifier(params: dict, info: DataInfo):
+def hf_classifier(params: dict, info: DataInfo, quantize_on=None):
     if info.kind != "hf_tokens" or info.task != "classification":
         raise BadInput("hf_classifier reads texts with its own tokenizer; pick the text_csv "
                        "dataset (for instructions, pick the hf_causal_lm model)")
@@ -250,8 +252,9 @@ def hf_classifier(params: dict, info: DataInfo):
         transformers.AutoModelForSequenceClassification, folder, "hf_classifier",
         num_labels=info.num_classes, pad_token_id=pad_id,
         id2label=dict(enumerate(names)) if len(names) == info.num_classes else None,
-        label2id={n: i for i, n in enumerate(names)} if len(names) == info.num_classes else None)
-    info.notes.append(f"hf_classifier: {type(model).__name__} loaded from {folder}")
+        label2id={n: i for i, n in enumerate(names)} if len(names) == info.num_classes else None,
+        **_quantized(quantize_on, transformers.AutoModelForSequenceClassification, folder))
+    info.notes.append(_loaded("hf_classifier", model, folder, quantize_on))
     new = sorted({key.rsplit(".", 1)[0] for key in loading["missing_keys"]})
     if new:
         info.notes.append(f"hf_classifier: new head {', '.join(new)} for {info.num_classes} "
@@ -270,15 +273,17 @@ def hf_classifier(params: dict, info: DataInfo):
     # "tokens": once its tokenizer encoded the instructions, they are token ids as text_csv's
     reads_text=True, auto_class="AutoModelForCausalLM", reads=("instructions", "tokens"),
 )
-def hf_causal_lm(params: dict, info: DataInfo):
+def hf_causal_lm(params: dict, info: DataInfo, quantize_on=None):
     if info.kind != "hf_tokens" or info.task != "language_modeling":
         raise BadInput("hf_causal_lm learns to write responses; pick the instructions dataset "
                        "(for texts to classify, pick the hf_classifier model)")
     transformers = _quiet_transformers()
     folder = model_folder(params["source"])
     model, loading = _load_pretrained(transformers.AutoModelForCausalLM, folder,
-                                      "hf_causal_lm")
-    info.notes.append(f"hf_causal_lm: {type(model).__name__} loaded from {folder}")
+                                      "hf_causal_lm", **_quantized(
+                                          quantize_on, transformers.AutoModelForCausalLM,
+                                          folder))
+    info.notes.append(_loaded("hf_causal_lm", model, folder, quantize_on))
     new = sorted({key.rsplit(".", 1)[0] for key in loading["missing_keys"]})
     if new:
         info.notes.append(f"hf_causal_lm: {', '.join(new)} not in the folder's weights, "
@@ -287,6 +292,38 @@ def hf_causal_lm(params: dict, info: DataInfo):
     # Training and validation keep no key-value cache; generation turns it on for itself.
     attach_token_io(model, pad_id_of(load_tokenizer(folder)), use_cache=False)
     return model
+
+
+def _quantized(device, auto_class, folder: Path) -> dict:
+    """from_pretrained's options loading the Linear layers of the model in `folder` in 4
+    bits (QLoRA) onto `device` (a torch device), its heads kept at full precision; or none."""
+    if device is None:
+        return {}
+    import torch
+
+    from core.finetune.qlora import full_precision_heads, quantization_config
+
+    config = _quiet_transformers().AutoConfig.from_pretrained(str(folder),
+                                                               trust_remote_code=False)
+    with torch.device("meta"):  # the model's layout without its weights: no memory
+        heads = full_precision_heads(auto_class.from_config(config))
+    if device.type == "cuda" and device.index is None:  # "auto" and "cuda" resolve so
+        device = torch.device("cuda", torch.cuda.current_device())
+    # bitsandbytes quantises each weight as it is placed on the device: the full-precision
+    # model never exists there.
+    return {"quantization_config": quantization_config(heads), "device_map": {"": str(device)}}
+
+
+def _loaded(builder: str, model, folder: Path, quantize_on) -> str:
+    """The note saying what was loaded, after preparing a 4-bit model (QLoRA) for training
+    with peft's prepare_model_for_kbit_training (core.finetune.qlora.prepare_4bit)."""
+    note = f"{builder}: {type(model).__name__} loaded from {folder}"
+    if quantize_on is None:
+        return note
+    from core.finetune.qlora import prepare_4bit
+
+    prepare_4bit(model)
+    return note + " with its Linear layers in 4 bits (NF4, QLoRA)"
 
 
 def _checkpointing(model, params: dict) -> None:

@@ -65,14 +65,34 @@ class Run:
         """The learning rate reported for the run (of group `lr_group`)."""
         return self.optimizer.param_groups[self.lr_group]["lr"]
 
+    def weights_state(self) -> dict:
+        """The model's weights as checkpoints keep them: all of them, or for a QLoRA run
+        only those the optimizer updates (the 4-bit base is read again from its source)."""
+        if not self.finetuning.qlora:
+            return self.model.state_dict()
+        from core.finetune.qlora import trained_names, trained_state_dict
+
+        return trained_state_dict(self.model, trained_names(self.model, self.optimizer))
+
+    def load_weights(self, weights: dict, where: str) -> None:
+        """Put weights saved by `weights_state` (from `where`, for messages) into the model."""
+        if not self.finetuning.qlora:
+            self.model.load_state_dict(weights)
+            return
+        from core.finetune.qlora import load_trained, trained_names
+
+        load_trained(self.model, weights, trained_names(self.model, self.optimizer), where)
+
     def trainable_count(self) -> int:
         """Parameters that training changes (gradual unfreezing raises it as it goes)."""
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
 
 
-def build_run(config: RunConfig, resuming: bool = False) -> Run:
+def build_run(config: RunConfig, resuming: bool = False, qlora_on_cpu: bool = False) -> Run:
     """Build everything a run needs; on `resuming` the start weights are not read (the
-    checkpoint replaces them). BadInput when the settings cannot be used."""
+    checkpoint replaces them). BadInput when the settings cannot be used. `qlora_on_cpu`
+    lets [finetune] qlora train on the CPU (core.finetune.qlora.qlora_problem): for tests on
+    computers without a GPU; the command line and the window never set it."""
     import numpy as np
     import torch
 
@@ -88,6 +108,12 @@ def build_run(config: RunConfig, resuming: bool = False) -> Run:
     np.random.seed(training.seed % 2**32)
     device = resolve_device(training.device)
     precision = Precision(training.precision, device)  # refused before the data is built
+    if config.finetune.qlora:
+        from core.finetune.qlora import qlora_problem
+
+        problem = qlora_problem(training.device, device.type == "cuda", qlora_on_cpu)
+        if problem:
+            raise BadInput(problem)
     started = time.perf_counter()
     data = DATASETS.get(config.data.name).build(config.data.params, training.seed)
     data_seconds = time.perf_counter() - started
@@ -97,7 +123,8 @@ def build_run(config: RunConfig, resuming: bool = False) -> Run:
     check_best_metric(training, data.task, data.num_classes)
     loss_fn = build_loss(config.loss.name, config.loss.params, data, config.data.name)
     model, model_notes = build_model(config.model.name, config.model.params, data,
-                                     config.loss.name)
+                                     config.loss.name,
+                                     quantize_on=device if config.finetune.qlora else None)
     init_notes = []
     if config.finetune.init_from and not resuming:
         init_notes = load_initial_weights(model, config.finetune.init_from,

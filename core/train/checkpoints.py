@@ -1,5 +1,8 @@
 """Writing and restoring checkpoints: last.pt (what a resume needs), best.pt (the best
-epoch's weights, held in memory between writes), and a LoRA run's merged.pt.
+epoch's weights, held in memory between writes), and a LoRA run's merged.pt. A QLoRA run's
+checkpoints hold only the weights that train (Run.weights_state), and it writes no merged.pt:
+its 4-bit base cannot take the adapters, so evaluation and export merge them into the base
+at full precision (core/inference/evaluation.py).
 
 Checkpoints are written at most every [training] checkpoint_every_s: writing one costs a
 few milliseconds and slows the steps after it (cold caches), which short epochs would pay
@@ -86,7 +89,7 @@ class Checkpoints:
         import torch
 
         run = self.run
-        state = {"model": run.model.state_dict(), "progress": progress.as_dict(),
+        state = {"model": run.weights_state(), "progress": progress.as_dict(),
                  "class_names": list(run.data.class_names), "format": 1}
         if kind == "last":
             state.update({
@@ -136,7 +139,7 @@ def restore(run: Run, checkpoint: Path) -> Progress:
                        "with traindesk train on its config.toml")
     try:
         state = torch.load(checkpoint, map_location=run.device, weights_only=True)
-        run.model.load_state_dict(state["model"])
+        run.load_weights(state["model"], str(checkpoint))
         run.optimizer.load_state_dict(state["optimizer"])
         if run.scheduler is not None:
             run.scheduler.load_state_dict(state["scheduler"])

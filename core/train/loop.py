@@ -48,7 +48,8 @@ __all__ = ["train", "evaluate", "cpu_threads"]
 
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
           control: RunControl | None = None, resume_dir: Path | None = None,
-          sweep: dict | None = None, world: Alone | None = None) -> dict:
+          sweep: dict | None = None, world: Alone | None = None,
+          qlora_on_cpu: bool = False) -> dict:
     """Run one training run and return its summary (also written to the run folder).
 
     With `resume_dir`, `config` is ignored: the run folder's own config and last
@@ -58,14 +59,15 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     TrainingFailed (after recording the failure) when training itself breaks. A listener
     that raises is reported and removed; the run goes on (core.events.Broadcast).
     `world`: this process's rank of a torchrun launch (core.train.distributed); only its
-    rank 0 writes the folder and tells `listeners`.
+    rank 0 writes the folder and tells `listeners`. `qlora_on_cpu`: see build_run (tests
+    only).
     """
     control, world = control or RunControl(), world or Alone()
     if resume_dir is not None:
         # the folder is locked before anything is built
-        opened = _reopened(Path(resume_dir), world)
+        opened = _reopened(Path(resume_dir), world, qlora_on_cpu)
     else:
-        opened = _created(config, runs_dir, world)
+        opened = _created(config, runs_dir, world, qlora_on_cpu)
     folder, config, run, progress = opened.folder, opened.config, opened.run, opened.progress
     run.wrapped = world.wrap(run.model, config)
     try:
@@ -114,14 +116,14 @@ class _Opened:
     previous: dict = field(default_factory=dict)  # a resumed run's earlier summary
 
 
-def _reopened(path: Path, world: Alone) -> _Opened:
+def _reopened(path: Path, world: Alone, qlora_on_cpu: bool = False) -> _Opened:
     """The run folder at `path`, locked, with its own config, its data files checked and
     its last checkpoint restored; the lock is released again when this fails."""
     folder = world.main_folder(lambda: _reopen(path))
     try:
         config = folder.config()
         check_data_files(config, folder.data_files())
-        run = _build(config, resuming=True)
+        run = _build(config, resuming=True, qlora_on_cpu=qlora_on_cpu)
         progress = restore(run, folder.last_checkpoint)
         previous = folder.read_summary()
         run.init_notes = _lines(previous.get("init_notes"))
@@ -133,12 +135,13 @@ def _reopened(path: Path, world: Alone) -> _Opened:
     return _Opened(folder, config, run, progress, resumed=True, previous=previous)
 
 
-def _created(config: RunConfig, runs_dir: Path | None, world: Alone) -> _Opened:
+def _created(config: RunConfig, runs_dir: Path | None, world: Alone,
+             qlora_on_cpu: bool = False) -> _Opened:
     """A new run: paths made absolute and data files fingerprinted, the run built (BadInput
     before anything is written), then its folder created and locked."""
     config = config.with_absolute_paths(Path.cwd())
     data_files = data_fingerprints(config)
-    run = _build(config, resuming=False)
+    run = _build(config, resuming=False, qlora_on_cpu=qlora_on_cpu)
     folder = world.main_folder(
         lambda: RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files))
     return _Opened(folder, config, run, Progress())
@@ -216,10 +219,10 @@ def _lines(value) -> list[str]:
     return [printable(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _build(config: RunConfig, resuming: bool) -> Run:
+def _build(config: RunConfig, resuming: bool, qlora_on_cpu: bool = False) -> Run:
     """build_run, with the model's or dataset's own code breaking reported as TrainingFailed."""
     try:
-        run = build_run(config, resuming)
+        run = build_run(config, resuming, qlora_on_cpu)
     except (BadInput, TrainingFailed):
         raise
     except Exception as exc:  # the model or dataset code broke while being built
@@ -486,7 +489,7 @@ class _Fit:
         merged.pt and the final scores are the best model's, and end the run."""
         progress = self.progress
         if self.world.is_main:  # best.pt is rank 0's to read; the others get its weights
-            self.run.model.load_state_dict(self.checkpoints.best_weights())
+            self.run.load_weights(self.checkpoints.best_weights(), "best.pt")
         self.world.broadcast_model(self.run.model)
         (progress.final_val_loss, progress.final_val_metric,
          progress.final_val_mae, _) = validation.validate(self.run)
@@ -508,7 +511,7 @@ class _Fit:
             elif status == "failed":
                 with contextlib.suppress(TrainingFailed):  # keep the best epoch reached
                     self.checkpoints.save_held_best()
-            if status != "failed" and run.finetuning.lora_targets:
+            if status != "failed" and run.finetuning.lora_targets and not run.finetuning.qlora:
                 self.checkpoints.save_merged(self.progress)
         except TrainingFailed as exc:  # the disk is full or gone; the older checkpoint stays
             return "failed", str(exc)

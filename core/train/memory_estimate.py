@@ -131,8 +131,13 @@ def estimate_run_memory(model: torch.nn.Module, data, config: RunConfig, device,
 
     training = config.training
     trainable = [p for p in model.parameters() if p.requires_grad]
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    weights += sum(b.numel() * b.element_size() for b in model.buffers())
+    if config.finetune.qlora:  # 4-bit Linear layers: about half a byte per weight
+        from core.finetune.qlora import qlora_weight_bytes
+
+        weights = qlora_weight_bytes(model)
+    else:
+        weights = sum(p.numel() * p.element_size() for p in model.parameters())
+        weights += sum(b.numel() * b.element_size() for b in model.buffers())
     gradients = sum(p.numel() * p.element_size() for p in trainable)
     optimizer = gradients * _optimizer_states(config.optimizer.name, config.optimizer.params)
     # a streamed image folder's images are on disk (core.data.streaming), not in memory

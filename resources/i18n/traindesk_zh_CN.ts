@@ -380,6 +380,10 @@
         <translation>rsLoRA：更新量按 alpha/sqrt(rank) 缩放，秩较高时仍能继续学习（Kalajdzievski 2023）。</translation>
     </message>
     <message>
+        <source>QLoRA: load the Hugging Face model&apos;s Linear layers in 4 bits (NF4) and train LoRA adapters over them: about a quarter of the weights&apos; memory. Needs lora_targets, a CUDA GPU and the bitsandbytes package.</source>
+        <translation>QLoRA：以 4 位（NF4）加载 Hugging Face 模型的 Linear 层，并在其上训练 LoRA 适配器：权重内存约为原来的四分之一。需要 lora_targets、CUDA GPU 和 bitsandbytes 包。</translation>
+    </message>
+    <message>
         <source>none: start from random weights; pretrained: torchvision&apos;s ImageNet weights (downloaded once into the torch hub cache), with their own normalisation and image size; file: the weights file below.</source>
         <translation>none：从随机权重开始；pretrained：torchvision 的 ImageNet 预训练权重（只下载一次，存入 torch hub 缓存），并使用这些权重自己的归一化和图像尺寸；file：下面的权重文件。</translation>
     </message>
@@ -502,6 +506,10 @@
     <message>
         <source>Processes that decode images while the model trains, when the folder is read from disk (0: the training process decodes them itself, between steps).</source>
         <translation>从磁盘读取文件夹时，在模型训练的同时解码图像的进程数（0：由训练进程在各步之间自己解码）。</translation>
+    </message>
+    <message>
+        <source>disk: when the folder is read from disk batch by batch, keep each image decoded at image_size in a file in TrainDesk&apos;s cache folder, so later epochs and runs read it instead of decoding it again (the same results; the file takes image_size x image_size x 3 bytes an image). none: decode every epoch.</source>
+        <translation>disk：从磁盘逐批读取文件夹时，把每张按 image_size 解码好的图像存进 TrainDesk 缓存文件夹中的一个文件，之后的轮次和运行直接读取它，不再重新解码（结果相同；每张图像占 image_size x image_size x 3 字节）。none：每轮都重新解码。</translation>
     </message>
     <message>
         <source>The CSV file (comma, semicolon or tab separated, with a header row).</source>
@@ -1962,6 +1970,10 @@
         <translation>{model} 的分词器没有结束词元：生成的回答会一直写到最多新词元数</translation>
     </message>
     <message>
+        <source>{model}&apos;s chat template writes no end-of-turn token after a response: generated responses run until the model&apos;s end token or the most new tokens</source>
+        <translation>{model} 的对话模板在回答之后不写回合结束词元：生成的回答会一直写到模型的结束词元或最多新词元数</translation>
+    </message>
+    <message>
         <source>{count} example(s) with an empty prompt or response left out (first: line {line})</source>
         <translation>{count} 个提示或回答为空的样例未使用（第一个：第 {line} 行）</translation>
     </message>
@@ -2028,6 +2040,30 @@
     <message>
         <source>[data] crop_scale_min = {low} is above crop_scale_max = {high}; the smallest share of the area cannot be larger than the largest</source>
         <translation>[data] crop_scale_min = {low} 大于 crop_scale_max = {high}；面积占比的下限不能大于上限</translation>
+    </message>
+    <message>
+        <source>decoded images cached on disk in {path} ({size} MB; {filled} of {count} images there so far)</source>
+        <translation>解码后的图像缓存在磁盘上的 {path}（{size} MB；目前已存入 {count} 张中的 {filled} 张）</translation>
+    </message>
+    <message>
+        <source>decoded images not cached: the cache needs {size} MB and {folder} has {free} MB free; free disk space or set [data] cache = &quot;none&quot;</source>
+        <translation>未缓存解码后的图像：缓存需要 {size} MB，而 {folder} 只剩 {free} MB 可用；请释放磁盘空间，或设置 [data] cache = &quot;none&quot;</translation>
+    </message>
+    <message>
+        <source>decoded images not cached: cannot write {path} ({reason}); make the folder writable or set [data] cache = &quot;none&quot;</source>
+        <translation>未缓存解码后的图像：无法写入 {path}（{reason}）；请让该文件夹可写，或设置 [data] cache = &quot;none&quot;</translation>
+    </message>
+    <message>
+        <source>QLoRA needs the bitsandbytes package, which is not installed; install it with `pip install bitsandbytes` (on a computer with an NVIDIA GPU), or turn [finetune] qlora off for plain LoRA</source>
+        <translation>QLoRA 需要 bitsandbytes 包，但尚未安装；请用 `pip install bitsandbytes` 安装（在有 NVIDIA GPU 的计算机上），或关闭 [finetune] qlora 改用普通 LoRA</translation>
+    </message>
+    <message>
+        <source>QLoRA needs a CUDA GPU and [training] device is {device}; choose device = &quot;auto&quot; or &quot;cuda&quot;, or turn [finetune] qlora off for plain LoRA</source>
+        <translation>QLoRA 需要 CUDA GPU，而 [training] device 为 {device}；请选择 device = &quot;auto&quot; 或 &quot;cuda&quot;，或关闭 [finetune] qlora 改用普通 LoRA</translation>
+    </message>
+    <message>
+        <source>QLoRA needs a CUDA GPU and there is none here; train on a computer with an NVIDIA GPU, or turn [finetune] qlora off for plain LoRA</source>
+        <translation>QLoRA 需要 CUDA GPU，但这里没有；请在有 NVIDIA GPU 的计算机上训练，或关闭 [finetune] qlora 改用普通 LoRA</translation>
     </message>
 </context>
 <context>
@@ -2484,6 +2520,10 @@ or open one</source>
         <translation>或</translation>
     </message>
     <message>
+        <source>Looking for a CUDA GPU…</source>
+        <translation>正在查找 CUDA GPU…</translation>
+    </message>
+    <message>
         <source>images</source>
         <translation>图像</translation>
     </message>
@@ -2846,6 +2886,10 @@ with its checkpoints and metrics? This cannot be undone.</source>
         <translation>LoRA rsLoRA</translation>
     </message>
     <message>
+        <source>qlora</source>
+        <translation>QLoRA</translation>
+    </message>
+    <message>
         <source>dropout</source>
         <translation>dropout</translation>
     </message>
@@ -3028,6 +3072,10 @@ with its checkpoints and metrics? This cannot be undone.</source>
     <message>
         <source>workers</source>
         <translation>工作进程数</translation>
+    </message>
+    <message>
+        <source>cache</source>
+        <translation>缓存</translation>
     </message>
     <message>
         <source>path</source>
