@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
+from core.rng import holding_global_rng
 from core.config import FinetuneSettings, RunConfig
 from core.errors import BadInput
 from gui.background import runner
@@ -19,6 +20,7 @@ from gui.message_bar import MessageBar
 NAME_SETTINGS = ("freeze", "train_only", "lr_multipliers", "lora_targets")
 
 
+@holding_global_rng
 def settings_that_do_not_fit(config: RunConfig) -> dict[str, str]:
     """{setting: the trainer's message} for each [finetune] setting that does not fit
     `config`'s model; empty when all fit (or none is set). Builds the model on its data."""

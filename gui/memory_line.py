@@ -47,9 +47,8 @@ class MemoryLine(QLabel):
 
     def refresh(self) -> None:
         self._timer.stop()
-        # Not while a run trains (the form is disabled then): the estimate builds a model
-        # under torch.random.fork_rng, whose restore from this thread would rewind the
-        # training thread's draws from the one global generator and change its numbers.
+        # Not while a run trains (the form is disabled then): the estimate draws from the
+        # one global generator, so it would only wait for the run's end (core/rng.py).
         if not self._torch_ready or not self.isEnabled():
             return
         try:

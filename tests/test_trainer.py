@@ -19,6 +19,7 @@ from core.events import (BatchEnd, CheckpointSaved, EpochEnd, RunFailed, RunFini
                          RunStarted)
 from core.models.networks import MLP
 from core.train.loop import train
+from limits import HANG_S
 from run_control import StopAfter, mlp_config, non_finite_from, run_dirs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,6 +118,38 @@ def test_event_stream_order(example_run):
 
 
 # ---------------------------------------------------------------- determinism
+
+
+def test_a_window_job_beside_a_run_leaves_its_numbers_alone(tmp_path):
+    """The window's background jobs build models (weight initialisation draws from torch's
+    one global generator) and seed it (the memory estimate, the preview): one running the
+    whole time beside a run must change none of the run's numbers (core/rng.py)."""
+    from core.models.summary import summarize_model
+    from core.train.memory_estimate import estimate_memory
+
+    config = mlp_config("model.dropout=0.2")
+    alone = train(config, runs_dir=tmp_path / "alone")
+    started, done, jobs = threading.Event(), threading.Event(), []
+
+    def window_jobs():  # as the Layers tab and the memory line would, over and over
+        while not done.is_set():
+            summarize_model(config.with_overrides(["training.seed=7"]))
+            estimate_memory(config.with_overrides(["training.seed=8"]))
+            jobs.append(1)
+            started.set()
+            time.sleep(0.001)
+
+    beside = threading.Thread(target=window_jobs)
+    beside.start()
+    try:
+        assert started.wait(HANG_S)
+        with_jobs = train(config, runs_dir=tmp_path / "beside")
+    finally:
+        done.set()
+        beside.join(HANG_S)
+    assert metric_rows(Path(with_jobs["run_dir"])) == metric_rows(Path(alone["run_dir"]))
+    first, second = (last_state(Path(s["run_dir"]))["model"] for s in (alone, with_jobs))
+    assert all(torch.equal(first[k], second[k]) for k in first)
 
 
 def test_same_seed_gives_identical_metrics(tmp_path):

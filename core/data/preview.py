@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.rng import holding_global_rng
 from core.catalog import DATASETS
 
 SAMPLE_IMAGES = 32
@@ -39,6 +40,7 @@ class DataPreview:
     notes: list[str] = field(default_factory=list)
 
 
+@holding_global_rng
 def preview_data(name: str, params: dict, seed: int = 0,
                  max_images: int = SAMPLE_IMAGES) -> DataPreview:
     """Build the dataset `name` with `params` (checked here) and describe it; BadInput as

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.rng import holding_global_rng
 from core.errors import BadInput
 from core.metrics import class_averages, class_scores, r2_from_sums, top_k_hits
 
@@ -93,6 +94,7 @@ class DescribedData:
         return x  # the check inputs are model-ready already
 
 
+@holding_global_rng
 def load_run(run_dir: Path, checkpoint: str = "best", device: str = "cpu") -> LoadedRun:
     """Rebuild the model and validation data of the run in `run_dir` and load its
     `checkpoint` ("best", "last" or a path to a .pt file). BadInput when the folder, its

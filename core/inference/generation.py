@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from core.rng import holding_global_rng
 from core.errors import BadInput
 from core.inference.evaluation import LoadedRun
 
@@ -61,6 +62,7 @@ def is_language_model(loaded: LoadedRun) -> bool:
     return loaded.task == "language_modeling"
 
 
+@holding_global_rng
 def generate(loaded: LoadedRun, prompt: str, settings: GenerationSettings = GenerationSettings(),
              on_text: Callable[[str], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> Generated:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from core.rng import holding_global_rng
 from core.catalog import DATASETS
 from core.config import RunConfig
 
@@ -83,6 +84,7 @@ class ModelSummary:
         return sum(self.parameter_sizes[name] for name in names)
 
 
+@holding_global_rng
 def summarize_model(config: RunConfig) -> ModelSummary:
     """Build `config`'s model on its dataset's shapes and describe its layers.
 

@@ -33,6 +33,7 @@ from core.train.build import Run, build_run, cpu_threads
 from core.train.checkpoints import Checkpoints, restore
 from core.train.distributed import Alone, skip_final_flush
 from core.train.failures import NonFiniteLoss, describe_failure
+from core.rng import holding_global_rng
 from core.train.memory_estimate import estimate_run_memory
 from core.train.progress import Progress, token_lengths
 from core.train.readback import PendingStep, ReadBack, kept_outputs
@@ -46,6 +47,7 @@ from core.train.validation import evaluate
 __all__ = ["train", "evaluate", "cpu_threads"]
 
 
+@holding_global_rng  # from the seed to the end of the run (core/rng.py)
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
           control: RunControl | None = None, resume_dir: Path | None = None,
           sweep: dict | None = None, world: Alone | None = None,

@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+from core.rng import holding_global_rng
 from core.config import RunConfig
 from core.errors import BadInput, TrainingFailed
 from core.train.failures import describe_failure
@@ -42,6 +43,7 @@ class LrFinding:
         return asdict(self)
 
 
+@holding_global_rng
 def find_lr(config: RunConfig, start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 200,
             should_stop: Callable[[], bool] = lambda: False) -> LrFinding:
     """Run the range test on `config`'s model and data: `steps` optimisation steps from

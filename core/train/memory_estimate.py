@@ -21,6 +21,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from core.rng import holding_global_rng
 from core.i18n import translatable
 
 if TYPE_CHECKING:
@@ -257,6 +258,7 @@ def _advice(estimate: MemoryEstimate, per_sample: int, model, data, config: RunC
     return advice or [translatable("Messages", "lower [training] batch_size")]
 
 
+@holding_global_rng
 def estimate_memory(config: RunConfig) -> MemoryEstimate:
     """The memory estimate of a run not built yet: its data and model built on the CPU as
     the trainer builds them (start weights left out: they change no sizes), for the
