@@ -23,6 +23,15 @@ GLOBAL_RNG = threading.RLock()
 Function = TypeVar("Function", bound=Callable)
 
 
+def held_elsewhere() -> bool:
+    """Whether another thread holds GLOBAL_RNG (a run is training), so that work needing it
+    would wait: the window asks before it starts such work, to say so."""
+    if GLOBAL_RNG.acquire(blocking=False):
+        GLOBAL_RNG.release()
+        return False
+    return True
+
+
 def holding_global_rng(function: Function) -> Function:
     """`function`, run with GLOBAL_RNG held."""
     @functools.wraps(function)

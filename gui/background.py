@@ -59,6 +59,20 @@ class Job(QThread):
             self.outcome.emit((self, True, result, ""))
 
 
+def after_the_run(text: str) -> str:
+    """`text`, saying that the work waits for the run training now to end, when one is:
+    loading a run and generating draw from torch's one global generator (core/rng.py)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from core.rng import held_elsewhere
+
+    if not held_elsewhere():
+        return text
+    return QCoreApplication.translate(
+        "Background", "{0} (waiting for the training run to end, so that its random numbers "
+        "stay its own)").format(text)
+
+
 def describe_error(exc: BaseException) -> str:
     """"TypeError: the first line of its message": one readable line, no traceback."""
     text = str(exc).strip()

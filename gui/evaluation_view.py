@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from gui.background import runner
+from gui.background import after_the_run, runner
 from gui.run_picker import RunPicker
 from gui.thumbnails import THUMBNAIL_PX, pixmap_of
 
@@ -166,9 +166,9 @@ class EvaluationView(QWidget):
         checkpoint = self.picker.checkpoint()
         top_k = self.top_k_box.value()
         self.evaluate_button.setEnabled(False)
-        self.status.setText(QCoreApplication.translate(
+        self.status.setText(after_the_run(QCoreApplication.translate(
             "EvaluationView", "Evaluating the {0} checkpoint of {1}…").format(checkpoint,
-                                                                               path.name))
+                                                                               path.name)))
 
         def work():
             from core.inference.evaluation import evaluate_run, load_run

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QHBoxLayout, QLab
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from gui.background import runner
+from gui.background import after_the_run, runner
 from gui.generation_panel import GenerationPanel
 from gui.i18n import translate_message
 from gui.run_picker import RunPicker
@@ -234,8 +234,8 @@ class PredictView(QWidget):
         cached = self.loaded if self._loaded_key == key else None
         self.status.setText(
             QCoreApplication.translate("PredictView", "Predicting on {0}…").format(what)
-            if cached else QCoreApplication.translate(
-                "PredictView", "Loading {0} and predicting on {1}…").format(path.name, what))
+            if cached else after_the_run(QCoreApplication.translate(
+                "PredictView", "Loading {0} and predicting on {1}…").format(path.name, what)))
 
         def work():
             from core.inference.evaluation import load_run
@@ -266,7 +266,8 @@ class PredictView(QWidget):
         self.results.setRowCount(0)
         self.value_label.clear()
         self.value_label.hide()
-        self.status.setText(QCoreApplication.translate("PredictView", "Loading the model…"))
+        self.status.setText(after_the_run(
+            QCoreApplication.translate("PredictView", "Loading the model…")))
 
     @property
     def shown_run(self) -> Path | None:

@@ -149,3 +149,33 @@ def test_the_export_dialog_exports_and_reports_the_check(qtbot, runs):
     assert dialog.result.path.is_file()
     description = json.loads(dialog.result.preprocessing_path.read_text(encoding="utf-8"))
     assert description["format"] == "torchscript"
+
+
+def test_loading_a_run_while_another_trains_waits_and_says_so(qtbot, runs, tmp_path):
+    """Loading a run draws from torch's global generator, so it waits while a run trains
+    (core/rng.py holds it) and the tab says why; it loads once the run ends."""
+    import threading
+
+    from core.rng import GLOBAL_RNG
+
+    holding, release = threading.Event(), threading.Event()
+
+    def training():  # a run holds the generator from its seed to its end
+        with GLOBAL_RNG:
+            holding.set()
+            release.wait(HANG_MS / 1000)
+
+    run = threading.Thread(target=training)
+    run.start()
+    try:
+        assert holding.wait(HANG_MS / 1000)
+        view = _shown(qtbot, PredictView(tmp_path / "runs"))
+        assert view.picker.set_run(runs["iris"])
+        assert "waiting for the training run to end" in view.status.text()
+        qtbot.wait(300)
+        assert view.shown_run != runs["iris"]  # not loaded while the run holds it
+    finally:
+        release.set()
+        run.join()
+    qtbot.waitUntil(lambda: view.shown_run == runs["iris"], timeout=HANG_MS)
+    assert "waiting" not in view.status.text()

@@ -2,6 +2,13 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Background</name>
+    <message>
+        <source>{0} (waiting for the training run to end, so that its random numbers stay its own)</source>
+        <translation>{0}（等待正在进行的训练结束，以免打乱它的随机数）</translation>
+    </message>
+</context>
+<context>
     <name>Catalogue</name>
     <message>
         <source>The article&apos;s CNN: conv 32, conv 64 (3x3, ReLU, 2x2 max pool), fc 512, fc classes.</source>
