@@ -75,8 +75,10 @@ def test_qlora_needs_lora_targets_and_a_hugging_face_model(tiny_llama, animals):
     assert RunConfig().finetune.qlora is False
 
 
-def test_the_reason_names_what_is_missing(bitsandbytes_missing):
+def test_the_reason_names_what_is_missing(bitsandbytes_missing, monkeypatch):
     assert "install it with `pip install bitsandbytes`" in qlora_problem("cuda", True)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # the installed app
+    assert "this installed TrainDesk does not carry" in qlora_problem("cuda", True)
     # even where the CPU is allowed, the package must be there
     assert "bitsandbytes" in qlora_problem("cpu", False, allow_cpu=True)
 

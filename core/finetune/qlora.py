@@ -17,6 +17,7 @@ once, and a run that cannot is refused before its data is read.
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from core.errors import BadInput
 from core.i18n import translatable
@@ -39,6 +40,13 @@ def qlora_problem(device: str, cuda_found: bool, allow_cpu: bool = False) -> str
     `cuda_found`: a CUDA GPU is there (the resolved device is one, or the window's device
     probe listed one). `allow_cpu`: let it train on the CPU, where bitsandbytes' 4-bit
     layers work but slowly; for tests on computers without a GPU, never for users."""
+    if not bitsandbytes_installed() and getattr(sys, "frozen", False):
+        # an installed app cannot take a package: say where QLoRA can run instead
+        return translatable("Messages", "QLoRA needs the bitsandbytes package and an NVIDIA "
+                            "GPU, which this installed TrainDesk does not carry; use TrainDesk "
+                            "installed with pip on a computer with an NVIDIA GPU (`pip install "
+                            "traindesk bitsandbytes`), or turn [finetune] qlora off for plain "
+                            "LoRA")
     if not bitsandbytes_installed():
         return translatable("Messages", "QLoRA needs the bitsandbytes package, which is not "
                             "installed; install it with `pip install bitsandbytes` (on a "

@@ -2061,6 +2061,10 @@
         <translation>未缓存解码后的图像：无法写入 {path}（{reason}）；请让该文件夹可写，或设置 [data] cache = &quot;none&quot;</translation>
     </message>
     <message>
+        <source>QLoRA needs the bitsandbytes package and an NVIDIA GPU, which this installed TrainDesk does not carry; use TrainDesk installed with pip on a computer with an NVIDIA GPU (`pip install traindesk bitsandbytes`), or turn [finetune] qlora off for plain LoRA</source>
+        <translation>QLoRA 需要 bitsandbytes 包和 NVIDIA GPU，而这个安装版 TrainDesk 不带 bitsandbytes；请在有 NVIDIA GPU 的电脑上用 pip 安装 TrainDesk（`pip install traindesk bitsandbytes`），或者关闭 [finetune] qlora，改用普通 LoRA</translation>
+    </message>
+    <message>
         <source>QLoRA needs the bitsandbytes package, which is not installed; install it with `pip install bitsandbytes` (on a computer with an NVIDIA GPU), or turn [finetune] qlora off for plain LoRA</source>
         <translation>QLoRA 需要 bitsandbytes 包，但尚未安装；请用 `pip install bitsandbytes` 安装（在有 NVIDIA GPU 的计算机上），或关闭 [finetune] qlora 改用普通 LoRA</translation>
     </message>
