@@ -102,14 +102,12 @@ def children(pid: int) -> list[int]:
     return found
 
 
-class PeakMemory:
-    """Samples this process's RSS, and the proportional memory (PSS) of it with its
-    children (the loader's workers), every 50 ms."""
+class Sampler:
+    """Calls `sample()` every 50 ms in a thread while the `with` block runs."""
 
     def __init__(self) -> None:
-        self.main = self.total = 0.0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -119,11 +117,26 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
-    def _sample(self) -> None:
-        pid = os.getpid()
+    def _loop(self) -> None:
         while not self._stop.wait(0.05):
-            self.main = max(self.main, memory_mb(pid, "Rss"))
-            self.total = max(self.total, sum(memory_mb(p, "Pss") for p in [pid, *children(pid)]))
+            self.sample()
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+
+class PeakMemory(Sampler):
+    """Samples this process's RSS, and the proportional memory (PSS) of it with its
+    children (the loader's workers), every 50 ms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.main = self.total = 0.0
+
+    def sample(self) -> None:
+        pid = os.getpid()
+        self.main = max(self.main, memory_mb(pid, "Rss"))
+        self.total = max(self.total, sum(memory_mb(p, "Pss") for p in [pid, *children(pid)]))
 
 
 def stop_after(steps: int):
@@ -172,7 +185,7 @@ def train_steps(folder: Path, runs: Path, storage: str, workers: int, budget_mb:
             "peak_pss_with_workers_mb": round(peak.total)}
 
 
-class CpuSeconds:
+class CpuSeconds(Sampler):
     """CPU seconds used by this process (all its threads) and by its children (the loader's
     workers), from /proc (Linux): a measure of the work done that other jobs on a loaded
     machine change far less than they change wall-clock speeds. The children are sampled
@@ -180,28 +193,15 @@ class CpuSeconds:
     end, before its last events are delivered)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.children: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
     def now(self) -> tuple[float, float]:
         """(this process's CPU seconds, its children's) so far."""
-        self._read_children()
+        self.sample()
         return time.process_time(), sum(self.children.values())
 
-    def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            self._read_children()
-
-    def _read_children(self) -> None:
+    def sample(self) -> None:
         ticks = os.sysconf("SC_CLK_TCK")
         for pid in children(os.getpid()):
             try:

@@ -288,18 +288,11 @@ def test_a_hub_language_model_missing_offline_is_one_line(tmp_path, capsys, anim
 def test_the_predict_tab_streams_a_generated_response(qtbot, tmp_path, tiny_llama, animals):
     from PySide6.QtCore import Qt
 
-    from gui.predict_view import PredictView
-
     # Barely trained: it writes words until max new tokens, each streamed as it comes.
     summary = train(lm_config(tiny_llama, animals, "training.epochs=1", "optimizer.lr=1e-6"),
                     runs_dir=tmp_path / "runs")
     run_dir = Path(summary["run_dir"])
-    view = PredictView(tmp_path / "runs")
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    assert view.picker.set_run(run_dir)
-    qtbot.waitUntil(lambda: view.shown_run == run_dir, timeout=HANG_MS)
+    view = _predict_tab(qtbot, tmp_path, run_dir)
     panel = view.generation
     assert panel.isVisible() and not view.row_box.isVisible() and not view.image_box.isVisible()
     panel.prompt_edit.setPlainText(animal_prompt("cow"))
@@ -392,15 +385,8 @@ def test_a_template_without_an_end_of_turn_token_is_noted(tmp_path, tiny_llama):
 def test_the_predict_tab_stops_at_the_end_of_turn(qtbot, tmp_path, animals):
     from PySide6.QtCore import Qt
 
-    from gui.predict_view import PredictView
-
     run_dir = _made_up_run(tmp_path, animals)
-    view = PredictView(tmp_path / "runs")
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    assert view.picker.set_run(run_dir)
-    qtbot.waitUntil(lambda: view.shown_run == run_dir, timeout=HANG_MS)
+    view = _predict_tab(qtbot, tmp_path, run_dir)
     panel = view.generation
     panel.prompt_edit.setPlainText(animal_prompt("cat"))
     panel.temperature.setValue(0.0)
@@ -409,3 +395,16 @@ def test_the_predict_tab_stops_at_the_end_of_turn(qtbot, tmp_path, animals):
         qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert panel.response_view.toPlainText().strip() == "woof", view.status.text()
     assert "Response of 2 tokens (the model ended it)" in view.status.text()
+
+
+def _predict_tab(qtbot, tmp_path, run_dir):
+    """The Predict tab on screen, showing the run in `run_dir` loaded."""
+    from gui.predict_view import PredictView
+
+    view = PredictView(tmp_path / "runs")
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.picker.set_run(run_dir)
+    qtbot.waitUntil(lambda: view.shown_run == run_dir, timeout=HANG_MS)
+    return view

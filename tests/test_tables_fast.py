@@ -51,6 +51,17 @@ def reference_meaning(cell: str) -> tuple[float, bool, bool]:
     return (float("nan"), False, True) if number is None else (number, False, False)
 
 
+def assert_meanings(table, header: list[str], rows: list[list[str]]) -> None:
+    """Each column's numbers, missing and text flags are the reference's, cell by cell."""
+    for c in range(len(header)):
+        expected = [reference_meaning(row[c]) for row in rows]
+        numbers, missing, text = (np.asarray(v) for v in zip(*expected))
+        column = table.columns[c]
+        assert np.array_equal(column.numbers, numbers, equal_nan=True), header[c]
+        assert np.array_equal(column.missing, missing.astype(bool)), header[c]
+        assert np.array_equal(column.text, text.astype(bool)), header[c]
+
+
 def messy_file(tmp_path, delimiter: str, rows: int = 1500, seed: int = 0, odd=ODD):
     rng = random.Random(seed)
     kinds = ["float", "odd_float", "int", "category", "text_later", "multiline"]
@@ -81,13 +92,7 @@ def test_every_cell_means_what_it_meant_read_cell_by_cell(tmp_path, delimiter):
     assert table.header == header and table.lines == lines and len(table) == len(rows)
     assert table.rows == rows  # cells as written, columns of numbers read again
     assert table.head == rows[:csv_columns.PREVIEW_ROWS]
-    for c in range(len(header)):
-        expected = [reference_meaning(row[c]) for row in rows]
-        numbers, missing, text = (np.asarray(v) for v in zip(*expected))
-        column = table.columns[c]
-        assert np.array_equal(column.numbers, numbers, equal_nan=True), header[c]
-        assert np.array_equal(column.missing, missing.astype(bool)), header[c]
-        assert np.array_equal(column.text, text.astype(bool)), header[c]
+    assert_meanings(table, header, rows)
     commas = sum(bool(re.fullmatch(r"[+-]?\d+,\d+", cell.strip()))
                  for row in csv.reader(io.StringIO(path.read_text("utf-8"), newline=""),
                                        delimiter=delimiter) for cell in row[:7])
@@ -135,13 +140,7 @@ def test_a_plain_file_read_in_blocks_by_numpy_means_what_it_meant(tmp_path, monk
     table = read_csv(str(path), "[data] path")
     assert table.header == header and table.lines == lines and table.rows == rows
     assert table.head == rows[:csv_columns.PREVIEW_ROWS]
-    for c in range(len(header)):
-        expected = [reference_meaning(row[c]) for row in rows]
-        numbers, missing, text = (np.asarray(v) for v in zip(*expected))
-        column = table.columns[c]
-        assert np.array_equal(column.numbers, numbers, equal_nan=True), header[c]
-        assert np.array_equal(column.missing, missing.astype(bool)), header[c]
-        assert np.array_equal(column.text, text.astype(bool)), header[c]
+    assert_meanings(table, header, rows)
     assert any(dtype.names for dtype in loads)  # numpy read blocks of numbers
     assert any(not dtype.names for dtype in loads)  # and blocks with odd cells as cells
 
@@ -160,6 +159,21 @@ def test_a_plain_file_with_a_late_blank_or_ragged_line_reads_as_csv_does(tmp_pat
     header, rows, lines = reference_cells(path, ",")
     table = read_csv(str(path), "[data] path")
     assert table.lines == lines and table.rows == rows and 903 not in table.lines
+
+
+def test_a_blank_record_after_the_last_number_column_turned_is_skipped(tmp_path, monkeypatch):
+    """Once no column of plain numbers is left, blocks are read as cells, and a record of
+    empty cells is still skipped as csv skips it."""
+    monkeypatch.setattr(csv_columns, "CHUNK_ROWS", 64)
+    monkeypatch.setattr(csv_columns, "BLOCK_ROWS", 100)
+    lines = ["x,y"] + [f"{'NA' if i == 150 else i * 0.5},{i % 2}" for i in range(600)]
+    lines.insert(400, ",")
+    path = tmp_path / "turned.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    header, rows, expected_lines = reference_cells(path, ",")
+    table = read_csv(str(path), "[data] path")
+    assert len(table) == 600 and table.lines == expected_lines and table.rows == rows
+    assert_meanings(table, header, rows)
 
 
 def test_the_chunk_size_changes_nothing(tmp_path, monkeypatch):

@@ -241,11 +241,12 @@ class _PlainBlocks:
     (candidates) straight into numbers, the others as cells handed to their builders.
 
     Plain: no quote character or NUL anywhere and every carriage return in a CRLF, so each
-    line is one record and loadtxt's cells are csv's. loadtxt reads a number as `float` does, save
-    that it refuses underscores and non-ASCII digits and takes surrounding whitespace as
-    str.strip does, so a finite number it reads is the one the builder would make. Whatever
-    else (a missing or text cell in a candidate, inf, nan) makes a block fall back to its
-    cells; a blank, ragged or unreadable line makes the whole file fall back (_NotPlain)."""
+    line is one record and loadtxt's cells are csv's. loadtxt reads a number as `float`
+    does, save that it refuses underscores and non-ASCII digits and takes surrounding
+    whitespace as str.strip does, so a finite number it reads is the one the builder would
+    make. Whatever else (a missing or text cell in a candidate, inf, nan) makes a block fall
+    back to its cells; a blank, ragged or unreadable line makes the whole file fall back
+    (_NotPlain)."""
 
     def __init__(self, text: bytes, start: int, line: int, delimiter: str, width: int,
                  candidates: list[int]):
@@ -292,12 +293,14 @@ class _PlainBlocks:
         # One pass: the candidates as numbers, the other columns as cells.
         fields = [(f"c{c}", np.float64 if c in self.candidates else object)
                   for c in range(self.width)]
-        try:
-            table = self._load(lines, np.dtype(fields))
-            numbers = [table[f"c{c}"] for c in self.candidates]
-            finite = all(np.isfinite(column).all() for column in numbers)
-        except ValueError:
-            finite = False
+        finite = False  # (with no candidates left, every block is read as cells)
+        if self.candidates:
+            try:
+                table = self._load(lines, np.dtype(fields))
+                numbers = [table[f"c{c}"] for c in self.candidates]
+                finite = all(np.isfinite(column).all() for column in numbers)
+            except ValueError:
+                pass
         if finite:
             for c, column in zip(self.candidates, numbers):
                 builders[c].add_finite(np.ascontiguousarray(column))
