@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import (QCoreApplication, QLibraryInfo, QLocale, QSettings,
+from PySide6.QtCore import (QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QSettings,
                             QTranslator)
 
 from core.i18n import message_templates
@@ -126,6 +126,21 @@ def translate_help(text: str) -> str:
     """A catalogue help text (core/entries.py's Param and Entry help) in the window's
     language; resources/i18n/update.py marks every one under the "Catalogue" context."""
     return QCoreApplication.translate("Catalogue", text) if text else text
+
+
+# A run's status as summary.json spells it (core/runs), named in the window's language.
+RUN_STATUSES = (QT_TRANSLATE_NOOP("RunStatus", "completed"),
+                QT_TRANSLATE_NOOP("RunStatus", "running"),
+                QT_TRANSLATE_NOOP("RunStatus", "stopped"),
+                QT_TRANSLATE_NOOP("RunStatus", "interrupted"),
+                QT_TRANSLATE_NOOP("RunStatus", "failed"),
+                QT_TRANSLATE_NOOP("RunStatus", "diverged"),
+                QT_TRANSLATE_NOOP("RunStatus", "unreadable"))
+
+
+def status_text(status: str) -> str:
+    """A run's status as the window shows it."""
+    return QCoreApplication.translate("RunStatus", status)
 
 
 def translate_message(text: str) -> str:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from core.runs.history import list_runs
+from gui.i18n import status_text
 
 
 class RunPicker(QWidget):
@@ -48,7 +49,9 @@ class RunPicker(QWidget):
                                     or record.checkpoint("last").is_file()):
                 label = record.display_name
                 if record.model:
-                    label += f"  ({record.model} on {record.data}, {record.status})"
+                    label += "  " + QCoreApplication.translate(
+                        "RunPicker", "({0} on {1}, {2})").format(
+                        record.model, record.data, status_text(record.status))
                 self.run_combo.addItem(label, str(record.path))
         self.run_combo.blockSignals(False)
         if current is not None:

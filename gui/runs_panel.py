@@ -27,7 +27,7 @@ from core.errors import BadInput
 from core.metrics import format_metric, metric_label
 from core.runs.history import RunRecord, command_line, delete_run, list_runs, set_notes, settings_rows
 from gui.error_file import has_error_file, open_error_file
-from gui.i18n import translate_message
+from gui.i18n import status_text, translate_message
 from gui.plots import ComparePlots, run_colors
 from gui.run_progress import format_duration
 
@@ -496,7 +496,7 @@ def _row(record: RunRecord) -> list[QStandardItem]:
         item(record.display_name, tip=f"{record.path}" + (
             f"\n{record.folder}" if record.display_name != record.folder else "")),
         item(record.model), item(record.data),
-        item(record.status, tip=translate_message(record.error)),  # a diverged run: the hint
+        item(status_text(record.status), tip=translate_message(record.error)),  # diverged: the hint
         item(metric, -math.inf if best is None else best, best_tip),
         item("" if loss is None else f"{loss:.4g}", math.inf if loss is None else loss,
              best_tip),

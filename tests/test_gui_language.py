@@ -147,3 +147,11 @@ def test_the_view_menu_offers_the_languages(qtbot, tmp_path, monkeypatch):
     assert chosen_language() == "zh_CN"
     assert "started again" in win.statusBar().currentMessage()
     win.close()
+
+
+def test_run_statuses_are_named_in_chinese(chinese):
+    """The Runs table and the run pickers show a run's status in the window's language."""
+    from gui.i18n import RUN_STATUSES, status_text
+
+    assert status_text("completed") == "已完成"
+    assert all(status_text(status) != status for status in RUN_STATUSES)

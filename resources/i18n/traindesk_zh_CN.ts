@@ -2344,6 +2344,10 @@ or open one</source>
         <source>Checkpoint</source>
         <translation>检查点</translation>
     </message>
+    <message>
+        <source>({0} on {1}, {2})</source>
+        <translation>（{0}，数据 {1}，{2}）</translation>
+    </message>
 </context>
 <context>
     <name>RunProgress</name>
@@ -2569,6 +2573,37 @@ or open one</source>
     <message>
         <source>Find lr</source>
         <translation>寻找学习率</translation>
+    </message>
+</context>
+<context>
+    <name>RunStatus</name>
+    <message>
+        <source>completed</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>diverged</source>
+        <translation>发散</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>无法读取</translation>
     </message>
 </context>
 <context>
