@@ -3,7 +3,7 @@ with LoRA adapters trained over them.
 
 QLoRA is meant for CUDA GPUs, and users without one are refused. bitsandbytes 0.50's 4-bit
 layers also work on the CPU, so the real tests train here on tiny offline models with the
-rule relaxed through `train(..., qlora_on_cpu=True)` (build_run's documented parameter);
+rule relaxed through `qlora.CPU_FOR_TESTS` (the `on_the_cpu` fixture);
 they are skipped where bitsandbytes is not installed (the test extra brings it on Linux).
 The CUDA path itself (bf16 kernels, device_map onto the GPU) needs a GPU to be checked."""
 
@@ -63,6 +63,12 @@ def bitsandbytes_present(monkeypatch):
     monkeypatch.setattr(qlora, "bitsandbytes_installed", lambda: True)
 
 
+@pytest.fixture
+def on_the_cpu(monkeypatch):
+    """QLoRA let train on the CPU, as it never is for users."""
+    monkeypatch.setattr(qlora, "CPU_FOR_TESTS", True)
+
+
 # ---------------------------------------------------------------- settings and refusals
 
 
@@ -80,17 +86,19 @@ def test_the_reason_names_what_is_missing(bitsandbytes_missing, monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)  # the installed app
     assert "this installed TrainDesk does not carry" in qlora_problem("cuda", True)
     # even where the CPU is allowed, the package must be there
-    assert "bitsandbytes" in qlora_problem("cpu", False, allow_cpu=True)
+    monkeypatch.setattr(qlora, "CPU_FOR_TESTS", True)
+    assert "bitsandbytes" in qlora_problem("cpu", False)
 
 
-def test_the_reason_names_the_device(bitsandbytes_present):
+def test_the_reason_names_the_device(bitsandbytes_present, monkeypatch):
     assert qlora_problem("cpu", False) == (
         'QLoRA needs a CUDA GPU and [training] device is cpu; choose device = "auto" or '
         '"cuda", or turn [finetune] qlora off for plain LoRA')
     assert "device is mps" in qlora_problem("mps", False)
     assert qlora_problem("auto", False).startswith("QLoRA needs a CUDA GPU and there is none here")
     assert qlora_problem("auto", True) == qlora_problem("cuda:0", True) == ""
-    assert qlora_problem("cpu", False, allow_cpu=True) == ""
+    monkeypatch.setattr(qlora, "CPU_FOR_TESTS", True)
+    assert qlora_problem("cpu", False) == ""
 
 
 @pytest.mark.parametrize("missing", ["bitsandbytes", "cuda"])
@@ -203,11 +211,11 @@ def test_a_run_file_with_qlora_stays_ticked_and_can_be_unticked(
 
 @needs_bitsandbytes
 def test_qlora_trains_adapters_over_4bit_layers_and_saves_only_them(
-        tmp_path, tiny_llama, animals):
+        on_the_cpu, tmp_path, tiny_llama, animals):
     from core.train.build import build_run
 
     config = qlora_config(tiny_llama, animals)
-    run = build_run(config, qlora_on_cpu=True)
+    run = build_run(config)
     q_proj = run.model.model.layers[0].self_attn.q_proj
     assert type(q_proj.base).__name__ == "Linear4bit" and q_proj.base.weight.dtype == torch.uint8
     assert type(run.model.model.layers[0].mlp.up_proj).__name__ == "Linear4bit"
@@ -216,7 +224,7 @@ def test_qlora_trains_adapters_over_4bit_layers_and_saves_only_them(
         "model.layers.0.self_attn.q_proj.lora_B", "model.layers.1.self_attn.v_proj.lora_A",
         "model.layers.1.self_attn.v_proj.lora_B"}
 
-    summary = train(config, tmp_path / "runs", qlora_on_cpu=True)
+    summary = train(config, tmp_path / "runs")
     assert summary["status"] == "completed"
     assert any("in 4 bits (NF4, QLoRA)" in note for note in summary["data_notes"])
     checkpoints = Path(summary["run_dir"]) / "checkpoints"
@@ -230,14 +238,17 @@ def test_qlora_trains_adapters_over_4bit_layers_and_saves_only_them(
 
 
 @needs_bitsandbytes
-def test_a_stopped_qlora_run_resumes_exactly(tmp_path, tiny_llama, animals):
+def test_a_stopped_qlora_run_resumes_exactly(on_the_cpu, monkeypatch, tmp_path, tiny_llama,
+                                             animals):
     config = qlora_config(tiny_llama, animals)
-    whole = train(config, tmp_path / "whole", qlora_on_cpu=True)
-    stopped = train(config, tmp_path / "parts", control=StopAfter(4), qlora_on_cpu=True)
+    whole = train(config, tmp_path / "whole")
+    stopped = train(config, tmp_path / "parts", control=StopAfter(4))
     assert stopped["status"] == "stopped"
+    monkeypatch.setattr(qlora, "CPU_FOR_TESTS", False)
     with pytest.raises(BadInput, match="QLoRA needs a CUDA GPU"):  # users need a GPU
         train(None, resume_dir=Path(stopped["run_dir"]))
-    resumed = train(None, resume_dir=Path(stopped["run_dir"]), qlora_on_cpu=True)
+    monkeypatch.setattr(qlora, "CPU_FOR_TESTS", True)
+    resumed = train(None, resume_dir=Path(stopped["run_dir"]))
     assert resumed["status"] == "completed"
     for key in ("steps_completed", "best_val_loss", "final_val_loss"):
         assert resumed[key] == whole[key], key
@@ -249,8 +260,9 @@ def test_a_stopped_qlora_run_resumes_exactly(tmp_path, tiny_llama, animals):
 
 
 @needs_bitsandbytes
-def test_a_qlora_run_exports_merged_into_the_full_precision_base(tmp_path, tiny_llama, animals):
-    summary = train(qlora_config(tiny_llama, animals), tmp_path / "runs", qlora_on_cpu=True)
+def test_a_qlora_run_exports_merged_into_the_full_precision_base(on_the_cpu, tmp_path,
+                                                                tiny_llama, animals):
+    summary = train(qlora_config(tiny_llama, animals), tmp_path / "runs")
     run_dir = Path(summary["run_dir"])
     loaded = load_run(run_dir)  # on the CPU, at full precision, the adapters merged
     merged = loaded.model.model.layers[0].self_attn.q_proj
@@ -273,11 +285,11 @@ def test_a_qlora_run_exports_merged_into_the_full_precision_base(tmp_path, tiny_
 
 
 @needs_bitsandbytes
-def test_a_qlora_classifier_trains_its_new_head(tmp_path):
+def test_a_qlora_classifier_trains_its_new_head(on_the_cpu, tmp_path):
     source = save_tiny_bert(tmp_path / "bert")
     config = hf_config(source, "finetune.qlora=true", "training.epochs=1",
                        "finetune.lora_targets=['bert.encoder.layer.0.attention.self.query']")
-    summary = train(config, tmp_path / "runs", qlora_on_cpu=True)
+    summary = train(config, tmp_path / "runs")
     last = torch.load(Path(summary["run_dir"]) / "checkpoints" / "last.pt", weights_only=True)
     # peft's preparation freezes everything; TrainDesk keeps the new head training
     assert {"classifier.weight", "classifier.bias"} <= set(last["model"])
@@ -286,10 +298,11 @@ def test_a_qlora_classifier_trains_its_new_head(tmp_path):
 
 
 @needs_bitsandbytes
-def test_gradual_unfreezing_never_unfreezes_4bit_layers(tmp_path, tiny_llama, animals):
+def test_gradual_unfreezing_never_unfreezes_4bit_layers(on_the_cpu, tmp_path, tiny_llama,
+                                                       animals):
     config = qlora_config(tiny_llama, animals, "finetune.train_only=[]",
                           "finetune.freeze=['model']", "finetune.unfreeze_every=1")
-    summary = train(config, tmp_path / "runs", qlora_on_cpu=True)
+    summary = train(config, tmp_path / "runs")
     assert summary["status"] == "completed"
     last = torch.load(Path(summary["run_dir"]) / "checkpoints" / "last.pt", weights_only=True)
     # the released block's norms and embeddings train; its 4-bit projections cannot

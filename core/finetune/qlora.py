@@ -27,6 +27,9 @@ from core.i18n import translatable
 NF4_BLOCK = 64
 NF4_BYTES_PER_PARAM = 0.5 + 1 / NF4_BLOCK + 4 / (NF4_BLOCK * 256)
 QLORA_MODELS = ("hf_classifier", "hf_causal_lm")
+# bitsandbytes' 4-bit layers also run on the CPU, slowly: tests/test_qlora.py sets this so
+# that QLoRA trains for real on computers without a GPU. Never set for users.
+CPU_FOR_TESTS = False
 
 
 def bitsandbytes_installed() -> bool:
@@ -35,11 +38,10 @@ def bitsandbytes_installed() -> bool:
     return importlib.util.find_spec("bitsandbytes") is not None
 
 
-def qlora_problem(device: str, cuda_found: bool, allow_cpu: bool = False) -> str:
+def qlora_problem(device: str, cuda_found: bool) -> str:
     """Why QLoRA cannot train here with `[training] device = device`, or "" when it can.
     `cuda_found`: a CUDA GPU is there (the resolved device is one, or the window's device
-    probe listed one). `allow_cpu`: let it train on the CPU, where bitsandbytes' 4-bit
-    layers work but slowly; for tests on computers without a GPU, never for users."""
+    probe listed one)."""
     if not bitsandbytes_installed() and getattr(sys, "frozen", False):
         # an installed app cannot take a package: say where QLoRA can run instead
         return translatable("Messages", "QLoRA needs the bitsandbytes package and an NVIDIA "
@@ -52,7 +54,7 @@ def qlora_problem(device: str, cuda_found: bool, allow_cpu: bool = False) -> str
                             "installed; install it with `pip install bitsandbytes` (on a "
                             "computer with an NVIDIA GPU), or turn [finetune] qlora off for "
                             "plain LoRA")
-    if allow_cpu:
+    if CPU_FOR_TESTS:
         return ""
     if device in ("cpu", "mps"):
         return translatable("Messages", "QLoRA needs a CUDA GPU and [training] device is "

@@ -88,11 +88,9 @@ class Run:
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
 
 
-def build_run(config: RunConfig, resuming: bool = False, qlora_on_cpu: bool = False) -> Run:
+def build_run(config: RunConfig, resuming: bool = False) -> Run:
     """Build everything a run needs; on `resuming` the start weights are not read (the
-    checkpoint replaces them). BadInput when the settings cannot be used. `qlora_on_cpu`
-    lets [finetune] qlora train on the CPU (core.finetune.qlora.qlora_problem): for tests on
-    computers without a GPU; the command line and the window never set it."""
+    checkpoint replaces them). BadInput when the settings cannot be used."""
     import numpy as np
     import torch
 
@@ -111,7 +109,7 @@ def build_run(config: RunConfig, resuming: bool = False, qlora_on_cpu: bool = Fa
     if config.finetune.qlora:
         from core.finetune.qlora import qlora_problem
 
-        problem = qlora_problem(training.device, device.type == "cuda", qlora_on_cpu)
+        problem = qlora_problem(training.device, device.type == "cuda")
         if problem:
             raise BadInput(problem)
     started = time.perf_counter()

@@ -50,8 +50,7 @@ __all__ = ["train", "evaluate", "cpu_threads"]
 @holding_global_rng  # from the seed to the end of the run (core/rng.py)
 def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[Listener] = (),
           control: RunControl | None = None, resume_dir: Path | None = None,
-          sweep: dict | None = None, world: Alone | None = None,
-          qlora_on_cpu: bool = False) -> dict:
+          sweep: dict | None = None, world: Alone | None = None) -> dict:
     """Run one training run and return its summary (also written to the run folder).
 
     With `resume_dir`, `config` is ignored: the run folder's own config and last
@@ -61,15 +60,14 @@ def train(config: RunConfig, runs_dir: Path | None = None, listeners: Iterable[L
     TrainingFailed (after recording the failure) when training itself breaks. A listener
     that raises is reported and removed; the run goes on (core.events.Broadcast).
     `world`: this process's rank of a torchrun launch (core.train.distributed); only its
-    rank 0 writes the folder and tells `listeners`. `qlora_on_cpu`: see build_run (tests
-    only).
+    rank 0 writes the folder and tells `listeners`.
     """
     control, world = control or RunControl(), world or Alone()
     if resume_dir is not None:
         # the folder is locked before anything is built
-        opened = _reopened(Path(resume_dir), world, qlora_on_cpu)
+        opened = _reopened(Path(resume_dir), world)
     else:
-        opened = _created(config, runs_dir, world, qlora_on_cpu)
+        opened = _created(config, runs_dir, world)
     folder, config, run, progress = opened.folder, opened.config, opened.run, opened.progress
     run.wrapped = world.wrap(run.model, config)
     try:
@@ -118,14 +116,14 @@ class _Opened:
     previous: dict = field(default_factory=dict)  # a resumed run's earlier summary
 
 
-def _reopened(path: Path, world: Alone, qlora_on_cpu: bool = False) -> _Opened:
+def _reopened(path: Path, world: Alone) -> _Opened:
     """The run folder at `path`, locked, with its own config, its data files checked and
     its last checkpoint restored; the lock is released again when this fails."""
     folder = world.main_folder(lambda: _reopen(path))
     try:
         config = folder.config()
         check_data_files(config, folder.data_files())
-        run = _build(config, resuming=True, qlora_on_cpu=qlora_on_cpu)
+        run = _build(config, resuming=True)
         progress = restore(run, folder.last_checkpoint)
         previous = folder.read_summary()
         run.init_notes = _lines(previous.get("init_notes"))
@@ -137,13 +135,12 @@ def _reopened(path: Path, world: Alone, qlora_on_cpu: bool = False) -> _Opened:
     return _Opened(folder, config, run, progress, resumed=True, previous=previous)
 
 
-def _created(config: RunConfig, runs_dir: Path | None, world: Alone,
-             qlora_on_cpu: bool = False) -> _Opened:
+def _created(config: RunConfig, runs_dir: Path | None, world: Alone) -> _Opened:
     """A new run: paths made absolute and data files fingerprinted, the run built (BadInput
     before anything is written), then its folder created and locked."""
     config = config.with_absolute_paths(Path.cwd())
     data_files = data_fingerprints(config)
-    run = _build(config, resuming=False, qlora_on_cpu=qlora_on_cpu)
+    run = _build(config, resuming=False)
     folder = world.main_folder(
         lambda: RunFolder.create(Path(runs_dir or default_runs_dir()), config, data_files))
     return _Opened(folder, config, run, Progress())
@@ -221,10 +218,10 @@ def _lines(value) -> list[str]:
     return [printable(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _build(config: RunConfig, resuming: bool, qlora_on_cpu: bool = False) -> Run:
+def _build(config: RunConfig, resuming: bool) -> Run:
     """build_run, with the model's or dataset's own code breaking reported as TrainingFailed."""
     try:
-        run = build_run(config, resuming, qlora_on_cpu)
+        run = build_run(config, resuming)
     except (BadInput, TrainingFailed):
         raise
     except Exception as exc:  # the model or dataset code broke while being built
