@@ -192,6 +192,7 @@ def _train(args) -> int:
         with ctrl_c_interrupts(control, escalate=world.world_size == 1):
             summary = train(config, runs_dir=args.runs_dir, listeners=listeners,
                             control=control, resume_dir=resume_dir, world=world)
+        world.finish()
     finally:
         world.close()
     return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0

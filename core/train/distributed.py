@@ -78,6 +78,9 @@ class Alone:
         """Rank 0's `value` on every rank."""
         return value
 
+    def finish(self) -> None:
+        """Wait until every rank has finished its run, before the group is left."""
+
     def close(self) -> None:
         """Leave the process group."""
 
@@ -181,6 +184,15 @@ class ProcessGroup(Alone):
         box = [value]
         dist.broadcast_object_list(box, src=0)
         return box[0]
+
+    def finish(self):
+        import torch.distributed as dist
+
+        # A rank that tore its connections down while another was still writing its last
+        # files and agreeing saw gloo abort (SIGABRT) once in CI; the group goes only
+        # once all are done. Only after a run that ended normally on this rank: after a
+        # failure the others may never come, and torchrun stops them.
+        dist.barrier()
 
     def close(self):
         import torch.distributed as dist
