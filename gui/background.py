@@ -21,10 +21,11 @@ import traceback
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from core.errors import TrainDeskError
+from core.rng import held_elsewhere
 
 ResultSlot = Callable[[Any], None]
 ErrorSlot = Callable[[str, str], None]  # one readable line, details (a traceback, or "")
@@ -62,10 +63,6 @@ class Job(QThread):
 def after_the_run(text: str) -> str:
     """`text`, saying that the work waits for the run training now to end, when one is:
     loading a run and generating draw from torch's one global generator (core/rng.py)."""
-    from PySide6.QtCore import QCoreApplication
-
-    from core.rng import held_elsewhere
-
     if not held_elsewhere():
         return text
     return QCoreApplication.translate(

@@ -70,3 +70,36 @@ def window(qtbot, tmp_path):
     win.show()
     qtbot.waitUntil(lambda: win.device_probe.isFinished(), timeout=HANG_MS)
     return win
+
+
+@pytest.fixture
+def predict_tab(qtbot, tmp_path):
+    """Opens the Predict tab (runs in tmp_path/runs) on screen with the run in a folder
+    loaded, and returns it."""
+    from gui.predict_view import PredictView
+
+    def opened(run_dir):
+        view = PredictView(tmp_path / "runs")
+        qtbot.addWidget(view)
+        view.show()
+        qtbot.waitExposed(view)
+        assert view.picker.set_run(run_dir)
+        qtbot.waitUntil(lambda: view.shown_run == run_dir, timeout=HANG_MS)
+        return view
+    return opened
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory):
+    """A tiny random Llama with a word tokenizer and a chat template (tests/hf_models.py)."""
+    from hf_models import save_tiny_llama
+
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="module")
+def animals(tmp_path_factory):
+    """The instruction-tuning CSV of what animals say (tests/hf_models.py)."""
+    from hf_models import write_animals
+
+    return write_animals(tmp_path_factory.mktemp("data") / "animals.csv")

@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.train.loop import train
-from gui.predict_view import PredictView
 from hf_models import hf_config, hub_offline, save_tiny_bert
 from limits import HANG_MS
 
@@ -21,13 +20,9 @@ def hf_run(monkeypatch, tmp_path) -> Path:
     return Path(train(hf_config(folder), runs_dir=tmp_path / "runs")["run_dir"])
 
 
-def test_a_typed_text_is_classified_by_a_fine_tuned_language_model(qtbot, hf_run, tmp_path):
-    view = PredictView(tmp_path / "runs")
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    assert view.picker.set_run(hf_run)
-    qtbot.waitUntil(lambda: view.shown_run == hf_run, timeout=HANG_MS)
+def test_a_typed_text_is_classified_by_a_fine_tuned_language_model(qtbot, hf_run,
+                                                                   predict_tab):
+    view = predict_tab(hf_run)
     assert view.row_box.isVisible() and not view.image_box.isVisible()
     assert view.columns_label.text() == "Type or paste a text:"
     qtbot.keyClicks(view.row_edit, "A warm and funny film.")

@@ -27,7 +27,7 @@ from core.inference.evaluation import load_run
 from core.inference.export import QLORA_NOTE, export_model
 from core.train.loop import train
 from core.train.memory_estimate import estimate_memory
-from hf_models import hf_config, lm_config, save_tiny_bert, save_tiny_llama, write_animals
+from hf_models import hf_config, lm_config, save_tiny_bert
 from limits import HANG_S
 from run_control import StopAfter
 
@@ -36,16 +36,6 @@ LLAMA_TARGETS = "finetune.lora_targets=['model.layers.0.self_attn.q_proj', " \
 REPO = Path(__file__).resolve().parents[1]
 needs_bitsandbytes = pytest.mark.skipif(not qlora.bitsandbytes_installed(),
                                         reason="bitsandbytes is not installed")
-
-
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory) -> Path:
-    return save_tiny_llama(tmp_path_factory.mktemp("llama"))
-
-
-@pytest.fixture(scope="module")
-def animals(tmp_path_factory) -> Path:
-    return write_animals(tmp_path_factory.mktemp("data") / "animals.csv")
 
 
 def qlora_config(tiny_llama, animals, *overrides: str) -> RunConfig:
